@@ -121,13 +121,15 @@ Status Model::Load(const void* data, size_t size, ErrorReporter* errors) {
 
 Status Model::Validate(ErrorReporter& err) {
   const opm::Model& m = *model_;
-  if (m.tensors() == nullptr || m.operators() == nullptr || m.inputs() == nullptr ||
-      m.outputs() == nullptr || m.plan() == nullptr)
+  // Empty vectors are stored as absent fields: a model may have no operators or no inputs
+  // (constant-folded), but never no outputs.
+  if (m.tensors() == nullptr || m.outputs() == nullptr || m.plan() == nullptr)
     return OUTPOST_REPORT(err, Status::kCorruptModel,
-                          "model: missing tensors, operators, inputs, outputs or memory plan");
+                          "model: missing tensors, outputs or memory plan");
   const uint32_t nt = m.tensors()->size();
+  const uint32_t nops = m.operators() != nullptr ? m.operators()->size() : 0;
   const uint32_t nb = m.buffers() != nullptr ? m.buffers()->size() : 0;
-  if (nt > kMaxTensors || m.operators()->size() > kMaxOperators)
+  if (nt > kMaxTensors || nops > kMaxOperators)
     return OUTPOST_REPORT(err, Status::kCorruptModel, "model: too many tensors or operators");
   const uint64_t arena = m.plan()->arena_bytes();
   const uint32_t align = m.plan()->alignment();
@@ -182,20 +184,25 @@ Status Model::Validate(ErrorReporter& err) {
           static_cast<uint64_t>(t->arena_offset()) > arena || bytes > arena - t->arena_offset())
         return OUTPOST_REPORT(err, Status::kCorruptModel,
                               "model: tensor %u lies outside the planned arena", i);
+      // Kernels access elements through typed pointers (the arena itself is 64-byte aligned).
+      if (static_cast<uint64_t>(t->arena_offset()) % DTypeSize(t->dtype()) != 0)
+        return OUTPOST_REPORT(err, Status::kCorruptModel,
+                              "model: tensor %u is not aligned to its element size", i);
     }
   }
 
   auto is_arena_tensor = [&](int32_t idx) {
     return idx >= 0 && static_cast<uint32_t>(idx) < nt && m.tensors()->Get(idx)->buffer() < 0;
   };
-  for (int32_t idx : *m.inputs())
-    if (!is_arena_tensor(idx))
-      return OUTPOST_REPORT(err, Status::kCorruptModel, "model: bad graph input %d", idx);
+  if (m.inputs() != nullptr)
+    for (int32_t idx : *m.inputs())
+      if (!is_arena_tensor(idx))
+        return OUTPOST_REPORT(err, Status::kCorruptModel, "model: bad graph input %d", idx);
   for (int32_t idx : *m.outputs())
     if (!is_arena_tensor(idx))
       return OUTPOST_REPORT(err, Status::kCorruptModel, "model: bad graph output %d", idx);
 
-  for (uint32_t o = 0; o < m.operators()->size(); ++o) {
+  for (uint32_t o = 0; o < nops; ++o) {
     const opm::Operator* op = m.operators()->Get(o);
     if (op->opcode() > opm::OpCode::MAX)
       return OUTPOST_REPORT(err, Status::kUnsupported,
@@ -223,8 +230,9 @@ Status Model::Validate(ErrorReporter& err) {
   if (const opm::SelfTest* st = m.self_test()) {
     auto check = [&](const flatbuffers::Vector<int32_t>* bufs,
                      const flatbuffers::Vector<int32_t>* tensors) {
-      if (bufs == nullptr || bufs->size() != tensors->size()) return false;
-      for (uint32_t k = 0; k < bufs->size(); ++k) {
+      const uint32_t n = tensors != nullptr ? tensors->size() : 0;
+      if ((bufs != nullptr ? bufs->size() : 0) != n) return false;
+      for (uint32_t k = 0; k < n; ++k) {
         const int32_t b = bufs->Get(k);
         if (b < 0 || static_cast<uint32_t>(b) >= nb) return false;
         if (m.buffers()->Get(b)->size() != TensorBytes(*m.tensors()->Get(tensors->Get(k))))
@@ -243,8 +251,12 @@ Status Model::Validate(ErrorReporter& err) {
 }
 
 int Model::num_tensors() const { return static_cast<int>(model_->tensors()->size()); }
-int Model::num_operators() const { return static_cast<int>(model_->operators()->size()); }
-int Model::num_inputs() const { return static_cast<int>(model_->inputs()->size()); }
+int Model::num_operators() const {
+  return model_->operators() ? static_cast<int>(model_->operators()->size()) : 0;
+}
+int Model::num_inputs() const {
+  return model_->inputs() ? static_cast<int>(model_->inputs()->size()) : 0;
+}
 int Model::num_outputs() const { return static_cast<int>(model_->outputs()->size()); }
 int Model::input_tensor(int i) const { return model_->inputs()->Get(i); }
 int Model::output_tensor(int i) const { return model_->outputs()->Get(i); }

@@ -32,6 +32,26 @@ struct Operand {
     o.constant = constant;
     return o;
   }
+  // An operand of any dtype from values of the matching C++ type (int8_t for INT8, ...).
+  template <typename T>
+  static Operand Of(opm::DType dt, std::vector<int32_t> shape, const std::vector<T>& v,
+                    bool constant = false) {
+    Operand o;
+    o.shape = std::move(shape);
+    o.dtype = dt;
+    o.bytes.resize(v.size() * sizeof(T));
+    if (!v.empty()) std::memcpy(o.bytes.data(), v.data(), o.bytes.size());
+    o.constant = constant;
+    return o;
+  }
+  // Per-tensor quantization parameters (returns a copy, for chaining).
+  Operand Quantized(float s, int64_t zp) const {
+    Operand o = *this;
+    o.scale = {s};
+    o.zero_point = {zp};
+    o.axis = -1;
+    return o;
+  }
   static Operand Out(std::vector<int32_t> shape, opm::DType dt = opm::DType::FLOAT32) {
     Operand o;
     o.shape = std::move(shape);
@@ -59,6 +79,14 @@ class SingleOpModel {
   std::string error() const { return errors_.message(); }
   std::vector<float> OutputF32(int i) const;
   std::vector<uint8_t> OutputBytes(int i) const;
+  // Output `i` as elements of type T (the caller picks the type matching its dtype).
+  template <typename T>
+  std::vector<T> Output(int i) const {
+    const std::vector<uint8_t> b = OutputBytes(i);
+    std::vector<T> v(b.size() / sizeof(T));
+    if (!v.empty()) std::memcpy(v.data(), b.data(), v.size() * sizeof(T));
+    return v;
+  }
   const TensorView& output(int i) { return interpreter_.output(i); }
   const std::vector<uint8_t>& file() const { return file_; }
   Interpreter& interpreter() { return interpreter_; }

@@ -4,6 +4,7 @@
 
 #include "runtime/kernels/kernel_util.h"
 #include "runtime/kernels/reference/reference_kernels.h"
+#include "runtime/kernels/reference/reference_util.h"
 
 namespace outpost {
 namespace kernels {
@@ -74,18 +75,17 @@ Status EvalHardSwish(KernelContext& ctx) {
 
 }  // namespace
 
-#define OUTPOST_UNARY_F32(OPC, NAME, PREP, EVAL)                                       \
-  const KernelRegistration k##NAME##F32Ref = {OpCode::OPC, DType::FLOAT32,            \
-                                               KernelFamily::kReference, #NAME "_f32_ref", \
-                                               0, nullptr, PREP, EVAL, 0};
+#define OUTPOST_UNARY_F32(OPC, NAME, LOWER, PREP, EVAL) \
+  const KernelRegistration k##NAME##F32Ref =            \
+      ref::Reference(OpCode::OPC, DType::FLOAT32, LOWER "_f32_ref", 0, PREP, EVAL);
 
-OUTPOST_UNARY_F32(RELU, Relu, PrepareUnary, EvalRelu)
-OUTPOST_UNARY_F32(LEAKY_RELU, LeakyRelu, PrepareUnary, EvalLeakyRelu)
-OUTPOST_UNARY_F32(CLIP, Clip, PrepareClip, EvalClip)
-OUTPOST_UNARY_F32(SIGMOID, Sigmoid, PrepareUnary, EvalSigmoid)
-OUTPOST_UNARY_F32(TANH, Tanh, PrepareUnary, EvalTanh)
-OUTPOST_UNARY_F32(HARD_SIGMOID, HardSigmoid, PrepareUnary, EvalHardSigmoid)
-OUTPOST_UNARY_F32(HARD_SWISH, HardSwish, PrepareUnary, EvalHardSwish)
+OUTPOST_UNARY_F32(RELU, Relu, "relu", PrepareUnary, EvalRelu)
+OUTPOST_UNARY_F32(LEAKY_RELU, LeakyRelu, "leaky_relu", PrepareUnary, EvalLeakyRelu)
+OUTPOST_UNARY_F32(CLIP, Clip, "clip", PrepareClip, EvalClip)
+OUTPOST_UNARY_F32(SIGMOID, Sigmoid, "sigmoid", PrepareUnary, EvalSigmoid)
+OUTPOST_UNARY_F32(TANH, Tanh, "tanh", PrepareUnary, EvalTanh)
+OUTPOST_UNARY_F32(HARD_SIGMOID, HardSigmoid, "hard_sigmoid", PrepareUnary, EvalHardSigmoid)
+OUTPOST_UNARY_F32(HARD_SWISH, HardSwish, "hard_swish", PrepareUnary, EvalHardSwish)
 
 #undef OUTPOST_UNARY_F32
 

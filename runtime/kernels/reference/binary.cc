@@ -2,6 +2,7 @@
 // The output may alias input 0 when shapes are equal (in-place planning).
 #include "runtime/kernels/kernel_util.h"
 #include "runtime/kernels/reference/reference_kernels.h"
+#include "runtime/kernels/reference/reference_util.h"
 
 namespace outpost {
 namespace kernels {
@@ -91,16 +92,15 @@ Status EvalPRelu(KernelContext& ctx) {
 
 }  // namespace
 
-#define OUTPOST_BINARY_F32(OPC, NAME, EVAL)                                                 \
-  const KernelRegistration k##NAME##F32Ref = {                                             \
-      OpCode::OPC, DType::FLOAT32, KernelFamily::kReference, #NAME "_f32_ref",             \
-      sizeof(BinaryData), nullptr, PrepareBinary, EVAL, 0};
+#define OUTPOST_BINARY_F32(OPC, NAME, LOWER, EVAL)           \
+  const KernelRegistration k##NAME##F32Ref = ref::Reference( \
+      OpCode::OPC, DType::FLOAT32, LOWER "_f32_ref", sizeof(BinaryData), PrepareBinary, EVAL);
 
-OUTPOST_BINARY_F32(ADD, Add, EvalAdd)
-OUTPOST_BINARY_F32(SUB, Sub, EvalSub)
-OUTPOST_BINARY_F32(MUL, Mul, EvalMul)
-OUTPOST_BINARY_F32(DIV, Div, EvalDiv)
-OUTPOST_BINARY_F32(PRELU, PRelu, EvalPRelu)
+OUTPOST_BINARY_F32(ADD, Add, "add", EvalAdd)
+OUTPOST_BINARY_F32(SUB, Sub, "sub", EvalSub)
+OUTPOST_BINARY_F32(MUL, Mul, "mul", EvalMul)
+OUTPOST_BINARY_F32(DIV, Div, "div", EvalDiv)
+OUTPOST_BINARY_F32(PRELU, PRelu, "prelu", EvalPRelu)
 
 #undef OUTPOST_BINARY_F32
 

@@ -10,7 +10,8 @@
 namespace outpost {
 namespace kernels {
 
-// X(NAME, DTYPE_SUFFIX) for every reference kernel.
+// X(NAME, DTYPE_SUFFIX) for every reference kernel. Suffixes: F32, I8, U8, I16, I32, I64, Bool.
+// The data-movement kernels (Concat ... Slice) move bytes and are registered for every dtype.
 #define OUTPOST_REFERENCE_KERNELS(X) \
   X(Relu, F32)                       \
   X(LeakyRelu, F32)                  \
@@ -23,7 +24,60 @@ namespace kernels {
   X(Sub, F32)                        \
   X(Mul, F32)                        \
   X(Div, F32)                        \
-  X(PRelu, F32)
+  X(PRelu, F32)                      \
+  X(Conv2D, F32)                     \
+  X(ConvTranspose2D, F32)            \
+  X(FullyConnected, F32)             \
+  X(MatMul, F32)                     \
+  X(Softmax, F32)                    \
+  X(MaxPool2D, F32)                  \
+  X(AveragePool2D, F32)              \
+  X(GlobalAveragePool, F32)          \
+  X(GlobalMaxPool, F32)              \
+  X(Resize, F32)                     \
+  X(ReduceMean, F32)                 \
+  X(Concat, F32)                     \
+  X(Concat, I8)                      \
+  X(Concat, U8)                      \
+  X(Concat, I32)                     \
+  X(Concat, I64)                     \
+  X(Concat, I16)                     \
+  X(Concat, Bool)                    \
+  X(Split, F32)                      \
+  X(Split, I8)                       \
+  X(Split, U8)                       \
+  X(Split, I32)                      \
+  X(Split, I64)                      \
+  X(Split, I16)                      \
+  X(Split, Bool)                     \
+  X(Reshape, F32)                    \
+  X(Reshape, I8)                     \
+  X(Reshape, U8)                     \
+  X(Reshape, I32)                    \
+  X(Reshape, I64)                    \
+  X(Reshape, I16)                    \
+  X(Reshape, Bool)                   \
+  X(Transpose, F32)                  \
+  X(Transpose, I8)                   \
+  X(Transpose, U8)                   \
+  X(Transpose, I32)                  \
+  X(Transpose, I64)                  \
+  X(Transpose, I16)                  \
+  X(Transpose, Bool)                 \
+  X(Pad, F32)                        \
+  X(Pad, I8)                         \
+  X(Pad, U8)                         \
+  X(Pad, I32)                        \
+  X(Pad, I64)                        \
+  X(Pad, I16)                        \
+  X(Pad, Bool)                       \
+  X(Slice, F32)                      \
+  X(Slice, I8)                       \
+  X(Slice, U8)                       \
+  X(Slice, I32)                      \
+  X(Slice, I64)                      \
+  X(Slice, I16)                      \
+  X(Slice, Bool)
 
 #define OUTPOST_DECLARE_KERNEL(NAME, DT) extern const KernelRegistration k##NAME##DT##Ref;
 OUTPOST_REFERENCE_KERNELS(OUTPOST_DECLARE_KERNEL)

@@ -1,0 +1,286 @@
+#include "io/session.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "io/op_info.h"
+
+namespace outpost::io {
+namespace {
+
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<int64_t> ShapeOf(const TensorView& v) { return {v.dims, v.dims + v.rank}; }
+
+template <typename Q>
+void Quantize(std::span<const float> in, const QuantParams& q, Q* out) {
+  const float inv = 1.0f / q.scale[0];
+  const int64_t zp = q.zero_point[0];
+  constexpr int64_t lo = std::numeric_limits<Q>::min();
+  constexpr int64_t hi = std::numeric_limits<Q>::max();
+  for (size_t k = 0; k < in.size(); ++k) {
+    int64_t v = static_cast<int64_t>(std::nearbyint(in[k] * inv)) + zp;
+    out[k] = static_cast<Q>(v < lo ? lo : (v > hi ? hi : v));
+  }
+}
+
+template <typename T>
+void Dequantize(const TensorView& t, std::vector<float>& out) {
+  const T* p = t.as<T>();
+  const bool quantized = t.quant.present() && t.quant.axis < 0;
+  const float scale = quantized ? t.quant.scale[0] : 1.0f;
+  const int64_t zp = quantized ? t.quant.zero_point[0] : 0;
+  for (size_t k = 0; k < out.size(); ++k)
+    out[k] = scale * static_cast<float>(static_cast<int64_t>(p[k]) - zp);
+}
+
+}  // namespace
+
+Session::Session(const LoadedModel& model, const SessionOptions& options)
+    : model_(model), profile_(options.profile), threads_requested_(options.threads) {}
+
+Session::~Session() { std::free(arena_); }
+
+Expected<std::unique_ptr<Session>> Session::Create(const LoadedModel& model,
+                                                   const SessionOptions& options) {
+  if (options.threads < 1) return Error("threads must be at least 1");
+  std::unique_ptr<Session> s(new Session(model, options));
+  Expected<Unit> init = s->Init();
+  if (!init) return init.error();
+  return s;
+}
+
+Expected<Unit> Session::Init() {
+  const std::string& path = model_.path();
+  if (RegisterAllKernels(resolver_) != Status::kOk)
+    return Error("internal: kernel table larger than the resolver");
+  ArenaRequirement need;
+  Status s = Interpreter::Measure(model_.model(), resolver_, &need, &errors_);
+  if (s != Status::kOk) return Error(path + ": " + errors_.message());
+  // Round up so aligned_alloc's size rule (a multiple of the alignment) holds.
+  const size_t bytes = (need.total_bytes + Interpreter::kArenaAlignment) /
+                       Interpreter::kArenaAlignment * Interpreter::kArenaAlignment;
+  arena_ = static_cast<uint8_t*>(std::aligned_alloc(Interpreter::kArenaAlignment, bytes));
+  if (arena_ == nullptr)
+    return Error(path + ": cannot allocate an arena of " + std::to_string(bytes) + " bytes");
+  std::memset(arena_, 0, bytes);
+  s = interpreter_.Init(model_.model(), resolver_, arena_, bytes, &errors_);
+  if (s != Status::kOk) return Error(path + ": " + errors_.message());
+
+  observer_.begin = &Session::OnBegin;
+  observer_.end = &Session::OnEnd;
+  observer_.user = this;
+  interpreter_.set_observer(&observer_);
+
+  profiles_.resize(interpreter_.num_operators());
+  for (int i = 0; i < interpreter_.num_operators(); ++i) {
+    const OpInfo info = DescribeOperator(model_.model(), i);
+    OpProfile& p = profiles_[i];
+    p.index = i;
+    p.op = info.op;
+    p.name = info.name;
+    p.kernel = interpreter_.kernel(i)->name != nullptr ? interpreter_.kernel(i)->name : "?";
+    p.output_shape = TensorShape(model_.model(), info.outputs[0]);
+    p.macs = info.macs;
+  }
+  return Unit{};
+}
+
+// The observer always tracks the running operator, so a failing kernel can be named; timing
+// costs two clock reads per op and only happens when profiling.
+void Session::OnBegin(void* self, int op) {
+  auto* s = static_cast<Session*>(self);
+  s->current_op_ = op;
+  if (s->profile_) s->op_start_ = NowNanos();
+}
+
+void Session::OnEnd(void* self, int op) {
+  auto* s = static_cast<Session*>(self);
+  if (s->profile_) s->profiles_[op].nanos = NowNanos() - s->op_start_;
+}
+
+std::string Session::input_name(int i) const {
+  return model_.TensorName(model_.model().input_tensor(i));
+}
+std::string Session::output_name(int i) const {
+  return model_.TensorName(model_.model().output_tensor(i));
+}
+
+int Session::FindInput(const std::string& name) const {
+  for (int i = 0; i < num_inputs(); ++i)
+    if (input_name(i) == name) return i;
+  return -1;
+}
+
+int Session::FindOutput(const std::string& name) const {
+  for (int i = 0; i < num_outputs(); ++i)
+    if (output_name(i) == name) return i;
+  return -1;
+}
+
+std::vector<int64_t> Session::input_shape(int i) const {
+  const std::vector<int32_t> s = TensorShape(model_.model(), model_.model().input_tensor(i));
+  return {s.begin(), s.end()};
+}
+
+std::vector<int64_t> Session::output_shape(int i) const {
+  const std::vector<int32_t> s = TensorShape(model_.model(), model_.model().output_tensor(i));
+  return {s.begin(), s.end()};
+}
+
+DType Session::input_dtype(int i) const {
+  return model_.fb().tensors()->Get(model_.model().input_tensor(i))->dtype();
+}
+
+DType Session::output_dtype(int i) const {
+  return model_.fb().tensors()->Get(model_.model().output_tensor(i))->dtype();
+}
+
+std::string Session::DescribeInput(int i) const {
+  return "input '" + input_name(i) + "' " + ShapeString(input_shape(i)) + " " +
+         ModelDTypeName(input_dtype(i));
+}
+
+Expected<Unit> Session::CheckInput(int i, const HostTensor& t) const {
+  if (i < 0 || i >= num_inputs())
+    return Error("model has " + std::to_string(num_inputs()) + " input(s), no input " +
+                 std::to_string(i));
+  const std::vector<int64_t> want = input_shape(i);
+  const DType dtype = input_dtype(i);
+  if (t.shape != want || ToModelDType(t.type) != dtype) {
+    std::string msg = "input '" + input_name(i) + "' expects " + ShapeString(want) + " " +
+                      ModelDTypeName(dtype) + ", got " + ShapeString(t.shape) + " " +
+                      ElementTypeName(t.type);
+    int64_t want_elements = 1;
+    for (int64_t d : want) want_elements *= d;
+    if (t.shape != want && t.num_elements() == want_elements)
+      msg += " (same number of elements: reshape the data to the model's shape)";
+    return Error(msg);
+  }
+  if (t.bytes.size() != static_cast<size_t>(t.num_elements()) * ElementSize(t.type))
+    return Error("input '" + input_name(i) + "': data is " + std::to_string(t.bytes.size()) +
+                 " bytes, its shape needs " +
+                 std::to_string(static_cast<size_t>(t.num_elements()) * ElementSize(t.type)));
+  return Unit{};
+}
+
+Expected<Unit> Session::SetInput(int i, const HostTensor& t) {
+  Expected<Unit> ok = CheckInput(i, t);
+  if (!ok) return ok;
+  std::memcpy(interpreter_.input(i).data, t.bytes.data(), t.bytes.size());
+  return Unit{};
+}
+
+Expected<Unit> Session::SetInputFromFloat(int i, std::span<const float> values) {
+  if (i < 0 || i >= num_inputs()) return Error("no input " + std::to_string(i));
+  TensorView& v = interpreter_.input(i);
+  if (static_cast<int64_t>(values.size()) != v.num_elements())
+    return Error(DescribeInput(i) + " takes " + std::to_string(v.num_elements()) + " values, got " +
+                 std::to_string(values.size()));
+  if (v.dtype == DType::FLOAT32) {
+    std::memcpy(v.data, values.data(), values.size_bytes());
+    return Unit{};
+  }
+  const bool per_tensor = v.quant.present() && v.quant.axis < 0 && v.quant.scale[0] > 0;
+  if (per_tensor && v.dtype == DType::INT8) {
+    Quantize(values, v.quant, v.as<int8_t>());
+    return Unit{};
+  }
+  if (per_tensor && v.dtype == DType::UINT8) {
+    Quantize(values, v.quant, v.as<uint8_t>());
+    return Unit{};
+  }
+  return Error(DescribeInput(i) + ": cannot feed float data to this input");
+}
+
+Expected<TensorView*> Session::CheckedView(bool input, int i, DType want) {
+  const int n = input ? num_inputs() : num_outputs();
+  const char* kind = input ? "input" : "output";
+  if (i < 0 || i >= n)
+    return Error(std::string("model has ") + std::to_string(n) + " " + kind + "(s), no " + kind +
+                 " " + std::to_string(i));
+  TensorView& v = input ? interpreter_.input(i) : interpreter_.output(i);
+  if (v.dtype != want)
+    return Error(std::string(kind) + " '" + (input ? input_name(i) : output_name(i)) + "' is " +
+                 ModelDTypeName(v.dtype) + ", not " + ModelDTypeName(want));
+  return &v;
+}
+
+std::string Session::FailedOpContext() const {
+  if (current_op_ < 0 || current_op_ >= static_cast<int>(profiles_.size())) return "";
+  const OpProfile& p = profiles_[current_op_];
+  std::string s = "operator " + std::to_string(p.index);
+  if (!p.name.empty()) s += " '" + p.name + "'";
+  return s + " (" + p.op + ", " + p.kernel + "): ";
+}
+
+Expected<Unit> Session::Run() {
+  current_op_ = -1;
+  errors_.Clear();
+  const Status s = interpreter_.Invoke();
+  if (s != Status::kOk) {
+    const char* why = errors_.message()[0] != '\0' ? errors_.message() : StatusName(s);
+    return Error(model_.path() + ": inference failed: " + FailedOpContext() + why);
+  }
+  return Unit{};
+}
+
+HostTensor Session::Output(int i) {
+  const TensorView& v = interpreter_.output(i);
+  HostTensor t;
+  t.type = FromModelDType(v.dtype);
+  t.shape = ShapeOf(v);
+  t.bytes.assign(static_cast<const uint8_t*>(v.data),
+                 static_cast<const uint8_t*>(v.data) + v.bytes);
+  return t;
+}
+
+std::vector<float> Session::OutputAsFloat(int i) {
+  const TensorView& v = interpreter_.output(i);
+  std::vector<float> out(static_cast<size_t>(v.num_elements()));
+  switch (v.dtype) {
+    case DType::FLOAT32:
+      std::memcpy(out.data(), v.data, out.size() * 4);
+      break;
+    case DType::INT8:
+      Dequantize<int8_t>(v, out);
+      break;
+    case DType::UINT8:
+      Dequantize<uint8_t>(v, out);
+      break;
+    case DType::INT16:
+      Dequantize<int16_t>(v, out);
+      break;
+    case DType::INT32:
+      Dequantize<int32_t>(v, out);
+      break;
+    case DType::INT64:
+      Dequantize<int64_t>(v, out);
+      break;
+    case DType::BOOL:
+      Dequantize<uint8_t>(v, out);
+      break;
+  }
+  return out;
+}
+
+Expected<Unit> Session::RunSelfTest() {
+  if (!has_self_test()) return Error(model_.path() + ": the model carries no self-test");
+  current_op_ = -1;
+  errors_.Clear();
+  const Status s = interpreter_.RunSelfTest();
+  if (s != Status::kOk) {
+    const char* why = errors_.message()[0] != '\0' ? errors_.message() : StatusName(s);
+    return Error(model_.path() + ": " + why);
+  }
+  return Unit{};
+}
+
+}  // namespace outpost::io

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The main job, end to end on a fresh Debian 12 machine: install dependencies, build, then
+# compile a zoo model from ONNX, inspect it, evaluate it on the Fashion-MNIST test set and
+# benchmark it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+scripts/build.sh release
+outpost=build/release/tools/outpost/outpost
+out=build/demo
+mkdir -p "$out"
+data=/usr/share/datasets/fashion-mnist
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "compile models/zoo/fashion_cnn/model.onnx -> $out/fashion_cnn.opm"
+"$outpost" compile models/zoo/fashion_cnn/model.onnx -o "$out/fashion_cnn.opm"
+
+step "inspect"
+"$outpost" inspect "$out/fashion_cnn.opm"
+
+step "run one test image (the model's self-test, then a real input)"
+"$outpost" run "$out/fashion_cnn.opm" --self-test
+"$outpost" run "$out/fashion_cnn.opm" --input models/zoo/fashion_cnn/input.npy
+
+step "evaluate on the 10,000 Fashion-MNIST test images"
+"$outpost" eval "$out/fashion_cnn.opm" \
+  --images "$data/t10k-images-idx3-ubyte.gz" --labels "$data/t10k-labels-idx1-ubyte.gz"
+
+step "benchmark"
+"$outpost" bench "$out/fashion_cnn.opm" --runs 200

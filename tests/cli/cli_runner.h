@@ -1,0 +1,22 @@
+// Runs the built `outpost` binary as a child process and captures its exit status and output.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace outpost::testing {
+
+struct CliResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // the signal that killed it, if any
+  std::string out;
+  std::string err;
+
+  // Lines of stderr (without the trailing newline).
+  std::vector<std::string> err_lines() const;
+};
+
+// Runs OUTPOST_BIN with `args` (no shell involved), waiting for it to finish.
+CliResult RunOutpost(const std::vector<std::string>& args);
+
+}  // namespace outpost::testing

@@ -1,0 +1,81 @@
+// Every zoo model through the whole compiler and the runtime: outputs match PyTorch's, the
+// memory plan is within 10% of its lower bound, the embedded self-test passes.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "compiler/compile.h"
+#include "compiler/emit/opm_writer.h"
+#include "io/npy.h"
+#include "io/session.h"
+#include "tests/zoo/zoo_models.h"
+
+namespace outpost::testing {
+namespace {
+
+class ZooModel : public ::testing::TestWithParam<std::string> {};
+
+TEST(ZooModels, CommittedZooIsPresent) {
+  std::vector<std::string> names;
+  for (const auto& d : ZooModelDirs()) names.push_back(ZooName(d));
+  for (const char* want : {"fashion_cnn", "fashion_mobilenet", "kws_dscnn", "ad_autoencoder"})
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want << " missing";
+}
+
+TEST_P(ZooModel, CompilesRunsAndMatchesPyTorch) {
+  const std::string dir = GetParam();
+  compiler::CompileReport report;
+  Expected<ir::Graph> graph = compiler::CompileOnnx(dir + "/model.onnx", {}, &report);
+  ASSERT_TRUE(graph.ok()) << graph.message();
+
+  // The plan must be close to what any plan of these buffers could achieve.
+  const double ratio = static_cast<double>(report.arena_bytes) /
+                       static_cast<double>(report.arena_lower_bound_bytes);
+  RecordProperty("arena_bytes", std::to_string(report.arena_bytes));
+  RecordProperty("arena_lower_bound_bytes", std::to_string(report.arena_lower_bound_bytes));
+  std::printf("%s: arena %llu B, lower bound %llu B, ratio %.4f, %zu -> %zu nodes\n",
+              ZooName(dir).c_str(), static_cast<unsigned long long>(report.arena_bytes),
+              static_cast<unsigned long long>(report.arena_lower_bound_bytes), ratio,
+              report.nodes_after_import, report.nodes_after_passes);
+  EXPECT_GE(ratio, 1.0);
+  EXPECT_LE(ratio, 1.10);
+
+  Expected<io::LoadedModel> model =
+      io::LoadedModel::FromBytes(ZooName(dir), emit::EmitOpm(graph.value()));
+  ASSERT_TRUE(model.ok()) << model.message();
+  auto session = io::Session::Create(*model);
+  ASSERT_TRUE(session.ok()) << session.message();
+  io::NpyReadOptions f32;
+  f32.float64_to_float32 = true;
+  Expected<io::HostTensor> x = io::ReadNpy(dir + "/input.npy", f32);
+  Expected<io::HostTensor> want = io::ReadNpy(dir + "/output.npy", f32);
+  ASSERT_TRUE(x.ok()) << x.message();
+  ASSERT_TRUE(want.ok()) << want.message();
+  ASSERT_TRUE((*session)->SetInput(0, *x).ok());
+  const Expected<Unit> ran = (*session)->Run();
+  ASSERT_TRUE(ran.ok()) << ran.message();
+  const io::HostTensor got = (*session)->Output(0);
+  ASSERT_EQ(got.shape, want->shape);
+
+  // Relative error against the output's scale: max |got - want| / max |want| <= 1e-4.
+  const auto a = got.values<float>();
+  const auto b = want->values<float>();
+  double max_diff = 0, max_ref = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(static_cast<double>(a[i]) - b[i]));
+    max_ref = std::max(max_ref, std::fabs(static_cast<double>(b[i])));
+  }
+  std::printf("%s: max |outpost - pytorch| = %.3g, relative %.3g\n", ZooName(dir).c_str(),
+              max_diff, max_diff / max_ref);
+  EXPECT_LE(max_diff, 1e-4 * max_ref) << "max diff " << max_diff << " of max " << max_ref;
+
+  const Expected<Unit> self_test = (*session)->RunSelfTest();
+  EXPECT_TRUE(self_test.ok()) << self_test.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, ZooModel, ::testing::ValuesIn(ZooModelDirs()),
+                         [](const auto& info) { return ZooName(info.param); });
+
+}  // namespace
+}  // namespace outpost::testing

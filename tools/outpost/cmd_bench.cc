@@ -1,0 +1,198 @@
+// outpost bench: latency statistics and a per-operator profile. Latency is measured here, by a
+// benchmark printing a table, never by a timed unit test.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+
+#include "io/model_file.h"
+#include "io/session.h"
+#include "tools/outpost/cli_util.h"
+#include "tools/outpost/commands.h"
+
+namespace outpost::cli {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  int threads = 1;
+  int runs = 50;
+  int warmup = 5;
+  bool json = false;
+};
+
+// Nearest-rank percentile of sorted values.
+double Percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+  rank = std::clamp<size_t>(rank, 1, sorted.size());
+  return sorted[rank - 1];
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Realistic data matters (denormals and NaNs change kernel speed): the golden input when the
+// model has one, otherwise seeded uniform noise in [-1, 1].
+std::string FillInputs(io::Session& s) {
+  const io::LoadedModel& m = s.model();
+  if (const opm::SelfTest* st = m.fb().self_test()) {
+    for (int i = 0; i < s.num_inputs(); ++i)
+      std::memcpy(s.input(i).data, m.model().BufferData(st->inputs()->Get(i)), s.input(i).bytes);
+    return "self-test input";
+  }
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
+  for (int i = 0; i < s.num_inputs(); ++i) {
+    TensorView& v = s.input(i);
+    if (v.dtype == DType::FLOAT32) {
+      for (int64_t k = 0; k < v.num_elements(); ++k) v.as<float>()[k] = uni(rng);
+    } else {
+      auto* p = static_cast<uint8_t*>(v.data);
+      for (size_t k = 0; k < v.bytes; ++k) p[k] = static_cast<uint8_t>(rng());
+    }
+  }
+  return "random input";
+}
+
+struct OpStats {
+  int index;
+  double median_us;
+};
+
+void RunBench(const BenchArgs& a) {
+  if (a.runs < 1) throw UsageError("--runs must be at least 1");
+  if (a.warmup < 0) throw UsageError("--warmup must not be negative");
+  if (a.threads < 1) throw UsageError("--threads must be at least 1");
+  const io::LoadedModel model = Must(io::LoadedModel::Open(a.model));
+  io::SessionOptions options;
+  options.threads = a.threads;
+  options.profile = true;
+  std::unique_ptr<io::Session> s = Must(io::Session::Create(model, options));
+  const std::string data = FillInputs(*s);
+
+  const int total = a.warmup + a.runs;
+  const int num_ops = static_cast<int>(s->op_profiles().size());
+  std::vector<double> run_ms;
+  std::vector<std::vector<double>> op_us(num_ops);
+  Progress progress("bench", total, std::chrono::milliseconds(1000));
+  for (int r = 0; r < total; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Must(s->Run());
+    const auto t1 = std::chrono::steady_clock::now();
+    if (r >= a.warmup) {
+      run_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      for (int i = 0; i < num_ops; ++i)
+        op_us[i].push_back(static_cast<double>(s->op_profiles()[i].nanos) / 1000.0);
+    }
+    progress.Update(r + 1);
+  }
+  progress.Finish();
+
+  std::vector<double> sorted = run_ms;
+  std::sort(sorted.begin(), sorted.end());
+  const double mean = std::accumulate(run_ms.begin(), run_ms.end(), 0.0) / run_ms.size();
+  const double median = Median(run_ms);
+  const double p99 = Percentile(sorted, 99);
+
+  std::vector<OpStats> ops;
+  double op_total = 0;
+  for (int i = 0; i < num_ops; ++i) {
+    ops.push_back({i, Median(op_us[i])});
+    op_total += ops.back().median_us;
+  }
+  std::stable_sort(ops.begin(), ops.end(),
+                   [](const OpStats& x, const OpStats& y) { return x.median_us > y.median_us; });
+  auto gmacs = [](uint64_t macs, double us) {
+    return us > 0 ? static_cast<double>(macs) / (us * 1e3) : 0.0;
+  };
+
+  uint64_t macs = 0;
+  for (const io::OpProfile& p : s->op_profiles()) macs += p.macs;
+  if (a.json) {
+    nlohmann::json j;
+    j["model"] = model.path();
+    j["runs"] = a.runs;
+    j["warmup"] = a.warmup;
+    j["threads_requested"] = s->threads_requested();
+    j["threads_used"] = s->threads_used();
+    j["input"] = data;
+    j["latency_ms"] = {{"min", sorted.front()},
+                       {"median", median},
+                       {"mean", mean},
+                       {"p99", p99},
+                       {"max", sorted.back()}};
+    j["macs"] = macs;
+    j["gmacs_per_s"] = gmacs(macs, median * 1e3);
+    j["ops"] = nlohmann::json::array();
+    for (const OpStats& o : ops) {
+      const io::OpProfile& p = s->op_profiles()[o.index];
+      j["ops"].push_back({{"index", p.index},
+                          {"op", p.op},
+                          {"name", p.name},
+                          {"kernel", p.kernel},
+                          {"output_shape", p.output_shape},
+                          {"median_us", o.median_us},
+                          {"share", op_total > 0 ? o.median_us / op_total : 0.0},
+                          {"macs", p.macs},
+                          {"gmacs_per_s", gmacs(p.macs, o.median_us)}});
+    }
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+
+  std::cout << "model:    " << model.path() << "\n";
+  std::cout << "runs:     " << a.runs << " timed after " << a.warmup << " warm-up, on " << data
+            << "\n";
+  std::cout << "threads:  " << s->threads_used() << " used by the kernels";
+  if (s->threads_requested() != s->threads_used())
+    std::cout << " (" << s->threads_requested()
+              << " requested; the kernels are single-threaded for now)";
+  std::cout << "\n";
+  std::cout << "latency:  min " << FormatFixed(sorted.front(), 3) << " ms, median "
+            << FormatFixed(median, 3) << " ms, mean " << FormatFixed(mean, 3) << " ms, p99 "
+            << FormatFixed(p99, 3) << " ms, max " << FormatFixed(sorted.back(), 3) << " ms\n";
+  std::cout << "compute:  " << FormatCount(macs) << " MACs, "
+            << FormatFixed(gmacs(macs, median * 1e3), 2) << " GMAC/s at the median\n";
+  std::cout << "\nper-op profile (median of " << a.runs << " runs, slowest first):\n";
+  Table table({"#", "op", "name", "kernel", "median us", "share", "MACs", "GMAC/s"},
+              {true, false, false, false, true, true, true, true});
+  for (const OpStats& o : ops) {
+    const io::OpProfile& p = s->op_profiles()[o.index];
+    table.AddRow({std::to_string(p.index), p.op, p.name, p.kernel, FormatFixed(o.median_us, 1),
+                  FormatFixed(op_total > 0 ? 100.0 * o.median_us / op_total : 0.0, 1) + "%",
+                  p.macs ? FormatCount(p.macs) : "-",
+                  p.macs ? FormatFixed(gmacs(p.macs, o.median_us), 2) : "-"});
+  }
+  table.Print(std::cout);
+}
+
+}  // namespace
+
+Command AddBenchCommand(CLI::App& root) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* app = root.add_subcommand("bench", "Measure latency and profile every operator");
+  app->add_option("model", args->model, ".opm model file")->required();
+  app->add_option("-t,--threads", args->threads,
+                  "Threads to ask for (the output says how many the kernels used)");
+  app->add_option("-n,--runs", args->runs, "Timed runs (default 50)");
+  app->add_option("-w,--warmup", args->warmup, "Untimed warm-up runs (default 5)");
+  app->add_flag("--json", args->json, "Print one JSON object instead of text");
+  app->footer(
+      "Latency is wall time per Invoke (steady clock); per-op times come from the runtime's\n"
+      "observer hooks. Examples:\n"
+      "  outpost bench model.opm\n"
+      "  outpost bench model.opm --runs 500 --warmup 20 --json");
+  return {app, [args] { RunBench(*args); }};
+}
+
+}  // namespace outpost::cli

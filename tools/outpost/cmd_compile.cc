@@ -1,0 +1,194 @@
+// outpost compile: ONNX -> .opm, with overrides of what the ONNX metadata says about the
+// inputs and the task.
+#include <sys/stat.h>
+
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "compiler/compile.h"
+#include "io/mapped_file.h"
+#include "io/model_file.h"
+#include "runtime/all_ops_resolver.h"
+#include "runtime/interpreter.h"
+#include "tools/outpost/cli_util.h"
+#include "tools/outpost/commands.h"
+
+namespace outpost::cli {
+namespace {
+
+struct CompileArgs {
+  std::string model;
+  std::string output;
+  std::optional<int64_t> batch;
+  std::vector<std::string> input_shapes;
+  bool no_optimize = false;
+  bool no_self_test = false;
+  std::optional<std::string> task;
+  std::optional<std::string> labels;
+  std::optional<std::string> mean;
+  std::optional<std::string> std;
+  std::optional<float> value_scale;
+  std::optional<std::string> layout;
+  std::optional<std::string> color;
+  bool verbose = false;
+};
+
+const std::map<std::string, opm::Task> kTasks = {
+    {"generic", opm::Task::GENERIC},
+    {"classification", opm::Task::CLASSIFICATION},
+    {"detection", opm::Task::DETECTION},
+    {"anomaly", opm::Task::ANOMALY},
+    {"keyword_spotting", opm::Task::KEYWORD_SPOTTING},
+    {"regression", opm::Task::REGRESSION},
+};
+
+bool IsFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// --labels takes a file with one label per line, or a comma-separated list.
+std::vector<std::string> ReadLabels(const std::string& arg) {
+  if (IsFile(arg)) {
+    const std::string text = Must(io::ReadTextFile(arg));
+    std::vector<std::string> labels;
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      std::string line = text.substr(start, end - start);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      labels.push_back(line);
+      start = end + 1;
+    }
+    while (!labels.empty() && labels.back().empty()) labels.pop_back();
+    if (labels.empty()) throw Error(arg + ": labels file has no labels");
+    for (size_t i = 0; i < labels.size(); ++i)
+      if (labels[i].empty())
+        throw Error(arg + ": line " + std::to_string(i + 1) + " is an empty label");
+    return labels;
+  }
+  // A single label is no use to a classifier, so a value without commas names a file.
+  if (arg.find(',') == std::string::npos)
+    throw Error(arg + ": no such labels file (give a file, or a comma-separated list)");
+  return SplitList(arg, "--labels");
+}
+
+compiler::CompileOptions MakeOptions(const CompileArgs& a) {
+  compiler::CompileOptions o;
+  if (a.batch) {
+    if (*a.batch < 1) throw UsageError("--batch must be at least 1");
+    o.import.dynamic_dim = *a.batch;
+  }
+  for (const std::string& spec : a.input_shapes) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--input-shape expects NAME=D0,D1,..., got '" + spec + "'");
+    std::vector<int64_t> dims = ParseIntList(spec.substr(eq + 1), "--input-shape");
+    for (int64_t d : dims)
+      if (d < 1) throw UsageError("--input-shape: dimensions must be positive in '" + spec + "'");
+    o.import.input_shapes[spec.substr(0, eq)] = std::move(dims);
+  }
+  o.optimize = !a.no_optimize;
+  o.self_test = !a.no_self_test;
+  if (a.task) o.task = kTasks.at(*a.task);
+  if (a.labels) o.labels = ReadLabels(*a.labels);
+  if (a.mean) o.mean = ParseFloatList(*a.mean, "--mean");
+  if (a.std) {
+    o.std = ParseFloatList(*a.std, "--std");
+    for (float s : *o.std)
+      if (s == 0.0f) throw UsageError("--std: values must be non-zero");
+  }
+  if (a.value_scale) o.value_scale = *a.value_scale;
+  if (a.layout) o.layout = *a.layout == "NCHW" ? opm::Layout::NCHW : opm::Layout::NHWC;
+  if (a.color)
+    o.color = *a.color == "gray"  ? opm::ColorFormat::GRAY
+              : *a.color == "rgb" ? opm::ColorFormat::RGB
+                                  : opm::ColorFormat::BGR;
+  if (a.verbose) o.log = [](const std::string& line) { std::cerr << line << '\n'; };
+  return o;
+}
+
+void RunCompile(const CompileArgs& a) {
+  const compiler::CompileOptions options = MakeOptions(a);
+  compiler::CompileReport report;
+  const std::vector<uint8_t> bytes = Must(compiler::CompileOnnxToOpm(a.model, options, &report));
+
+  // The runtime must accept what the compiler wrote; check before anything reaches the disk.
+  io::LoadedModel loaded = Must(io::LoadedModel::FromBytes(a.output, bytes));
+  AllOpsResolver resolver;
+  ArenaRequirement need;
+  ErrorReporter errors;
+  const bool measured =
+      RegisterAllKernels(resolver) == Status::kOk &&
+      Interpreter::Measure(loaded.model(), resolver, &need, &errors) == Status::kOk;
+  Must(io::WriteFileAtomic(a.output, bytes));
+
+  const passes::PassStats& p = report.passes;
+  std::cout << "compiled " << a.model << " -> " << a.output << "\n";
+  std::cout << "  nodes:      ";
+  if (report.onnx_nodes > 0) std::cout << report.onnx_nodes << " in ONNX, ";
+  std::cout << report.nodes_after_import << " after import, " << report.nodes_after_passes
+            << " after passes" << (a.no_optimize ? " (optimization off)" : "") << "\n";
+  std::cout << "  passes:     " << p.folded << " constant-folded, " << p.batchnorm_folded
+            << " batch norms folded, " << p.activations_fused << " activations fused, "
+            << p.dead_removed << " dead removed\n";
+  std::cout << "  MACs:       " << FormatCount(report.macs) << " (" << report.macs << ")\n";
+  const double ratio = report.arena_lower_bound_bytes
+                           ? static_cast<double>(report.arena_bytes) /
+                                 static_cast<double>(report.arena_lower_bound_bytes)
+                           : 1.0;
+  std::cout << "  arena:      " << FormatBytesExact(report.arena_bytes) << ", lower bound "
+            << FormatBytesExact(report.arena_lower_bound_bytes) << " (ratio "
+            << FormatFixed(ratio, 2) << ")\n";
+  if (measured)
+    std::cout << "  runtime:    " << FormatBytesExact(need.total_bytes)
+              << " total arena with this build's kernels (plan + scratch + state)\n";
+  std::cout << "  self-test:  " << (loaded.fb().self_test() ? "embedded" : "none") << "\n";
+  std::cout << "  file:       " << FormatBytesExact(bytes.size()) << "\n";
+  if (!measured)
+    PrintWarning("this build cannot run the model yet: " + std::string(errors.message()));
+}
+
+}  // namespace
+
+Command AddCompileCommand(CLI::App& root) {
+  auto args = std::make_shared<CompileArgs>();
+  CLI::App* app = root.add_subcommand("compile", "Compile an ONNX model into an .opm model");
+  app->add_option("model", args->model, "ONNX model file")->required();
+  app->add_option("-o,--output", args->output, "Output .opm file (written atomically)")->required();
+  app->add_option("--batch", args->batch,
+                  "Value of dynamic (symbolic) input dimensions, usually the batch (default 1)");
+  app->add_option("--input-shape", args->input_shapes,
+                  "Static shape of an input, NAME=D0,D1,... (repeatable)")
+      ->allow_extra_args(false);
+  app->add_flag("--no-optimize", args->no_optimize,
+                "Skip graph passes (constant folding, BN folding, fusion, DCE)");
+  app->add_flag("--no-self-test", args->no_self_test, "Do not embed a self-test");
+  app->add_option("--task", args->task, "Model task (overrides the ONNX metadata)")
+      ->check(CLI::IsMember(
+          {"generic", "classification", "detection", "anomaly", "keyword_spotting", "regression"}));
+  app->add_option("--labels", args->labels,
+                  "Class labels: a file with one per line, or a comma-separated list");
+  app->add_option("--mean", args->mean, "Per-channel mean, e.g. 0.485,0.456,0.406");
+  app->add_option("--std", args->std, "Per-channel std, e.g. 0.229,0.224,0.225");
+  app->add_option("--value-scale", args->value_scale,
+                  "Pixel scale applied before mean/std, e.g. 0.00392157 (1/255)");
+  app->add_option("--layout", args->layout, "Image input layout")
+      ->check(CLI::IsMember({"NCHW", "NHWC"}));
+  app->add_option("--color", args->color, "Image input colour format")
+      ->check(CLI::IsMember({"gray", "rgb", "bgr"}));
+  app->add_flag("-v,--verbose", args->verbose, "Print compiler progress on stderr");
+  app->footer(
+      "Preprocessing of image inputs: x = (pixel * value_scale - mean[c]) / std[c].\n"
+      "Examples:\n"
+      "  outpost compile model.onnx -o model.opm\n"
+      "  outpost compile mobilenet.onnx -o mobilenet.opm --input-shape input=1,3,224,224 \\\n"
+      "      --task classification --labels labels.txt --value-scale 0.00392157 \\\n"
+      "      --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --color rgb --layout NCHW");
+  return {app, [args] { RunCompile(*args); }};
+}
+
+}  // namespace outpost::cli

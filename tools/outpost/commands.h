@@ -1,0 +1,23 @@
+// The subcommands of `outpost`. Each Add*Command registers its options on the root app and
+// returns the work to do when that subcommand was chosen; the work reports failure by throwing
+// outpost::Error (exit 1) or UsageError (exit 2), which main() turns into one line on stderr.
+#pragma once
+
+#include <functional>
+
+#include "CLI/CLI.hpp"
+
+namespace outpost::cli {
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<void()> run;
+};
+
+Command AddCompileCommand(CLI::App& root);
+Command AddInspectCommand(CLI::App& root);
+Command AddRunCommand(CLI::App& root);
+Command AddBenchCommand(CLI::App& root);
+Command AddEvalCommand(CLI::App& root);
+
+}  // namespace outpost::cli
