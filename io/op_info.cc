@@ -118,6 +118,8 @@ Params OperatorParams(const Model& model, const opm::Operator& op) {
         p.emplace_back("dilation", Pair(o->dilation_h(), o->dilation_w()));
       if (op.opcode() == opm::OpCode::AVERAGE_POOL_2D && o->count_include_pad())
         p.emplace_back("count_include_pad", "1");
+      if (op.opcode() == opm::OpCode::MAX_POOL_2D && o->storage_order() != 0)
+        p.emplace_back("storage_order", std::to_string(o->storage_order()));
       break;
     }
     case opm::OpOptions::ConcatOptions:
@@ -151,6 +153,15 @@ Params OperatorParams(const Model& model, const opm::Operator& op) {
         p.emplace_back("nearest", opm::EnumNameNearestMode(o->nearest_mode()));
       if (o->scales() != nullptr && o->scales()->size() > 0)
         p.emplace_back("scales", List(o->scales()));
+      if (o->mode() == opm::ResizeMode::CUBIC) {
+        p.emplace_back("cubic_a", Num(o->cubic_coeff_a()));
+        if (o->exclude_outside()) p.emplace_back("exclude_outside", "1");
+      }
+      if (o->coordinate_transform() == opm::CoordinateTransform::TF_CROP_AND_RESIZE) {
+        p.emplace_back("roi", List(o->roi()));
+        if (o->extrapolation_value() != 0.0f)
+          p.emplace_back("extrapolation", Num(o->extrapolation_value()));
+      }
       break;
     }
     case opm::OpOptions::ReduceOptions: {

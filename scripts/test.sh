@@ -8,22 +8,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds="${OUTPOST_FUZZ_SECONDS:-60}"
+phase() { printf '\n== [%4ds] %s\n' "$SECONDS" "$*"; }
 
 scripts/setup.sh --models
 # The large zoo models (MobileNetV2, ResNet18 at 224x224) are generated, not committed.
 /usr/bin/python3 models/zoo.py export-large
 
-echo "== release build and tests"
+phase "release build and tests"
 scripts/build.sh release
 ctest --preset release -j 2
 
 if [ "${1:-}" = "--quick" ]; then exit 0; fi
 
-echo "== asan+ubsan build and tests"
+phase "asan+ubsan build and tests"
 scripts/build.sh asan
 ctest --preset asan -j 2 -LE slow
 
-echo "== fuzzing the model reader for ${fuzz_seconds}s"
+phase "fuzzing the model reader for ${fuzz_seconds}s"
 scripts/build.sh fuzz
 corpus=build/fuzz/corpus
 rm -rf "$corpus" && mkdir -p "$corpus"
@@ -33,3 +34,4 @@ find build/release -name '*.opm' -size -2M -exec cp {} "$corpus"/ \; 2>/dev/null
 build/fuzz/fuzz_model_load -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
 echo "fuzz: no crash in ${fuzz_seconds}s"
+phase "all tests passed"

@@ -45,6 +45,17 @@ const onnx::AttributeProto* OnnxNode::Attr(std::string_view name) const {
 
 namespace {
 
+// Whether an ONNX op lowers only to CONCAT, RESHAPE, TRANSPOSE, PAD, SLICE and SPLIT, whose
+// runtime kernels move bytes and are registered for every dtype: the only ops that may take
+// runtime tensors of a dtype other than FLOAT32.
+bool MovesDataOnly(const std::string& op_type) {
+  static const std::unordered_set<std::string> kOps = {
+      "Concat", "Flatten", "Gather",  "Pad",       "Reshape",
+      "Slice",  "Split",   "Squeeze", "Transpose", "Unsqueeze",
+  };
+  return kOps.count(op_type) > 0;
+}
+
 const onnx::AttributeProto* TypedAttr(const OnnxNode& n, std::string_view name,
                                       onnx::AttributeProto::AttributeType type) {
   const onnx::AttributeProto* a = n.Attr(name);
@@ -205,13 +216,32 @@ void ImportContext::Alias(const std::string& name, const OnnxNode& node, int i) 
   Bind(name, Lookup(node, i));
 }
 
+void ImportContext::CheckOperandDType(const OnnxNode& node, int t, const std::string& input) {
+  const ir::Tensor& v = tensor(t);
+  if (v.constant || v.dtype == DType::FLOAT32 || MovesDataOnly(node.op_type())) return;
+  std::string what;
+  if (input.empty()) {
+    what = std::string("operand dtype ") + opm::EnumNameDType(v.dtype) + " of '" + v.name + "'";
+  } else {
+    what = "input dtype " + OnnxTypeName(InputOnnxType(input)) + " of graph input '" + input + "'";
+  }
+  Unsupported(what + " for " + node.op_type() +
+              " (only data-movement ops take runtime tensors other than FLOAT32; the runtime's "
+              "INT8/UINT8 arithmetic is reserved for quantized tensors of the coming int8 path)");
+}
+
+int ImportContext::InputOnnxType(const std::string& name) const {
+  auto p = inputs_.find(name);
+  return p != inputs_.end() ? p->second.onnx_type : 0;
+}
+
 int ImportContext::RuntimeInput(const std::string& name, PendingInput& in) {
   if (in.runtime >= 0) return in.runtime;
   DType dt;
-  if (!RuntimeDType(in.onnx_type, &dt) || dt != DType::FLOAT32)
+  if (!RuntimeDType(in.onnx_type, &dt))
     Unsupported("input dtype " + OnnxTypeName(in.onnx_type) + " of graph input '" + name +
-                "' (runtime operands are FLOAT32; other dtypes are accepted only for inputs "
-                "that feed parameters and are frozen through ImportOptions::input_values)");
+                "' (the runtime has FLOAT32, INT8, UINT8, INT16, INT32, INT64 and BOOL; inputs "
+                "that feed parameters may be frozen through ImportOptions::input_values)");
   for (int64_t d : in.shape)
     if (d < 1)
       Unsupported("empty graph input '" + name + "' of shape " + ShapeStr(in.shape) +
@@ -257,17 +287,28 @@ DType ImportContext::DTypeOf(const OnnxNode& node, int i) {
 }
 
 int ImportContext::Data(const OnnxNode& node, int i) {
-  if (PendingInput* p = Pending(node, i)) return RuntimeInput(Resolve(node, i), *p);
-  return Lookup(node, i);
+  if (PendingInput* p = Pending(node, i)) {
+    const std::string& name = Resolve(node, i);
+    const int t = RuntimeInput(name, *p);
+    CheckOperandDType(node, t, name);
+    return t;
+  }
+  const int t = Lookup(node, i);
+  CheckOperandDType(node, t, "");
+  return t;
 }
 
 int ImportContext::Weight(const OnnxNode& node, int i) {
   if (PendingInput* p = Pending(node, i)) {
     const std::string& name = Resolve(node, i);
     if (options_.input_values.count(name)) return FrozenInput(name, *p);
-    return RuntimeInput(name, *p);
+    const int t = RuntimeInput(name, *p);
+    CheckOperandDType(node, t, name);
+    return t;
   }
-  return Lookup(node, i);
+  const int t = Lookup(node, i);
+  CheckOperandDType(node, t, "");
+  return t;
 }
 
 const ir::Tensor* ImportContext::TryConstant(const OnnxNode& node, int i) {

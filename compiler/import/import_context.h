@@ -108,7 +108,8 @@ class ImportContext {
   // Static shape and dtype of input i of `node`, without deciding how the value is used.
   Shape ShapeOf(const OnnxNode& node, int i);
   DType DTypeOf(const OnnxNode& node, int i);
-  // Input i as an operand: a graph input stays a runtime input (and must be FLOAT32).
+  // Input i as an operand: a graph input stays a runtime input. A runtime operand other than
+  // FLOAT32 is refused unless `node` only moves data (Concat, Reshape, Transpose, Pad, ...).
   int Data(const OnnxNode& node, int i);
   // Input i as a weight: constant when its value is known (an initializer, or a graph input
   // listed in input_values), otherwise a runtime operand like Data.
@@ -186,6 +187,10 @@ class ImportContext {
   const std::string& Resolve(const OnnxNode& node, int i) const;
   PendingInput* Pending(const OnnxNode& node, int i);
   int RuntimeInput(const std::string& name, PendingInput& in);
+  // Refuses runtime tensor `t` as an operand of `node` when its dtype is not FLOAT32 and the
+  // node does more than move data; `input` names the graph input `t` stands for, if any.
+  void CheckOperandDType(const OnnxNode& node, int t, const std::string& input);
+  int InputOnnxType(const std::string& name) const;
   int FrozenInput(const std::string& name, PendingInput& in);
   bool FoldNow(const ir::Node& node);
   void RequireNonEmpty(const ir::Node& node) const;

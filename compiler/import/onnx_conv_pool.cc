@@ -125,15 +125,18 @@ void SetWindow(Options& o, const std::vector<Axis>& a) {
 }
 
 // Emits `op` on the 2-D views of x (and w) and binds the ONNX output, reshaping 1-D around it.
+// With `indices`, ONNX output 1 (MaxPool's Indices, INT64, the shape of output 0) is a second
+// output of the op.
 void EmitSpatial(ImportContext& ctx, const OnnxNode& n, OpCode op, int x, int w, int b,
-                 Shape out_shape, opm::OpOptionsUnion options) {
+                 Shape out_shape, opm::OpOptionsUnion options, bool indices = false) {
   const bool one_d = out_shape.size() == 3;
   if (!one_d) {
-    const int y = ctx.Output(n, 0, DType::FLOAT32, out_shape);
+    std::vector<int> outputs = {ctx.Output(n, 0, DType::FLOAT32, out_shape)};
+    if (indices) outputs.push_back(ctx.Output(n, 1, DType::INT64, out_shape));
     std::vector<int> inputs = {x};
     if (w >= 0) inputs.push_back(w);
     if (b >= 0) inputs.push_back(b);
-    ctx.Emit(n, op, inputs, {y}, std::move(options));
+    ctx.Emit(n, op, inputs, outputs, std::move(options));
     return;
   }
   const int x4 = ctx.Reshape(n, x, Insert1(ctx.tensor(x).shape), "to_2d");
@@ -141,8 +144,14 @@ void EmitSpatial(ImportContext& ctx, const OnnxNode& n, OpCode op, int x, int w,
   if (w >= 0) inputs.push_back(ctx.Reshape(n, w, Insert1(ctx.tensor(w).shape), "weights_2d"));
   if (b >= 0) inputs.push_back(b);
   const int y4 = ctx.NewActivation(n.name() + "/2d", DType::FLOAT32, Insert1(out_shape));
-  ctx.Emit(n, op, inputs, {y4}, std::move(options), "2d");
+  // The [N, C, 1, L] view flattens to the same indices as [N, C, L] in either storage order.
+  const int i4 =
+      indices ? ctx.NewActivation(n.name() + "/indices_2d", DType::INT64, Insert1(out_shape)) : -1;
+  std::vector<int> outputs = {y4};
+  if (indices) outputs.push_back(i4);
+  ctx.Emit(n, op, inputs, outputs, std::move(options), "2d");
   ctx.ReshapeInto(n, y4, ctx.Output(n, 0, DType::FLOAT32, out_shape), "to_1d");
+  if (indices) ctx.ReshapeInto(n, i4, ctx.Output(n, 1, DType::INT64, out_shape), "indices_to_1d");
 }
 
 void CheckBias(ImportContext& ctx, int b, int64_t m) {
@@ -245,7 +254,10 @@ void LowerConvTranspose(ImportContext& ctx, const OnnxNode& n) {
 
 void LowerPool(OpCode op, ImportContext& ctx, const OnnxNode& n) {
   const bool max = op == OpCode::MAX_POOL_2D;
-  if (max && n.has_output(1)) Unsupported("MaxPool's Indices output");
+  const bool indices = max && n.has_output(1);
+  const int64_t storage_order = max ? n.Int("storage_order", 0) : 0;
+  if (storage_order != 0 && storage_order != 1)
+    throw Error("storage_order " + std::to_string(storage_order) + " is not 0 or 1");
   const int x = ctx.Data(n, 0);
   const Shape xs = ctx.tensor(x).shape;
   RequireSpatialRank(xs, "pooling");
@@ -266,9 +278,11 @@ void LowerPool(OpCode op, ImportContext& ctx, const OnnxNode& n) {
   o.kernel_h = ToInt32(axes[0].kernel, "kernel");
   o.kernel_w = ToInt32(axes[1].kernel, "kernel");
   o.count_include_pad = !max && n.Int("count_include_pad", 0) != 0;
+  // storage_order only shapes the Indices output.
+  o.storage_order = indices ? static_cast<int32_t>(storage_order) : 0;
   opm::OpOptionsUnion u;
   u.Set(std::move(o));
-  EmitSpatial(ctx, n, op, x, -1, -1, out, std::move(u));
+  EmitSpatial(ctx, n, op, x, -1, -1, out, std::move(u), indices);
 }
 
 void LowerGlobalPool(OpCode op, ImportContext& ctx, const OnnxNode& n) {

@@ -14,13 +14,32 @@
 #include <sstream>
 
 #include "compiler/import/import_context.h"
+#include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 
 namespace outpost::import {
 namespace {
 
-constexpr int kMinOpset = 11;
 constexpr int kMaxOpset = 17;
+// The lowerings implement each operator as opset 11 defines it, and follow the changes of
+// opsets 12 to 17 with opset checks of their own. Older opsets are accepted operator by
+// operator (CheckOlderDefinition).
+constexpr int kBaseOpset = 11;
+
+// Definitions older than the opset-11 one that the lowerings read as ONNX defines them: the
+// oldest since-version accepted. Each differs from its opset-11 successor only as noted.
+struct OlderForm {
+  const char* op;
+  int oldest;
+};
+constexpr OlderForm kOlderForms[] = {
+    {"Clip", 6},       // min and max are attributes (inputs from opset 11)
+    {"Constant", 1},   // only `value`; opset 11 added sparse_value
+    {"Softmax", 1},    // negative axis added in 11; the pre-13 lowering flattens at `axis`
+    {"Split", 2},      // negative axis added in 11; `split` is read as an attribute before 13
+    {"Squeeze", 1},    // negative axes added in 11; `axes` is an attribute before 13
+    {"Unsqueeze", 1},  // as Squeeze
+};
 
 const OpTable& Lowerings() {
   static const OpTable table = [] {
@@ -67,11 +86,41 @@ int DefaultOpset(const onnx::ModelProto& model) {
   for (const auto& o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
   if (opset < 0) throw Error("the model imports no opset of the default ONNX domain");
-  if (opset < kMinOpset || opset > kMaxOpset)
+  if (opset < 1)
+    throw Error("the model imports opset " + std::to_string(opset) +
+                " of the default ONNX domain, which does not exist");
+  if (opset > kMaxOpset)
     Unsupported("opset " + std::to_string(opset) + " of the default ONNX domain (the importer " +
-                "takes opsets " + std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) +
+                "takes opsets up to " + std::to_string(kMaxOpset) +
                 "; convert the model with onnx.version_converter)");
   return opset;
+}
+
+// A node of a model whose opset is below 11 is lowered only when ONNX defines its operator at
+// that opset exactly as at opset 11 (both resolve to the same definition, i.e. the same
+// since-version in ONNX's schema registry), or when its older definition is one the lowering
+// reads (kOlderForms). Any other older definition means something the lowering does not
+// implement (e.g. ConvTranspose-1 splits odd padding the other way round from
+// ConvTranspose-11), so it is refused rather than silently reinterpreted.
+void CheckOlderDefinition(const OnnxNode& node) {
+  const int opset = node.opset();
+  if (opset >= kBaseOpset) return;
+  const std::string& op = node.op_type();
+  const onnx::OpSchema* old = onnx::OpSchemaRegistry::Schema(op, opset, onnx::ONNX_DOMAIN);
+  const onnx::OpSchema* base = onnx::OpSchemaRegistry::Schema(op, kBaseOpset, onnx::ONNX_DOMAIN);
+  if (old == nullptr)
+    throw Error("operator " + op + " does not exist in opset " + std::to_string(opset) +
+                " of the default ONNX domain");
+  const int since = old->SinceVersion();
+  if (base != nullptr && since == base->SinceVersion()) return;
+  for (const OlderForm& f : kOlderForms)
+    if (op == f.op && since >= f.oldest) return;
+  const std::string current =
+      base != nullptr ? op + "-" + std::to_string(base->SinceVersion()) : op + " of opset 11";
+  Unsupported(op + "-" + std::to_string(since) + ", the definition opset " + std::to_string(opset) +
+              " uses: the importer implements " + current +
+              " and later, which define the operator differently (convert the model with "
+              "onnx.version_converter)");
 }
 
 Shape InputShape(const onnx::ValueInfoProto& v, const ImportOptions& options) {
@@ -247,6 +296,7 @@ ir::Graph Import(const onnx::ModelProto& model, const ImportOptions& options) {
                   "' (node '" + node.name() + "', opset " + std::to_string(opset) + ")");
     try {
       if (proto.output_size() < 1) throw Error("the node has no outputs");
+      CheckOlderDefinition(node);
       it->second(ctx, node);
     } catch (const Error& e) {
       throw Error(node.Label() + ": " + e.what());

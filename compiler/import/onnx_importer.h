@@ -1,6 +1,7 @@
-// ONNX -> IR import (host only). Supports opsets 11-17 of the default domain for the operators
-// listed in docs/onnx-support.md; everything else is refused with an error naming the op, the
-// node and the opset.
+// ONNX -> IR import (host only). Supports opsets up to 17 of the default domain for the
+// operators listed in docs/onnx-support.md (below opset 11, operator by operator: those whose
+// definition there is the one the importer implements); everything else is refused with an
+// error naming the op, the node and the opset.
 #pragma once
 
 #include <cstdint>

@@ -29,6 +29,14 @@ void LowerPad(ImportContext& ctx, const OnnxNode& n) {
     const std::vector<float> v = ctx.ConstantFloats(n, 2, "constant_value");
     if (v.size() != 1) throw Error("constant_value must be a scalar");
     o.value = v[0];
+    if (ctx.tensor(x).dtype != DType::FLOAT32) {
+      // The option holds a float; an integer pad value must survive the trip exactly.
+      const int64_t want = ctx.ConstantInts(n, 2, "constant_value")[0];
+      const double got = o.value;
+      if (!(got > -9.2e18 && got < 9.2e18) || static_cast<int64_t>(got) != want)
+        Unsupported("Pad constant_value " + std::to_string(want) +
+                    " (the pad value is stored as a float, which does not hold it exactly)");
+    }
   }
   if (pads.size() != 2 * xs.size())
     throw Error("pads has " + std::to_string(pads.size()) + " values for rank " +
@@ -55,7 +63,7 @@ opm::CoordinateTransform ReadTransform(const OnnxNode& n) {
   if (m == "align_corners") return opm::CoordinateTransform::ALIGN_CORNERS;
   if (m == "pytorch_half_pixel") return opm::CoordinateTransform::PYTORCH_HALF_PIXEL;
   if (m == "tf_half_pixel_for_nn") return opm::CoordinateTransform::TF_HALF_PIXEL_FOR_NN;
-  if (m == "tf_crop_and_resize") Unsupported("Resize coordinate_transformation_mode " + m);
+  if (m == "tf_crop_and_resize") return opm::CoordinateTransform::TF_CROP_AND_RESIZE;
   throw Error("unknown coordinate_transformation_mode '" + m + "'");
 }
 
@@ -81,17 +89,40 @@ void LowerResize(ImportContext& ctx, const OnnxNode& n) {
   } else if (mode == "linear") {
     o.mode = opm::ResizeMode::LINEAR;
   } else if (mode == "cubic") {
-    Unsupported("Resize mode 'cubic' (nearest and linear are supported)");
+    o.mode = opm::ResizeMode::CUBIC;
   } else {
     throw Error("unknown Resize mode '" + mode + "'");
   }
   o.coordinate_transform = ReadTransform(n);
   o.nearest_mode = ReadNearestMode(n);
   if (n.Int("antialias", 0) != 0) Unsupported("Resize with antialias");
+  o.cubic_coeff_a = n.Float("cubic_coeff_a", -0.75f);
+  if (!std::isfinite(o.cubic_coeff_a)) throw Error("cubic_coeff_a must be finite");
+  o.exclude_outside = n.Int("exclude_outside", 0) != 0;
+  // The reference implementation would apply it to any mode, but for nearest it then yields NaN
+  // where the nearest element lies in the edge padding, and onnxruntime takes it for cubic only.
+  if (o.exclude_outside && o.mode != opm::ResizeMode::CUBIC)
+    Unsupported("Resize exclude_outside with mode '" + mode + "' (it is supported for cubic)");
   std::vector<float> scales;
   std::vector<int64_t> sizes;
   if (n.has_input(2)) scales = ctx.ConstantFloats(n, 2, "scales");
   if (n.has_input(3)) sizes = ctx.ConstantInts(n, 3, "sizes");
+  if (o.coordinate_transform == opm::CoordinateTransform::TF_CROP_AND_RESIZE) {
+    o.roi = n.has_input(1) ? ctx.ConstantFloats(n, 1, "roi") : std::vector<float>{};
+    if (o.roi.size() != 2 * xs.size())
+      throw Error("tf_crop_and_resize needs a roi of " + std::to_string(2 * xs.size()) +
+                  " values (the start of every axis, then the end), has " +
+                  std::to_string(o.roi.size()));
+    for (float v : o.roi)
+      if (!std::isfinite(v)) throw Error("roi values must be finite");
+    o.extrapolation_value = n.Float("extrapolation_value", 0.0f);
+    // ONNX sizes the output floor(in * (roi_end - roi_start) * scale) while its coordinate
+    // mapping and its reference implementation take in * scale: with scales the two disagree.
+    if (sizes.empty())
+      Unsupported(
+          "Resize tf_crop_and_resize with scales (ONNX's output size and coordinate "
+          "mapping disagree for it; give sizes)");
+  }
   Shape out(xs.size());
   if (!sizes.empty()) {
     if (!scales.empty()) throw Error("scales and sizes are both given");

@@ -66,7 +66,8 @@ void LowerCast(ImportContext& ctx, const OnnxNode& n) {
     return;
   }
   Unsupported(std::string("Cast of a runtime tensor to ") + opm::EnumNameDType(to) +
-              " (runtime activations are FLOAT32)");
+              " (the runtime has no Cast kernel: only a cast of a constant, or to the dtype the "
+              "tensor already has, is accepted)");
 }
 
 void LowerConstantOfShape(ImportContext& ctx, const OnnxNode& n) {

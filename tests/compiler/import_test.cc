@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -167,15 +168,147 @@ TEST(OnnxImport, UnsupportedOperatorNamesOpNodeAndOpset) {
   EXPECT_EQ(g.message(), "unsupported operator 'NonMaxSuppression' (node 'nms_1', opset 13)");
 }
 
-TEST(OnnxImport, RefusesOpsetsOutside11To17) {
-  for (int opset : {9, 18}) {
-    OnnxBuilder b(opset);
-    b.Input("x", {1, 4}).Output("y");
-    b.Node("Relu", {"x"}, {"y"});
-    auto g = b.Import();
-    ASSERT_FALSE(g.ok());
-    EXPECT_NE(g.message().find("opset " + std::to_string(opset)), std::string::npos) << g.message();
-  }
+TEST(OnnxImport, RefusesOpsetsAbove17AndOpsetsThatDoNotExist) {
+  OnnxBuilder b(18);
+  b.Input("x", {1, 4}).Output("y");
+  b.Node("Relu", {"x"}, {"y"});
+  auto g = b.Import();
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("unsupported opset 18"), std::string::npos) << g.message();
+
+  OnnxBuilder z(0);
+  z.Input("x", {1, 4}).Output("y");
+  z.Node("Relu", {"x"}, {"y"});
+  g = z.Import();
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("opset 0"), std::string::npos) << g.message();
+  EXPECT_EQ(g.message().find("unsupported"), std::string::npos) << g.message();
+}
+
+// One node of `op` on a float input x of `shape` into y, in a model of `opset`.
+Expected<ir::Graph> ImportOne(int opset, const std::string& op, const Shape& shape,
+                              const std::function<void(onnx::NodeProto&)>& attrs = {}) {
+  OnnxBuilder b(opset);
+  b.Input("x", shape).Output("y");
+  onnx::NodeProto& n = b.Node(op, {"x"}, {"y"}, "n");
+  if (attrs) attrs(n);
+  return b.Import();
+}
+
+TEST(OnnxImport, OlderOpsetsTakeOperatorsWhoseDefinitionIsTheCurrentOne) {
+  // GlobalAveragePool has had one definition since opset 1, HardSigmoid and Relu since 6.
+  auto g = ImportOne(1, "GlobalAveragePool", {1, 2, 3, 3});
+  ASSERT_TRUE(g.ok()) << g.message();
+  EXPECT_EQ(Ops(*g), std::vector<OpCode>{OpCode::GLOBAL_AVERAGE_POOL});
+  g = ImportOne(6, "HardSigmoid", {2, 3}, [](onnx::NodeProto& n) { SetFloat(n, "alpha", 0.5f); });
+  ASSERT_TRUE(g.ok()) << g.message();
+  ASSERT_EQ(Ops(*g), std::vector<OpCode>{OpCode::HARD_SIGMOID});
+  EXPECT_EQ(g->nodes[0].options.AsHardSigmoidOptions()->alpha, 0.5f);
+  g = ImportOne(9, "Relu", {2, 3});
+  ASSERT_TRUE(g.ok()) << g.message();
+  EXPECT_EQ(Ops(*g), std::vector<OpCode>{OpCode::RELU});
+
+  // ConstantOfShape-9 is the definition of every later opset up to 17.
+  OnnxBuilder c(9);
+  c.Input("x", {2, 3}).Output("y");
+  c.Ints("shape", {2}, {2, 3});
+  auto& n = c.Node("ConstantOfShape", {"shape"}, {"c"});
+  auto* value = n.add_attribute();
+  value->set_name("value");
+  value->set_type(onnx::AttributeProto::TENSOR);
+  value->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+  value->mutable_t()->add_dims(1);
+  value->mutable_t()->add_float_data(2.5f);
+  c.Node("Add", {"x", "c"}, {"y"});
+  auto gc = c.Import();
+  ASSERT_TRUE(gc.ok()) << gc.message();
+  ASSERT_EQ(Ops(*gc), std::vector<OpCode>{OpCode::ADD});
+  EXPECT_EQ(FloatValues(gc->tensors[gc->nodes[0].inputs[1]]), std::vector<float>(6, 2.5f));
+}
+
+TEST(OnnxImport, OlderOpsetsRefuseOperatorsDefinedDifferently) {
+  // ConvTranspose-1 splits odd padding the other way round from ConvTranspose-11.
+  OnnxBuilder b(8);
+  b.Input("x", {1, 1, 3, 3}).Output("y");
+  b.Floats("w", {1, 1, 2, 2}, {1, 1, 1, 1});
+  b.Node("ConvTranspose", {"x", "w"}, {"y"}, "ct");
+  auto g = b.Import();
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.message(),
+            "node 'ct' (ConvTranspose, opset 8): unsupported ConvTranspose-1, the definition "
+            "opset 8 uses: the importer implements ConvTranspose-11 and later, which define the "
+            "operator differently (convert the model with onnx.version_converter)");
+  // HardSigmoid-1 (opsets 1 to 5) and Reshape-1 (shape as an attribute, opsets 1 to 4).
+  g = ImportOne(5, "HardSigmoid", {2, 3});
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("unsupported HardSigmoid-1"), std::string::npos) << g.message();
+  g = ImportOne(4, "Reshape", {2, 3}, [](onnx::NodeProto& n) { SetInts(n, "shape", {3, 2}); });
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("unsupported Reshape-1"), std::string::npos) << g.message();
+  // MaxPool-10 predates MaxPool-11's definition.
+  g = ImportOne(10, "MaxPool", {1, 1, 4, 4}, [](onnx::NodeProto& n) {
+    SetInts(n, "kernel_shape", {2, 2});
+  });
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("unsupported MaxPool-10"), std::string::npos) << g.message();
+  EXPECT_NE(g.message().find("MaxPool-11"), std::string::npos) << g.message();
+  // An operator that the model's opset does not have yet: a malformed model, not a limit.
+  OnnxBuilder r(9);
+  r.Output("y");
+  r.Floats("a", {}, {0}).Floats("l", {}, {3}).Floats("d", {}, {1});
+  r.Node("Range", {"a", "l", "d"}, {"y"}, "range");
+  g = r.Import();
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("Range does not exist in opset 9"), std::string::npos) << g.message();
+  EXPECT_EQ(g.message().find("unsupported"), std::string::npos) << g.message();
+}
+
+TEST(OnnxImport, OlderOpsetsTakeTheOlderFormsTheLoweringsRead) {
+  // Clip-6: bounds as attributes. Clip-1 (opset 5) also had consumed_inputs: refused.
+  auto clip = [](onnx::NodeProto& n) {
+    SetFloat(n, "min", -1.0f);
+    SetFloat(n, "max", 2.0f);
+  };
+  auto g = ImportOne(6, "Clip", {4}, clip);
+  ASSERT_TRUE(g.ok()) << g.message();
+  ASSERT_EQ(Ops(*g), std::vector<OpCode>{OpCode::CLIP});
+  EXPECT_EQ(g->nodes[0].options.AsClipOptions()->min, -1.0f);
+  EXPECT_EQ(g->nodes[0].options.AsClipOptions()->max, 2.0f);
+  g = ImportOne(5, "Clip", {4}, clip);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("unsupported Clip-1"), std::string::npos) << g.message();
+  // Softmax-1 flattens at axis, as Softmax-11 does.
+  g = ImportOne(9, "Softmax", {2, 3, 4}, [](onnx::NodeProto& n) { SetInt(n, "axis", 1); });
+  ASSERT_TRUE(g.ok()) << g.message();
+  EXPECT_EQ(Ops(*g), (std::vector<OpCode>{OpCode::RESHAPE, OpCode::SOFTMAX, OpCode::RESHAPE}));
+  // Squeeze-1, Unsqueeze-1 and Split-2: attributes, as before opset 13.
+  g = ImportOne(7, "Unsqueeze", {3, 4}, [](onnx::NodeProto& n) { SetInts(n, "axes", {0, 3}); });
+  ASSERT_TRUE(g.ok()) << g.message();
+  EXPECT_EQ(OutputTensor(*g).shape, (Shape{1, 3, 4, 1}));
+  g = ImportOne(7, "Squeeze", {1, 3, 1}, [](onnx::NodeProto& n) { SetInts(n, "axes", {2}); });
+  ASSERT_TRUE(g.ok()) << g.message();
+  EXPECT_EQ(OutputTensor(*g).shape, (Shape{1, 3}));
+  OnnxBuilder s(8);
+  s.Input("x", {5, 2}).Output("a").Output("b");
+  SetInts(s.Node("Split", {"x"}, {"a", "b"}), "split", {2, 3});
+  auto gs = s.Import();
+  ASSERT_TRUE(gs.ok()) << gs.message();
+  EXPECT_EQ(OutputTensor(*gs, 1).shape, (Shape{3, 2}));
+  // Constant-1 and -9: the `value` attribute.
+  OnnxBuilder k(7);
+  k.Input("x", {2}).Output("y");
+  auto& cn = k.Node("Constant", {}, {"c"});
+  auto* value = cn.add_attribute();
+  value->set_name("value");
+  value->set_type(onnx::AttributeProto::TENSOR);
+  value->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+  value->mutable_t()->add_dims(2);
+  value->mutable_t()->add_float_data(1.0f);
+  value->mutable_t()->add_float_data(2.0f);
+  k.Node("Mul", {"x", "c"}, {"y"});
+  auto gk = k.Import();
+  ASSERT_TRUE(gk.ok()) << gk.message();
+  EXPECT_EQ(Ops(*gk), std::vector<OpCode>{OpCode::MUL});
 }
 
 TEST(OnnxImport, MissingFile) {
@@ -226,8 +359,106 @@ TEST(OnnxImport, RefusesNonFloatDataInput) {
   b.Node("Relu", {"x"}, {"y"}, "r");
   auto g = b.Import();
   ASSERT_FALSE(g.ok());
-  EXPECT_NE(g.message().find("unsupported input dtype UINT8 of graph input 'x'"), std::string::npos)
+  EXPECT_NE(g.message().find("unsupported input dtype UINT8 of graph input 'x' for Relu"),
+            std::string::npos)
       << g.message();
+  EXPECT_NE(g.message().find("reserved for quantized tensors"), std::string::npos) << g.message();
+}
+
+std::vector<uint8_t> Int32Bytes(const std::vector<int32_t>& v) {
+  std::vector<uint8_t> b(v.size() * 4);
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+TEST(OnnxImport, NonFloatInputsPassThroughDataMovement) {
+  // x [2, 3] INT32 -> Pad (edge) -> Transpose -> Flatten, concatenated with z [1, 8] INT32.
+  OnnxBuilder b;
+  b.Input("x", {2, 3}, onnx::TensorProto::INT32)
+      .Input("z", {1, 8}, onnx::TensorProto::INT32)
+      .Output("y");
+  b.Ints("pads", {4}, {0, 1, 0, 0});
+  SetString(b.Node("Pad", {"x", "pads"}, {"p"}), "mode", "edge");
+  SetInts(b.Node("Transpose", {"p"}, {"t"}), "perm", {1, 0});
+  SetInt(b.Node("Flatten", {"t"}, {"f"}), "axis", 0);
+  SetInt(b.Node("Concat", {"f", "z"}, {"y"}), "axis", 1);
+  auto g = b.Import();
+  ASSERT_TRUE(g.ok()) << g.message();
+  EXPECT_EQ(Ops(*g),
+            (std::vector<OpCode>{OpCode::PAD, OpCode::TRANSPOSE, OpCode::RESHAPE, OpCode::CONCAT}));
+  for (const ir::Node& n : g->nodes) EXPECT_EQ(g->tensors[n.outputs[0]].dtype, opm::DType::INT32);
+  EXPECT_EQ(OutputTensor(*g).shape, (Shape{1, 16}));
+  // p = [[1,1,2,3],[4,4,5,6]]; t = p^T flattened = 1,4,1,4,2,5,3,6.
+  const auto out = emit::RunGraph(
+      *g, {Int32Bytes({1, 2, 3, 4, 5, 6}), Int32Bytes({10, 11, 12, 13, 14, 15, 16, 17})});
+  EXPECT_EQ(out[0], Int32Bytes({1, 4, 1, 4, 2, 5, 3, 6, 10, 11, 12, 13, 14, 15, 16, 17}));
+
+  // Gather and Slice on an INT64 input; a BOOL input passed straight through.
+  OnnxBuilder m;
+  m.Input("x", {4}, onnx::TensorProto::INT64)
+      .Input("flag", {2}, onnx::TensorProto::BOOL)
+      .Output("y")
+      .Output("flag_out");
+  m.Ints("idx", {2}, {3, 0}).Ints("starts", {1}, {1}).Ints("ends", {1}, {2});
+  m.Node("Gather", {"x", "idx"}, {"gathered"});
+  m.Node("Slice", {"gathered", "starts", "ends"}, {"y"});
+  m.Node("Identity", {"flag"}, {"flag_out"});
+  auto gm = m.Import();
+  ASSERT_TRUE(gm.ok()) << gm.message();
+  EXPECT_EQ(OutputTensor(*gm, 0).dtype, opm::DType::INT64);
+  EXPECT_EQ(OutputTensor(*gm, 1).dtype, opm::DType::BOOL);
+}
+
+TEST(OnnxImport, NonFloatRuntimeTensorsAreRefusedByComputeOps) {
+  // Through a data-movement op first: the refusal names the intermediate tensor.
+  OnnxBuilder b;
+  b.Input("x", {2, 3}, onnx::TensorProto::INT32).Output("y");
+  b.Ints("shape", {1}, {6});
+  b.Node("Reshape", {"x", "shape"}, {"r"});
+  b.Node("Add", {"r", "r"}, {"y"}, "add");
+  auto g = b.Import();
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("node 'add' (Add, opset 13): unsupported operand dtype INT32 of "
+                             "'r' for Add"),
+            std::string::npos)
+      << g.message();
+  // Through an alias: the refusal names the graph input.
+  OnnxBuilder a;
+  a.Input("x", {3}, onnx::TensorProto::INT8).Output("y");
+  a.Node("Identity", {"x"}, {"i"});
+  a.Node("MaxPool", {"i"}, {"y"}, "pool");
+  g = a.Import();
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("unsupported input dtype INT8 of graph input 'x' for MaxPool"),
+            std::string::npos)
+      << g.message();
+  // Runtime weights are operands too.
+  OnnxBuilder w;
+  w.Input("x", {1, 1, 3, 3}).Input("w", {1, 1, 1, 1}, onnx::TensorProto::UINT8).Output("y");
+  w.Node("Conv", {"x", "w"}, {"y"});
+  g = w.Import();
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("unsupported input dtype UINT8 of graph input 'w' for Conv"),
+            std::string::npos)
+      << g.message();
+}
+
+TEST(OnnxImport, IntegerPadValueMustBeExactAsAFloat) {
+  for (int64_t value : {int64_t{-7}, (int64_t{1} << 40) + 1}) {
+    OnnxBuilder b;
+    b.Input("x", {3}, onnx::TensorProto::INT64).Output("y");
+    b.Ints("pads", {2}, {1, 1}).Ints("value", {}, {value});
+    b.Node("Pad", {"x", "pads", "value"}, {"y"});
+    auto g = b.Import();
+    if (value == -7) {
+      ASSERT_TRUE(g.ok()) << g.message();
+      EXPECT_EQ(g->nodes[0].options.AsPadOptions()->value, -7.0f);
+    } else {
+      ASSERT_FALSE(g.ok());
+      EXPECT_NE(g.message().find("unsupported Pad constant_value 1099511627777"), std::string::npos)
+          << g.message();
+    }
+  }
 }
 
 TEST(OnnxImport, ParameterInputNeedsAGivenValue) {
@@ -399,12 +630,54 @@ TEST(OnnxImport, PoolCeilModeAndIndicesOutput) {
   ASSERT_TRUE(g.ok()) << g.message();
   EXPECT_EQ(OutputTensor(*g).shape, (Shape{1, 1, 3, 3}));  // floor mode would give 2
 
+  // The Indices output: a second INT64 output of MAX_POOL_2D.
   OnnxBuilder bi;
   bi.Input("x", {1, 1, 4, 4}).Output("y").Output("i");
-  SetInts(bi.Node("MaxPool", {"x"}, {"y", "i"}, "pool"), "kernel_shape", {2, 2});
+  auto& pi = bi.Node("MaxPool", {"x"}, {"y", "i"}, "pool");
+  SetInts(pi, "kernel_shape", {2, 2});
+  SetInts(pi, "strides", {2, 2});
+  SetInt(pi, "storage_order", 1);
   auto gi = bi.Import();
-  ASSERT_FALSE(gi.ok());
-  EXPECT_NE(gi.message().find("Indices"), std::string::npos) << gi.message();
+  ASSERT_TRUE(gi.ok()) << gi.message();
+  ASSERT_EQ(Ops(*gi), std::vector<OpCode>{OpCode::MAX_POOL_2D});
+  ASSERT_EQ(gi->nodes[0].outputs.size(), 2u);
+  EXPECT_EQ(gi->nodes[0].options.AsPool2DOptions()->storage_order, 1);
+  EXPECT_EQ(OutputTensor(*gi, 1).dtype, opm::DType::INT64);
+  EXPECT_EQ(OutputTensor(*gi, 1).shape, (Shape{1, 1, 2, 2}));
+  std::vector<float> x(16);
+  for (int k = 0; k < 16; ++k) x[k] = static_cast<float>(k);
+  std::vector<uint8_t> xb(64);
+  std::memcpy(xb.data(), x.data(), 64);
+  auto out = emit::RunGraph(*gi, {xb});
+  std::vector<int64_t> idx(4);
+  std::memcpy(idx.data(), out[1].data(), 32);
+  EXPECT_EQ(idx, (std::vector<int64_t>{5, 13, 7, 15}));  // h + w * H of 5, 7, 13, 15
+
+  // 1-D: the [N, C, 1, L] view gives the same flattened indices.
+  OnnxBuilder b1;
+  b1.Input("x", {1, 2, 5}).Output("y").Output("i");
+  SetInts(b1.Node("MaxPool", {"x"}, {"y", "i"}, "pool"), "kernel_shape", {2});
+  auto g1 = b1.Import();
+  ASSERT_TRUE(g1.ok()) << g1.message();
+  EXPECT_EQ(Ops(*g1), (std::vector<OpCode>{OpCode::RESHAPE, OpCode::MAX_POOL_2D, OpCode::RESHAPE,
+                                           OpCode::RESHAPE}));
+  EXPECT_EQ(OutputTensor(*g1, 1).shape, (Shape{1, 2, 4}));
+  const std::vector<float> x1 = {0, 3, 1, 1, 2, 9, 8, 7, 6, 5};
+  std::vector<uint8_t> x1b(40);
+  std::memcpy(x1b.data(), x1.data(), 40);
+  out = emit::RunGraph(*g1, {x1b});
+  std::vector<int64_t> idx1(8);
+  std::memcpy(idx1.data(), out[1].data(), 64);
+  EXPECT_EQ(idx1, (std::vector<int64_t>{1, 1, 2, 4, 5, 6, 7, 8}));
+
+  OnnxBuilder bad;
+  bad.Input("x", {1, 1, 4, 4}).Output("y").Output("i");
+  auto& pb = bad.Node("MaxPool", {"x"}, {"y", "i"}, "pool");
+  SetInts(pb, "kernel_shape", {2, 2});
+  SetInt(pb, "storage_order", 2);
+  auto gb = bad.Import();
+  ASSERT_FALSE(gb.ok());
+  EXPECT_NE(gb.message().find("storage_order 2"), std::string::npos) << gb.message();
 }
 
 TEST(OnnxImport, BatchNormalizationLowersToMulThenAdd) {
@@ -572,10 +845,74 @@ TEST(OnnxImport, ResizeScalesVersusSizes) {
   OnnxBuilder c;
   c.Input("x", {1, 1, 3, 4}).Output("y");
   c.Floats("roi", {0}, {}).Floats("scales", {4}, {1, 1, 2, 2});
-  SetString(c.Node("Resize", {"x", "roi", "scales"}, {"y"}, "cubic"), "mode", "cubic");
+  SetInt(c.Node("Resize", {"x", "roi", "scales"}, {"y"}, "r"), "antialias", 1);
   auto gc = c.Import();
   ASSERT_FALSE(gc.ok());
-  EXPECT_NE(gc.message().find("unsupported Resize mode 'cubic'"), std::string::npos);
+  EXPECT_NE(gc.message().find("unsupported Resize with antialias"), std::string::npos);
+}
+
+TEST(OnnxImport, ResizeCubic) {
+  auto import = [](const std::string& mode, bool exclude_outside) {
+    OnnxBuilder b;
+    b.Input("x", {1, 1, 3, 4}).Output("y");
+    b.Floats("roi", {0}, {}).Floats("scales", {4}, {1, 1, 2, 2});
+    auto& n = b.Node("Resize", {"x", "roi", "scales"}, {"y"}, "r");
+    SetString(n, "mode", mode);
+    SetFloat(n, "cubic_coeff_a", -0.5f);
+    SetInt(n, "exclude_outside", exclude_outside);
+    return b.Import();
+  };
+  auto g = import("cubic", true);
+  ASSERT_TRUE(g.ok()) << g.message();
+  const auto* o = g->nodes[0].options.AsResizeOptions();
+  EXPECT_EQ(o->mode, opm::ResizeMode::CUBIC);
+  EXPECT_EQ(o->cubic_coeff_a, -0.5f);
+  EXPECT_TRUE(o->exclude_outside);
+  EXPECT_EQ(OutputTensor(*g).shape, (Shape{1, 1, 6, 8}));
+  // ONNX's reference would apply exclude_outside to nearest too, with NaN as a result.
+  for (const char* mode : {"nearest", "linear"}) {
+    g = import(mode, true);
+    ASSERT_FALSE(g.ok()) << mode;
+    EXPECT_NE(g.message().find("unsupported Resize exclude_outside"), std::string::npos)
+        << g.message();
+  }
+}
+
+TEST(OnnxImport, ResizeCropAndResizeNeedsRoiAndSizes) {
+  auto import = [](const std::vector<float>& roi, bool sizes) {
+    OnnxBuilder b;
+    b.Input("x", {1, 1, 4, 4}).Output("y");
+    b.Floats("roi", {static_cast<int64_t>(roi.size())}, roi)
+        .Floats("scales", {4}, {1, 1, 0.75f, 0.75f})
+        .Ints("sizes", {4}, {1, 1, 3, 3});
+    auto& n =
+        b.Node("Resize", {"x", "roi", sizes ? "" : "scales", sizes ? "sizes" : ""}, {"y"}, "crop");
+    SetString(n, "mode", "linear");
+    SetString(n, "coordinate_transformation_mode", "tf_crop_and_resize");
+    SetFloat(n, "extrapolation_value", 10.0f);
+    return b.Import();
+  };
+  const std::vector<float> roi = {0, 0, 0.4f, 0.6f, 1, 1, 1.2f, 1.7f};
+  auto g = import(roi, true);
+  ASSERT_TRUE(g.ok()) << g.message();
+  const auto* o = g->nodes[0].options.AsResizeOptions();
+  EXPECT_EQ(o->coordinate_transform, opm::CoordinateTransform::TF_CROP_AND_RESIZE);
+  EXPECT_EQ(o->roi, roi);
+  EXPECT_EQ(o->extrapolation_value, 10.0f);
+  EXPECT_EQ(OutputTensor(*g).shape, (Shape{1, 1, 3, 3}));
+
+  g = import(roi, false);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("unsupported Resize tf_crop_and_resize with scales"),
+            std::string::npos)
+      << g.message();
+  g = import({0, 0, 0.5f, 1, 1, 1}, true);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("roi of 8 values"), std::string::npos) << g.message();
+  EXPECT_EQ(g.message().find("unsupported"), std::string::npos) << g.message();
+  g = import({0, 0, 0.5f, NAN, 1, 1, 1, 1}, true);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.message().find("finite"), std::string::npos) << g.message();
 }
 
 TEST(OnnxImport, ShapeArithmeticFoldsToConstants) {

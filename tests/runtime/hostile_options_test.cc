@@ -119,8 +119,16 @@ TEST(HostileOptions, Pool) {
     if (d.OneIn(10)) o.stride_h = d(-1, 0);
     if (d.OneIn(10)) o.dilation_w = d(-1, 0);
     if (d.OneIn(10)) o.pad_left = -1;
+    // Max pooling's indices output, sometimes of the wrong dtype or shape or order.
+    std::vector<Operand> outs = {Operand::Out(y)};
+    if (it % 4 == 1) {
+      o.storage_order = d.OneIn(10) ? d(-1, 3) : d(0, 1);
+      std::vector<int32_t> ys = y;
+      if (d.OneIn(10)) ys[d(2, 3)] += 1;
+      outs.push_back(Operand::Out(ys, d.OneIn(10) ? opm::DType::INT32 : opm::DType::INT64));
+    }
     SingleOpModel m(it % 2 ? opm::OpCode::MAX_POOL_2D : opm::OpCode::AVERAGE_POOL_2D, Options(o),
-                    {RandomF32(x, it)}, {Operand::Out(y)});
+                    {RandomF32(x, it)}, outs);
     accepted += Accepted(m);
   }
   EXPECT_GT(accepted, 15);
@@ -178,15 +186,24 @@ TEST(HostileOptions, ResizeMatMulReduce) {
     const auto x = d.Shape(rank, 1, 4);
     if (it % 3 == 0) {
       opm::ResizeOptionsT o;
-      o.mode = static_cast<opm::ResizeMode>(d(0, 1));
-      o.coordinate_transform = static_cast<opm::CoordinateTransform>(d(0, 4));
+      o.mode = static_cast<opm::ResizeMode>(d(0, 2));
+      o.coordinate_transform = static_cast<opm::CoordinateTransform>(d(0, 5));
       o.nearest_mode = static_cast<opm::NearestMode>(d(0, 3));
+      o.cubic_coeff_a = d.OneIn(20) ? NAN : d(-8, 0) / 8.0f;
+      o.exclude_outside = d(0, 1) && (o.mode == opm::ResizeMode::CUBIC || d.OneIn(10));
       std::vector<int32_t> y(rank);
       for (int i = 0; i < rank; ++i) {
         o.scales.push_back(d(1, 12) / 4.0f);
         y[i] = d.Perturb(static_cast<int>(x[i] * o.scales.back()), 10);
       }
       if (d.OneIn(10)) o.scales[d(0, rank - 1)] = d(-1, 0);
+      // The crop box: far outside the input, reversed, sometimes not finite or mis-sized.
+      if (o.coordinate_transform == opm::CoordinateTransform::TF_CROP_AND_RESIZE || d.OneIn(10)) {
+        for (int i = 0; i < 2 * rank; ++i) o.roi.push_back(d(-20, 30) / 10.0f);
+        if (d.OneIn(10)) o.roi[d(0, 2 * rank - 1)] = d(0, 1) ? NAN : -INFINITY;
+        if (d.OneIn(10)) o.roi.pop_back();
+        o.extrapolation_value = d(-5, 5);
+      }
       SingleOpModel m(opm::OpCode::RESIZE, Options(o), {RandomF32(x, it)}, {Operand::Out(y)});
       accepted[0] += Accepted(m);
     } else if (it % 3 == 1) {

@@ -1,4 +1,5 @@
-// MAX_POOL_2D, AVERAGE_POOL_2D, GLOBAL_AVERAGE_POOL and GLOBAL_MAX_POOL reference kernels.
+// MAX_POOL_2D (with and without its indices output), AVERAGE_POOL_2D, GLOBAL_AVERAGE_POOL and
+// GLOBAL_MAX_POOL reference kernels.
 #include <gtest/gtest.h>
 
 #include "tests/runtime/kernel_test_util.h"
@@ -233,6 +234,155 @@ TEST(Pool2D, RefusesInconsistentModels) {
     q.h = 1, q.w = 1, q.kh = 2, q.dh = 5, q.pt = 3, q.pb = 2;
     EXPECT_EQ(run(op, q, {1, 1, 1, 1}, &e), Status::kShapeMismatch);
   }
+}
+
+// --- MAX_POOL_2D's indices output -------------------------------------------------------------
+
+struct ValuesAndIndices {
+  std::vector<float> values;
+  std::vector<int64_t> indices;
+};
+
+ValuesAndIndices RunMaxPoolWithIndices(const PoolParams& p, int storage_order,
+                                       const std::vector<float>& x) {
+  opm::OpOptionsUnion o = PoolOpts(p);
+  o.AsPool2DOptions()->storage_order = storage_order;
+  SingleOpModel m(
+      opm::OpCode::MAX_POOL_2D, std::move(o), {Operand::F32({p.n, p.c, p.h, p.w}, x)},
+      {Operand::Out(PoolOutShape(p)), Operand::Out(PoolOutShape(p), opm::DType::INT64)});
+  EXPECT_EQ(m.Run(), Status::kOk) << m.error();
+  return {m.OutputF32(0), m.Output<int64_t>(1)};
+}
+
+TEST(MaxPool2DIndices, OnnxCases) {
+  PoolParams p;  // test_maxpool_with_argmax_2d_precomputed_pads
+  p.h = p.w = 5, p.kh = p.kw = 5, p.pt = p.pl = p.pb = p.pr = 2;
+  ValuesAndIndices r = RunMaxPoolWithIndices(p, 0, Iota(25, 1));
+  EXPECT_EQ(r.values, (std::vector<float>{13, 14, 15, 15, 15, 18, 19, 20, 20, 20, 23, 24, 25,
+                                          25, 25, 23, 24, 25, 25, 25, 23, 24, 25, 25, 25}));
+  EXPECT_EQ(r.indices, (std::vector<int64_t>{12, 13, 14, 14, 14, 17, 18, 19, 19, 19, 22, 23, 24,
+                                             24, 24, 22, 23, 24, 24, 24, 22, 23, 24, 24, 24}));
+  p = PoolParams();  // test_maxpool_with_argmax_2d_precomputed_strides: column major
+  p.h = p.w = 5, p.kh = p.kw = 2, p.sh = p.sw = 2;
+  r = RunMaxPoolWithIndices(p, 1, Iota(25, 1));
+  EXPECT_EQ(r.values, (std::vector<float>{7, 9, 17, 19}));
+  EXPECT_EQ(r.indices, (std::vector<int64_t>{6, 16, 8, 18}));
+  r = RunMaxPoolWithIndices(p, 0, Iota(25, 1));
+  EXPECT_EQ(r.indices, (std::vector<int64_t>{6, 8, 16, 18}));
+}
+
+TEST(MaxPool2DIndices, FirstMaximumWinsAndNaNIsAMaximum) {
+  PoolParams p;
+  p.h = 2, p.w = 3, p.kh = 2, p.kw = 2;  // two windows, columns 0-1 and 1-2
+  // Ties: the first in row-major window order. All -inf: the first cell. NaN: the first NaN.
+  EXPECT_EQ(RunMaxPoolWithIndices(p, 0, {1, 5, 5, 5, 0, 0}).indices, (std::vector<int64_t>{1, 1}));
+  ValuesAndIndices r = RunMaxPoolWithIndices(p, 0, {-INFINITY, -INFINITY, 2, -INFINITY, NAN, NAN});
+  EXPECT_TRUE(std::isnan(r.values[0]));
+  EXPECT_TRUE(std::isnan(r.values[1]));
+  EXPECT_EQ(r.indices, (std::vector<int64_t>{4, 4}));
+  r = RunMaxPoolWithIndices(p, 0, std::vector<float>(6, -INFINITY));
+  EXPECT_EQ(r.values, (std::vector<float>{-INFINITY, -INFINITY}));
+  EXPECT_EQ(r.indices, (std::vector<int64_t>{0, 1}));
+}
+
+// Independent loop: the window's cells in row-major order, the first strict maximum.
+void ArgmaxReference(const PoolParams& p, int storage_order, const std::vector<float>& x,
+                     std::vector<int64_t>* idx) {
+  const auto os = PoolOutShape(p);
+  idx->clear();
+  for (int pl = 0; pl < p.n * p.c; ++pl)
+    for (int i = 0; i < os[2]; ++i)
+      for (int j = 0; j < os[3]; ++j) {
+        float best = 0;
+        int64_t at = -1;
+        for (int u = 0; u < p.kh; ++u)
+          for (int v = 0; v < p.kw; ++v) {
+            const int ih = i * p.sh + u * p.dh - p.pt, iw = j * p.sw + v * p.dw - p.pl;
+            if (ih < 0 || ih >= p.h || iw < 0 || iw >= p.w) continue;
+            const float val = x[(pl * p.h + ih) * p.w + iw];
+            if (at < 0 || val > best) {
+              best = val;
+              at = storage_order == 0 ? ih * p.w + iw : ih + iw * p.h;
+            }
+          }
+        idx->push_back(int64_t{pl} * p.h * p.w + at);
+      }
+}
+
+TEST(MaxPool2DIndices, MatchesDirectLoop) {
+  std::vector<PoolParams> cases;
+  {
+    PoolParams p;
+    p.n = 2, p.c = 3, p.h = 13, p.w = 11, p.kh = p.kw = 3, p.sh = p.sw = 2;
+    p.pt = p.pl = p.pb = p.pr = 1, p.ceil = true;
+    cases.push_back(p);
+  }
+  {
+    PoolParams p;
+    p.c = 2, p.h = 10, p.w = 12, p.kh = p.kw = 3, p.sh = 2, p.sw = 3, p.dh = 2, p.dw = 3;
+    p.pt = 2, p.pl = 1, p.pb = 1, p.pr = 2, p.ceil = true;
+    cases.push_back(p);
+  }
+  {  // a 1-D pool as the importer writes it: H = 1
+    PoolParams p;
+    p.n = 3, p.c = 2, p.h = 1, p.w = 17, p.kw = 4, p.sw = 3, p.pl = 1, p.pr = 2;
+    cases.push_back(p);
+  }
+  uint32_t seed = 950;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const PoolParams& p = cases[i];
+    // Few distinct values: many ties.
+    std::vector<float> x = RandomFloats(size_t(p.n) * p.c * p.h * p.w, seed++, -3, 3);
+    for (float& v : x) v = std::round(v);
+    for (int order : {0, 1}) {
+      SCOPED_TRACE("case " + std::to_string(i) + " storage_order " + std::to_string(order));
+      const ValuesAndIndices r = RunMaxPoolWithIndices(p, order, x);
+      std::vector<double> want;
+      PoolReference(p, true, x, &want);
+      ExpectClose(r.values, want, {}, 0.0);
+      std::vector<int64_t> want_idx;
+      ArgmaxReference(p, order, x, &want_idx);
+      EXPECT_EQ(r.indices, want_idx);
+      // Every index points at its value.
+      for (size_t k = 0; k < r.indices.size(); ++k) {
+        const int64_t plane = r.indices[k] / (p.h * p.w), in = r.indices[k] % (p.h * p.w);
+        const int64_t h = order == 0 ? in / p.w : in % p.h, w = order == 0 ? in % p.w : in / p.h;
+        ASSERT_EQ(x[(plane * p.h + h) * p.w + w], r.values[k]) << k;
+      }
+    }
+  }
+}
+
+TEST(MaxPool2DIndices, RefusesInconsistentModels) {
+  PoolParams p;
+  p.c = 2, p.h = p.w = 5, p.kh = p.kw = 2, p.sh = p.sw = 2;
+  auto run = [&](int storage_order, std::vector<Operand> outs, std::string* e,
+                 opm::OpCode op = opm::OpCode::MAX_POOL_2D) {
+    opm::OpOptionsUnion o = PoolOpts(p);
+    o.AsPool2DOptions()->storage_order = storage_order;
+    SingleOpModel m(op, std::move(o), {Operand::F32({1, 2, 5, 5}, std::vector<float>(50, 1))},
+                    std::move(outs));
+    const Status s = m.Run();
+    *e = m.error();
+    return s;
+  };
+  const Operand y = Operand::Out({1, 2, 2, 2});
+  const Operand i64 = Operand::Out({1, 2, 2, 2}, opm::DType::INT64);
+  std::string e;
+  ASSERT_EQ(run(0, {y, i64}, &e), Status::kOk) << e;
+  ASSERT_EQ(run(1, {y, i64}, &e), Status::kOk) << e;
+  EXPECT_EQ(run(2, {y, i64}, &e), Status::kCorruptModel);
+  EXPECT_NE(e.find("storage_order"), std::string::npos) << e;
+  EXPECT_EQ(run(-1, {y}, &e), Status::kCorruptModel);
+  EXPECT_EQ(run(0, {y, Operand::Out({1, 2, 2, 2}, opm::DType::INT32)}, &e), Status::kUnsupported);
+  EXPECT_NE(e.find("INT64"), std::string::npos) << e;
+  EXPECT_EQ(run(0, {y, Operand::Out({1, 2, 2, 2})}, &e), Status::kUnsupported);
+  EXPECT_EQ(run(0, {y, Operand::Out({1, 2, 4, 1}, opm::DType::INT64)}, &e), Status::kShapeMismatch);
+  EXPECT_EQ(run(0, {y, Operand::Out({1, 2, 2}, opm::DType::INT64)}, &e), Status::kShapeMismatch);
+  EXPECT_EQ(run(0, {y, i64, i64}, &e), Status::kCorruptModel);
+  EXPECT_EQ(run(0, {Operand::Out({1, 2, 2, 2}, opm::DType::INT64), i64}, &e), Status::kUnsupported);
+  // Average pooling has no indices output.
+  EXPECT_EQ(run(0, {y, i64}, &e, opm::OpCode::AVERAGE_POOL_2D), Status::kCorruptModel);
 }
 
 TEST(GlobalPool, OnnxCasesAndHigherRanks) {

@@ -2,6 +2,11 @@
 // kernel, strides, dilations, explicit pads; the output dims are stored and may come from
 // ceil_mode), GLOBAL_AVERAGE_POOL and GLOBAL_MAX_POOL (any rank >= 3).
 //
+// MAX_POOL_2D may have a second, INT64 output: ONNX MaxPool's Indices, the position of each
+// maximum in the flattened input (the layout of Pool2DOptions.storage_order). The first
+// maximum in window order (rows, then columns) wins, as in onnxruntime; a NaN counts as a
+// maximum, so the value is NaN (as with np.max) and the index that of the first NaN.
+//
 // Window cells outside the input are skipped rather than padded: max pooling ignores them, and
 // average pooling divides by the number of cells inside the input, or, with count_include_pad,
 // by the number inside the explicitly padded extent [-pad_begin, size + pad_end). Cells that
@@ -20,10 +25,11 @@ using ref::ValidRange;
 struct PoolData {
   int32_t kernel[2], stride[2], dilation[2], pad_begin[2], pad_end[2];
   bool count_include_pad;
+  bool column_major;  // max pooling indices: storage_order 1
 };
 
-Status PreparePool2D(KernelContext& ctx) {
-  OUTPOST_RETURN_IF_ERROR(CheckOperands(ctx, 1, 1, 1, DType::FLOAT32));
+// The window checks shared by max and average pooling; the operands are checked already.
+Status PrepareWindow(KernelContext& ctx) {
   const auto* o = ctx.options<opm::Pool2DOptions>();
   const TensorView& x = ctx.input(0);
   const TensorView& y = ctx.output(0);
@@ -45,6 +51,10 @@ Status PreparePool2D(KernelContext& ctx) {
   d->pad_end[0] = o->pad_bottom();
   d->pad_end[1] = o->pad_right();
   d->count_include_pad = o->count_include_pad();
+  OUTPOST_KERNEL_CHECK(ctx, o->storage_order() == 0 || o->storage_order() == 1,
+                       Status::kCorruptModel, "storage_order is %d, must be 0 or 1",
+                       static_cast<int>(o->storage_order()));
+  d->column_major = o->storage_order() == 1;
   for (int a = 0; a < 2; ++a) {
     OUTPOST_KERNEL_CHECK(ctx, d->kernel[a] >= 1 && d->stride[a] >= 1 && d->dilation[a] >= 1,
                          Status::kCorruptModel,
@@ -74,6 +84,35 @@ Status PreparePool2D(KernelContext& ctx) {
   return Status::kOk;
 }
 
+Status PrepareAveragePool2D(KernelContext& ctx) {
+  OUTPOST_RETURN_IF_ERROR(CheckOperands(ctx, 1, 1, 1, DType::FLOAT32));
+  return PrepareWindow(ctx);
+}
+
+// CheckOperands wants one dtype for all outputs; the indices are INT64.
+Status PrepareMaxPool2D(KernelContext& ctx) {
+  const int outs = ctx.num_outputs();
+  OUTPOST_KERNEL_CHECK(ctx, outs == 1 || outs == 2, Status::kCorruptModel,
+                       "expects 1 or 2 outputs (values, indices), has %d", outs);
+  OUTPOST_KERNEL_CHECK(ctx, ctx.num_inputs() == 1 && ctx.has_input(0), Status::kCorruptModel,
+                       "expects 1 input, has %d", ctx.num_inputs());
+  OUTPOST_KERNEL_CHECK(ctx, ctx.input(0).dtype == DType::FLOAT32, Status::kUnsupported,
+                       "input 0 is %s, kernel takes FLOAT32", DTypeName(ctx.input(0).dtype));
+  OUTPOST_KERNEL_CHECK(ctx, ctx.output(0).dtype == DType::FLOAT32, Status::kUnsupported,
+                       "output 0 is %s, kernel takes FLOAT32", DTypeName(ctx.output(0).dtype));
+  if (outs == 2) {
+    const TensorView& y = ctx.output(0);
+    const TensorView& i = ctx.output(1);
+    OUTPOST_KERNEL_CHECK(ctx, i.dtype == DType::INT64, Status::kUnsupported,
+                         "output 1 (indices) is %s, must be INT64", DTypeName(i.dtype));
+    bool same = i.rank == y.rank;
+    for (int k = 0; same && k < y.rank; ++k) same = i.dims[k] == y.dims[k];
+    OUTPOST_KERNEL_CHECK(ctx, same, Status::kShapeMismatch,
+                         "output 1 (indices) must have the shape of output 0");
+  }
+  return PrepareWindow(ctx);
+}
+
 template <bool kMax>
 Status EvalPool2D(KernelContext& ctx) {
   const PoolData* d = ctx.op_data<PoolData>();
@@ -81,6 +120,7 @@ Status EvalPool2D(KernelContext& ctx) {
   const TensorView& yv = ctx.output(0);
   const float* x = xv.as<float>();
   float* y = yv.as<float>();
+  int64_t* indices = kMax && ctx.num_outputs() == 2 ? ctx.output(1).as<int64_t>() : nullptr;
   const int64_t planes = static_cast<int64_t>(xv.dims[0]) * xv.dims[1];
   const int64_t h = xv.dims[2], w = xv.dims[3], oh = yv.dims[2], ow = yv.dims[3];
   const int64_t padded_h = h + d->pad_begin[0] + d->pad_end[0];
@@ -95,16 +135,22 @@ Status EvalPool2D(KernelContext& ctx) {
         const int64_t w0 = j * d->stride[1] - d->pad_begin[1];
         const Range rw = ValidRange(w0, d->dilation[1], w, d->kernel[1]);
         if (kMax) {
+          // Prepare made sure every window has a cell inside the input: `at` gets set.
           float m = -INFINITY;
+          int64_t at = -1;
           for (int64_t kh = rh.begin; kh < rh.end; ++kh) {
-            const float* xr = xp + (h0 + kh * d->dilation[0]) * w;
+            const int64_t r = h0 + kh * d->dilation[0];
             for (int64_t kw = rw.begin; kw < rw.end; ++kw) {
-              const float v = xr[w0 + kw * d->dilation[1]];
-              // NaN propagates, as with np.max.
-              m = (v > m || v != v) ? v : m;
+              const int64_t c = w0 + kw * d->dilation[1];
+              const float v = xp[r * w + c];
+              if (at < 0 || v > m || (v != v && m == m)) {
+                m = v;
+                at = d->column_major ? r + c * h : r * w + c;
+              }
             }
           }
           yp[i * ow + j] = m;
+          if (indices != nullptr) indices[(p * oh + i) * ow + j] = p * h * w + at;
         } else {
           double sum = 0.0;
           for (int64_t kh = rh.begin; kh < rh.end; ++kh) {
@@ -165,10 +211,10 @@ Status EvalGlobalPool(KernelContext& ctx) {
 
 const KernelRegistration kMaxPool2DF32Ref =
     ref::Reference(OpCode::MAX_POOL_2D, DType::FLOAT32, "max_pool2d_f32_ref", sizeof(PoolData),
-                   PreparePool2D, EvalPool2D<true>);
+                   PrepareMaxPool2D, EvalPool2D<true>);
 const KernelRegistration kAveragePool2DF32Ref =
     ref::Reference(OpCode::AVERAGE_POOL_2D, DType::FLOAT32, "average_pool2d_f32_ref",
-                   sizeof(PoolData), PreparePool2D, EvalPool2D<false>);
+                   sizeof(PoolData), PrepareAveragePool2D, EvalPool2D<false>);
 const KernelRegistration kGlobalAveragePoolF32Ref =
     ref::Reference(OpCode::GLOBAL_AVERAGE_POOL, DType::FLOAT32, "global_average_pool_f32_ref", 0,
                    PrepareGlobalPool, EvalGlobalPool<false>);
