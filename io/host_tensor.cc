@@ -87,6 +87,8 @@ ElementType FromModelDType(opm::DType t) {
       return ElementType::kInt64;
     case opm::DType::BOOL:
       return ElementType::kBool;
+    case opm::DType::FLOAT16:
+      break;  // constants only: never a model input or output
   }
   throw Error("unknown model dtype " + std::to_string(static_cast<int>(t)));
 }

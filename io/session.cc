@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "io/op_info.h"
+#include "runtime/fp16.h"
 
 namespace outpost::io {
 namespace {
@@ -266,6 +267,9 @@ std::vector<float> Session::OutputAsFloat(int i) {
       break;
     case DType::BOOL:
       Dequantize<uint8_t>(v, out);
+      break;
+    case DType::FLOAT16:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = HalfToFloat(v.as<uint16_t>()[i]);
       break;
   }
   return out;

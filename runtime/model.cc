@@ -221,7 +221,9 @@ Status Model::Validate(ErrorReporter& err) {
                               "model: operator %u writes tensor %d, which is not in the arena", o,
                               idx);
     const opm::OpOptions want = ExpectedOptions(op->opcode());
-    if (want != opm::OpOptions::NONE && op->options_type() != want)
+    // A union whose type is set but whose table is absent passes the FlatBuffers verifier, so
+    // the table itself is checked too.
+    if (want != opm::OpOptions::NONE && (op->options_type() != want || op->options() == nullptr))
       return OUTPOST_REPORT(err, Status::kCorruptModel,
                             "model: operator %u (%s) lacks its options", o,
                             OpName(op->opcode()));

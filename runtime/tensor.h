@@ -23,6 +23,7 @@ constexpr size_t DTypeSize(DType t) {
     case DType::INT32: return 4;
     case DType::INT64: return 8;
     case DType::BOOL: return 1;
+    case DType::FLOAT16: return 2;
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/expected.h"
+#include "runtime/fp16.h"
 
 namespace outpost::import::host {
 namespace {
@@ -103,6 +104,9 @@ std::vector<int64_t> ToInts(const ir::Tensor& t) {
       case DType::BOOL:
         v[i] = Load<uint8_t>(t, i) != 0;
         break;
+      case DType::FLOAT16:
+        v[i] = TruncToInt(HalfToFloat(Load<uint16_t>(t, i)));
+        break;
     }
   }
   return v;
@@ -145,6 +149,9 @@ ir::Tensor FromInts(DType dt, Shape shape, const std::vector<int64_t>& v) {
         break;
       case DType::BOOL:
         Store(t, i, static_cast<uint8_t>(v[i] != 0));
+        break;
+      case DType::FLOAT16:
+        Store(t, i, FloatToHalf(static_cast<float>(v[i])));
         break;
     }
   }

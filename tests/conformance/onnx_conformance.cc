@@ -30,6 +30,7 @@
 #include "compiler/passes/passes.h"
 #include "compiler/plan/memory_planner.h"
 #include "onnx/onnx_pb.h"
+#include "runtime/fp16.h"
 #include "runtime/all_ops_resolver.h"
 #include "runtime/interpreter.h"
 #include "runtime/model.h"
@@ -131,6 +132,12 @@ std::string ValueText(const ir::Tensor& t, size_t i) {
       int64_t v;
       std::memcpy(&v, p, 8);
       o << v;
+      break;
+    }
+    case DType::FLOAT16: {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      o << HalfToFloat(v);
       break;
     }
   }

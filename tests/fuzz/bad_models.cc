@@ -136,6 +136,20 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> MakeBadModels() {
     m.operators[0]->opcode = static_cast<opm::OpCode>(999);
   });
   edited("conv_without_options", [](opm::ModelT& m, auto&) { m.operators[0]->options.Reset(); });
+  {
+    // The union's type says Conv2DOptions but the table itself is absent: the object API cannot
+    // write this, so the operator's vtable entry for the table is zeroed in the bytes.
+    auto f = good;
+    FileHeader h;
+    std::memcpy(&h, f.data(), sizeof(h));
+    const auto* op = opm::GetModel(f.data() + h.flatbuffer_offset)->operators()->Get(0);
+    const auto* table = reinterpret_cast<const uint8_t*>(op);
+    int32_t to_vtable;
+    std::memcpy(&to_vtable, table, sizeof(to_vtable));
+    const size_t vtable = static_cast<size_t>(table - f.data()) - static_cast<size_t>(to_vtable);
+    Poke<uint16_t>(f, vtable + opm::Operator::VT_OPTIONS, 0);
+    add("conv_options_type_without_table", f);
+  }
   edited("conv_weight_shape_mismatch", [](opm::ModelT& m, auto& payloads) {
     // Consistent file, inconsistent op: weights claim 5 input channels for a 3-channel input.
     const int w = m.operators[0]->inputs[1];

@@ -28,6 +28,8 @@ const char* DTypeSuffix(DType t) {
       return "i64";
     case DType::BOOL:
       return "bool";
+    case DType::FLOAT16:
+      return "f16";
   }
   return "?";
 }
