@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Installs every build, test and tooling dependency of Outpost from Debian 12 packages.
 # Idempotent: re-running installs nothing new. Uses sudo when not root.
-# Usage: scripts/setup.sh [--models]
+# Usage: scripts/setup.sh [--models] [--peers]
+#   --models  what regenerating the model zoo needs (PyTorch, torchvision, onnx)
+#   --peers   the runtimes Outpost is compared with: PyTorch (Debian) and ONNX Runtime (npm)
 set -euo pipefail
+
+models=0
+peers=0
+for arg in "$@"; do
+  case "$arg" in
+    --models) models=1 ;;
+    --peers) peers=1 ;;
+    *) echo "setup: unknown option $arg (use --models, --peers)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   # toolchain
@@ -17,10 +29,29 @@ packages=(
   dataset-fashion-mnist libonnx-testdata
 )
 
-# `--models` adds what regenerating the model zoo needs (PyTorch, torchvision, onnx).
-if [ "${1:-}" = "--models" ]; then
+if [ $models -eq 1 ] || [ $peers -eq 1 ]; then
   packages+=(python3-torch python3-torchvision python3-onnx python3-numpy)
 fi
+# Node.js and npm: the machine's own when present (Debian's npm conflicts with other Node
+# installs), Debian's otherwise.
+if [ $peers -eq 1 ] && ! command -v npm > /dev/null; then
+  packages+=(nodejs npm)
+fi
+
+# ONNX Runtime comes from npm (onnxruntime-node ships the CPU library). Its install script
+# would download optional extras, so scripts are skipped; the pinned version is in
+# tools/ort_eval/package.json.
+install_peers() {
+  [ $peers -eq 1 ] || return 0
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tools/ort_eval"
+  if [ -f "$dir/node_modules/onnxruntime-node/package.json" ]; then
+    echo "setup: onnxruntime-node already installed"
+  else
+    echo "setup: installing onnxruntime-node (npm)"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,6 +60,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages already installed"
+  install_peers
   exit 0
 fi
 
@@ -38,3 +70,4 @@ echo "setup: installing ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "setup: done"
+install_peers
