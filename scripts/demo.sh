@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end on a fresh Debian 12 machine: install dependencies, build, then
-# compile a zoo model from ONNX, inspect it, evaluate it on the Fashion-MNIST test set and
-# benchmark it.
+# compile a zoo model from ONNX, inspect it, evaluate it on the Fashion-MNIST test set,
+# quantize it to int8 with calibration and evaluate that, and benchmark both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,5 +28,14 @@ step "evaluate on the 10,000 Fashion-MNIST test images"
 "$outpost" eval "$out/fashion_cnn.opm" \
   --images "$data/t10k-images-idx3-ubyte.gz" --labels "$data/t10k-labels-idx1-ubyte.gz"
 
-step "benchmark"
+step "quantize to int8 (1000 calibration images from the training set)"
+"$outpost" quantize models/zoo/fashion_cnn/model.onnx -o "$out/fashion_cnn_int8.opm" \
+  --calib "$data/train-images-idx3-ubyte.gz" --calib-limit 1000 --method minmax
+
+step "evaluate the int8 model on the same 10,000 test images"
+"$outpost" eval "$out/fashion_cnn_int8.opm" \
+  --images "$data/t10k-images-idx3-ubyte.gz" --labels "$data/t10k-labels-idx1-ubyte.gz"
+
+step "benchmark fp32, then int8"
 "$outpost" bench "$out/fashion_cnn.opm" --runs 200
+"$outpost" bench "$out/fashion_cnn_int8.opm" --runs 200

@@ -31,6 +31,10 @@ ir::Graph ReadOpmGraph(const std::vector<uint8_t>& bytes) {
   ErrorReporter errors;
   if (model.Load(aligned.get(), bytes.size(), &errors) != Status::kOk)
     throw Error(std::string("not a valid .opm model: ") + errors.message());
+  return ReadOpmGraph(model);
+}
+
+ir::Graph ReadOpmGraph(const Model& model) {
   std::unique_ptr<opm::ModelT> m(model.fb()->UnPack());
 
   ir::Graph g;

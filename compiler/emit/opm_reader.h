@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "compiler/ir/graph.h"
+#include "runtime/model.h"
 
 namespace outpost::emit {
 
@@ -13,5 +14,8 @@ namespace outpost::emit {
 // boundary a device uses); a file it refuses throws Error with its message. The memory plan
 // and the self-test are kept; source_node_count is not stored in files and stays 0.
 ir::Graph ReadOpmGraph(const std::vector<uint8_t>& bytes);
+
+// The same for a model the caller has already verified (e.g. an io::LoadedModel).
+ir::Graph ReadOpmGraph(const Model& model);
 
 }  // namespace outpost::emit

@@ -4,6 +4,7 @@
 
 #include "compiler/import/host_eval.h"
 #include "compiler/passes/passes.h"
+#include "compiler/passes/quant_params.h"
 #include "onnx/onnx_pb.h"
 
 namespace outpost::import {
@@ -52,6 +53,15 @@ bool MovesDataOnly(const std::string& op_type) {
   static const std::unordered_set<std::string> kOps = {
       "Concat", "Flatten", "Gather",  "Pad",       "Reshape",
       "Slice",  "Split",   "Squeeze", "Transpose", "Unsqueeze",
+  };
+  return kOps.count(op_type) > 0;
+}
+
+// ONNX ops whose operands are quantized integers (onnx_quant_ops.cc): they take INT8, UINT8
+// and INT32 runtime tensors and read them with the quantization parameters the node gives.
+bool TakesQuantizedOperands(const std::string& op_type) {
+  static const std::unordered_set<std::string> kOps = {
+      "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger",
   };
   return kOps.count(op_type) > 0;
 }
@@ -125,6 +135,26 @@ int32_t ToInt32(int64_t v, std::string_view what) {
   if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
     throw Error(std::string(what) + " " + std::to_string(v) + " does not fit in 32 bits");
   return static_cast<int32_t>(v);
+}
+
+int OutputAs(ImportContext& ctx, const OnnxNode& node, int i, Shape shape,
+             const IntegerOutput* out) {
+  const int t = ctx.Output(node, i, out ? out->dtype : DType::FLOAT32, std::move(shape));
+  if (out) {
+    ctx.graph().tensors[t].quant = out->quant;
+    if (out->uint8) ctx.MarkUint8(t);
+  }
+  return t;
+}
+
+int ActivationAs(ImportContext& ctx, const std::string& base, Shape shape,
+                 const IntegerOutput* out) {
+  const int t = ctx.NewActivation(base, out ? out->dtype : DType::FLOAT32, std::move(shape));
+  if (out) {
+    ctx.graph().tensors[t].quant = out->quant;
+    if (out->uint8) ctx.MarkUint8(t);
+  }
+  return t;
 }
 
 // --- ImportContext --------------------------------------------------------------------------
@@ -218,7 +248,9 @@ void ImportContext::Alias(const std::string& name, const OnnxNode& node, int i) 
 
 void ImportContext::CheckOperandDType(const OnnxNode& node, int t, const std::string& input) {
   const ir::Tensor& v = tensor(t);
-  if (v.constant || v.dtype == DType::FLOAT32 || MovesDataOnly(node.op_type())) return;
+  if (v.constant || v.dtype == DType::FLOAT32 || MovesDataOnly(node.op_type()) ||
+      TakesQuantizedOperands(node.op_type()))
+    return;
   std::string what;
   if (input.empty()) {
     what = std::string("operand dtype ") + opm::EnumNameDType(v.dtype) + " of '" + v.name + "'";
@@ -227,7 +259,8 @@ void ImportContext::CheckOperandDType(const OnnxNode& node, int t, const std::st
   }
   Unsupported(what + " for " + node.op_type() +
               " (only data-movement ops take runtime tensors other than FLOAT32; the runtime's "
-              "INT8/UINT8 arithmetic is reserved for quantized tensors of the coming int8 path)");
+              "INT8/UINT8 arithmetic is reserved for quantized tensors, which QuantizeLinear, "
+              "DequantizeLinear and the QLinear ops describe)");
 }
 
 int ImportContext::InputOnnxType(const std::string& name) const {
@@ -368,6 +401,7 @@ bool ImportContext::FoldNow(const ir::Node& node) {
   for (size_t k = 0; k < node.outputs.size(); ++k) {
     ir::Tensor& out = graph_.tensors[node.outputs[k]];
     values[k].name = out.name;
+    values[k].quant = out.quant;  // set by PropagateQuantization
     values[k].constant = true;
     values[k].arena_offset = -1;
     out = std::move(values[k]);
@@ -397,6 +431,7 @@ void ImportContext::Emit(const OnnxNode& node, OpCode op, std::vector<int> input
   n.inputs = std::move(inputs);
   n.outputs = std::move(outputs);
   n.options = std::move(options);
+  PropagateQuantization(n);
   if (FoldNow(n)) return;
   RequireNonEmpty(n);
   graph_.AddNode(std::move(n));
@@ -446,6 +481,45 @@ int ImportContext::ValueForOutput(const std::string& output) {
   return it->second;
 }
 
+bool ImportContext::InputIsGraphInput(const OnnxNode& node, int i) {
+  return Pending(node, i) != nullptr;
+}
+
+bool ImportContext::InputIsUint8(const OnnxNode& node, int i) {
+  if (!node.has_input(i) || Pending(node, i)) return false;
+  return IsUint8(Lookup(node, i));
+}
+
+int ImportContext::Uint8Output(int t, const std::string& name) {
+  const ir::Tensor src = tensor(t);
+  const ir::Quantization q = src.quant.present()
+                                 ? passes::ShiftZeroPoints(src.quant, 128)
+                                 : ir::Quantization{};
+  if (src.constant) {
+    ir::Tensor u = src;
+    u.dtype = DType::UINT8;
+    for (uint8_t& b : u.data) b = static_cast<uint8_t>(static_cast<int8_t>(b) + 128);
+    u.quant = q;
+    return Materialize(NewConstant(name + "/uint8", std::move(u)), name);
+  }
+  // The output's name goes to the UINT8 tensor; the INT8 one it converts is renamed.
+  if (src.name == name) {
+    graph_.tensors[t].name = NewName(name + "/int8");
+    names_.erase(name);
+  }
+  const int y = NewActivation(name, DType::UINT8, src.shape);
+  graph_.tensors[y].quant = q;
+  ir::Node n;
+  n.op = OpCode::QUANTIZE;
+  n.name = name + "/to_uint8";
+  n.inputs = {t};
+  n.outputs = {y};
+  n.options.Set(opm::QuantizeOptionsT{});
+  RequireNonEmpty(n);
+  graph_.AddNode(std::move(n));
+  return y;
+}
+
 bool ImportContext::IsInputTensor(int t) const {
   for (const auto& [name, p] : inputs_)
     if (p.runtime == t) return true;
@@ -467,7 +541,11 @@ int ImportContext::Materialize(int t, const std::string& name) {
     names_.erase(name);
   }
   const ir::Tensor& src = tensor(t);
-  const int y = NewActivation(name, src.dtype, src.shape);
+  const DType dtype = src.dtype;
+  const ir::Quantization quant = src.quant;
+  const int y = NewActivation(name, dtype, src.shape);
+  // A copy of quantized data is quantized alike (data movement keeps parameters).
+  if (dtype != DType::FLOAT32) graph_.tensors[y].quant = quant;
   ir::Node n;
   n.op = OpCode::RESHAPE;
   n.name = name + "/copy";

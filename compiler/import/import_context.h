@@ -168,6 +168,26 @@ class ImportContext {
   int ValueForOutput(const std::string& output);
   // Whether `t` is the runtime tensor of a graph input.
   bool IsInputTensor(int t) const;
+  // A graph output for tensor `t` that stands for ONNX uint8 values (IsUint8): a QUANTIZE
+  // node converts it into a new UINT8 tensor named `name` (a constant is converted now and
+  // copied by Materialize).
+  int Uint8Output(int t, const std::string& name);
+
+  // --- Quantized values (onnx_quant_ops.cc) -------------------------------------------------
+  // ONNX uint8 quantized values live in the IR as INT8 tensors holding value - 128 with zero
+  // point - 128 (docs/quantization.md), so that every integer kernel sees INT8. These tensors
+  // are remembered here: a graph output, a Cast to uint8 or a zero point's dtype must see the
+  // uint8 value they stand for. Data movement (Reshape, Transpose, ...) passes the mark on.
+  void MarkUint8(int t) { uint8_values_.insert(t); }
+  bool IsUint8(int t) const { return uint8_values_.count(t) > 0; }
+  // Whether input i of `node` is a graph input (a runtime input when read as data, even when
+  // ImportOptions::input_values gives its value).
+  bool InputIsGraphInput(const OnnxNode& node, int i);
+  // Whether input i of `node` is a tensor marked by MarkUint8 (false for graph inputs).
+  bool InputIsUint8(const OnnxNode& node, int i);
+  // The INT8 tensors that QUANTIZE nodes made from runtime UINT8 tensors (graph inputs), by
+  // UINT8 tensor, so that each is converted once.
+  std::unordered_map<int, int>& int8_views() { return int8_views_; }
   // Gives tensor `t` the name `name` if no other tensor has it; returns whether it did.
   bool Rename(int t, const std::string& name);
   // A new runtime tensor named `name` that a RESHAPE node fills with a copy of `t` (never
@@ -193,6 +213,10 @@ class ImportContext {
   int InputOnnxType(const std::string& name) const;
   int FrozenInput(const std::string& name, PendingInput& in);
   bool FoldNow(const ir::Node& node);
+  // Gives the outputs of a data-movement node its input's quantization and uint8 mark, and
+  // turns PAD's raw integer pad value of a quantized tensor into the real value the kernel
+  // quantizes (quant_propagation.cc).
+  void PropagateQuantization(ir::Node& node);
   void RequireNonEmpty(const ir::Node& node) const;
 
   ir::Graph& graph_;
@@ -202,7 +226,32 @@ class ImportContext {
   std::unordered_map<std::string, std::string> aliases_;  // alias -> graph input name
   std::vector<std::string> input_order_;
   std::unordered_set<std::string> names_;
+  std::unordered_set<int> uint8_values_;
+  std::unordered_map<int, int> int8_views_;
 };
+
+// The output of a lowering that computes integers (onnx_quant_ops.cc): INT8 with the output's
+// quantization, or INT32 raw accumulators without any; `uint8` marks INT8 results that stand
+// for ONNX uint8 values (ImportContext::MarkUint8).
+struct IntegerOutput {
+  DType dtype = DType::INT8;
+  ir::Quantization quant;
+  bool uint8 = false;
+};
+// Output i of `node` (ImportContext::Output), FLOAT32 when `out` is null, else typed,
+// quantized and marked as `out` says.
+int OutputAs(ImportContext& ctx, const OnnxNode& node, int i, Shape shape,
+             const IntegerOutput* out);
+// An intermediate tensor (ImportContext::NewActivation) typed like OutputAs.
+int ActivationAs(ImportContext& ctx, const std::string& base, Shape shape,
+                 const IntegerOutput* out);
+
+// Convolution and matrix product lowerings shared by the float ops and the quantized ones: `x`,
+// `w`, `b` (-1: none), `a` are IR tensors already read; `out` as for OutputAs.
+void EmitConv(ImportContext& ctx, const OnnxNode& node, int x, int w, int b,
+              const IntegerOutput* out);                                          // onnx_conv_pool.cc
+void EmitMatMul(ImportContext& ctx, const OnnxNode& node, int a, int b,
+                const IntegerOutput* out);                                        // onnx_linear.cc
 
 // One lowering function per ONNX op type.
 using LowerFn = std::function<void(ImportContext&, const OnnxNode&)>;
@@ -214,6 +263,7 @@ void RegisterLinearOps(OpTable& table);           // onnx_linear.cc
 void RegisterTensorOps(OpTable& table);           // onnx_tensor_ops.cc
 void RegisterPadResizeReduceOps(OpTable& table);  // onnx_pad_resize_reduce.cc
 void RegisterShapeOps(OpTable& table);            // onnx_shape_ops.cc
+void RegisterQuantOps(OpTable& table);            // onnx_quant_ops.cc
 
 // --- Small helpers shared by the lowerings ----------------------------------------------------
 

@@ -127,11 +127,13 @@ void SetWindow(Options& o, const std::vector<Axis>& a) {
 // Emits `op` on the 2-D views of x (and w) and binds the ONNX output, reshaping 1-D around it.
 // With `indices`, ONNX output 1 (MaxPool's Indices, INT64, the shape of output 0) is a second
 // output of the op.
+// `typed` gives an integer output (IntegerOutput), as the quantized convolutions have.
 void EmitSpatial(ImportContext& ctx, const OnnxNode& n, OpCode op, int x, int w, int b,
-                 Shape out_shape, opm::OpOptionsUnion options, bool indices = false) {
+                 Shape out_shape, opm::OpOptionsUnion options, bool indices = false,
+                 const IntegerOutput* typed = nullptr) {
   const bool one_d = out_shape.size() == 3;
   if (!one_d) {
-    std::vector<int> outputs = {ctx.Output(n, 0, DType::FLOAT32, out_shape)};
+    std::vector<int> outputs = {OutputAs(ctx, n, 0, out_shape, typed)};
     if (indices) outputs.push_back(ctx.Output(n, 1, DType::INT64, out_shape));
     std::vector<int> inputs = {x};
     if (w >= 0) inputs.push_back(w);
@@ -143,14 +145,14 @@ void EmitSpatial(ImportContext& ctx, const OnnxNode& n, OpCode op, int x, int w,
   std::vector<int> inputs = {x4};
   if (w >= 0) inputs.push_back(ctx.Reshape(n, w, Insert1(ctx.tensor(w).shape), "weights_2d"));
   if (b >= 0) inputs.push_back(b);
-  const int y4 = ctx.NewActivation(n.name() + "/2d", DType::FLOAT32, Insert1(out_shape));
+  const int y4 = ActivationAs(ctx, n.name() + "/2d", Insert1(out_shape), typed);
   // The [N, C, 1, L] view flattens to the same indices as [N, C, L] in either storage order.
   const int i4 =
       indices ? ctx.NewActivation(n.name() + "/indices_2d", DType::INT64, Insert1(out_shape)) : -1;
   std::vector<int> outputs = {y4};
   if (indices) outputs.push_back(i4);
   ctx.Emit(n, op, inputs, outputs, std::move(options), "2d");
-  ctx.ReshapeInto(n, y4, ctx.Output(n, 0, DType::FLOAT32, out_shape), "to_1d");
+  ctx.ReshapeInto(n, y4, OutputAs(ctx, n, 0, out_shape, typed), "to_1d");
   if (indices) ctx.ReshapeInto(n, i4, ctx.Output(n, 1, DType::INT64, out_shape), "indices_to_1d");
 }
 
@@ -162,10 +164,18 @@ void CheckBias(ImportContext& ctx, int b, int64_t m) {
 
 void LowerConv(ImportContext& ctx, const OnnxNode& n) {
   const int x = ctx.Data(n, 0);
-  const Shape xs = ctx.tensor(x).shape;
-  RequireSpatialRank(xs, "convolution");
+  RequireSpatialRank(ctx.tensor(x).shape, "convolution");
   const int w = ctx.Weight(n, 1);
   const int b = n.has_input(2) ? ctx.Weight(n, 2) : -1;
+  EmitConv(ctx, n, x, w, b, nullptr);
+}
+
+}  // namespace
+
+void EmitConv(ImportContext& ctx, const OnnxNode& n, int x, int w, int b,
+              const IntegerOutput* typed) {
+  const Shape xs = ctx.tensor(x).shape;
+  RequireSpatialRank(xs, "convolution");
   const Shape ws = ctx.tensor(w).shape;
   if (ws.size() != xs.size())
     throw Error("weights of shape " + ShapeStr(ws) + " do not match the input " + ShapeStr(xs));
@@ -188,8 +198,10 @@ void LowerConv(ImportContext& ctx, const OnnxNode& n) {
   o.groups = ToInt32(groups, "group");
   opm::OpOptionsUnion u;
   u.Set(std::move(o));
-  EmitSpatial(ctx, n, OpCode::CONV_2D, x, w, b, out, std::move(u));
+  EmitSpatial(ctx, n, OpCode::CONV_2D, x, w, b, out, std::move(u), false, typed);
 }
+
+namespace {
 
 // ConvTranspose: out = stride * (in - 1) + output_padding + extent - pad_begin - pad_end.
 // The runtime kernel takes the pads and the output shape; the output padding is implied.

@@ -50,6 +50,7 @@ const OpTable& Lowerings() {
     RegisterTensorOps(t);
     RegisterPadResizeReduceOps(t);
     RegisterShapeOps(t);
+    RegisterQuantOps(t);
     return t;
   }();
   return table;
@@ -306,6 +307,8 @@ ir::Graph Import(const onnx::ModelProto& model, const ImportOptions& options) {
   std::set<int> used;
   for (const onnx::ValueInfoProto& v : graph.output()) {
     int t = ctx.ValueForOutput(v.name());
+    // ONNX uint8 values are INT8 inside the graph; the model's output is uint8 again.
+    if (ctx.IsUint8(t)) t = ctx.Uint8Output(t, v.name());
     // A graph output must be computed into its own arena tensor.
     if (g.tensors[t].constant || used.count(t) || ctx.IsInputTensor(t) || !ctx.Rename(t, v.name()))
       t = ctx.Materialize(t, v.name());

@@ -6,6 +6,7 @@
 // beta and C.
 #include "compiler/import/host_eval.h"
 #include "compiler/import/import_context.h"
+#include "compiler/passes/quant_params.h"
 
 namespace outpost::import {
 namespace {
@@ -89,13 +90,29 @@ void LowerGemm(ImportContext& ctx, const OnnxNode& n) {
     std::vector<float> w = Floats(trans_b ? bt : host::Transpose(bt, {1, 0}));
     if (alpha != 1.0f)
       for (float& v : w) v *= alpha;
+    // A dequantized B (onnx_quant_ops.cc) keeps its record: transposed with the values and
+    // scaled by alpha, it still describes the integers the weights are made of.
+    const ir::Quantization bq = bt.quant;
     const int wt = ctx.NewConstant<float>(n.name() + "/weights", DType::FLOAT32, {cols, k}, w);
+    if (bq.present() && alpha > 0.0f) {
+      ir::Quantization q = trans_b ? bq : passes::TransposedQuantization(bq, {1, 0});
+      for (float& s : q.scale) s *= alpha;
+      ctx.graph().tensors[wt].quant = q;
+    }
     int bias = -1;
     if (c_is_row) {
       const std::vector<float> cv = Floats(ctx.tensor(c));
+      const ir::Quantization cq = ctx.tensor(c).quant;
       std::vector<float> bv(cols);
       for (int64_t j = 0; j < cols; ++j) bv[j] = beta * cv[cv.size() == 1 ? 0 : j];
       bias = ctx.NewConstant<float>(n.name() + "/bias", DType::FLOAT32, {cols}, bv);
+      // A per-column record of C ([N] or [1, N]) becomes one over the bias' only axis.
+      if (cq.present() && beta > 0.0f && (cq.axis < 0 || cq.scale.size() == static_cast<size_t>(cols))) {
+        ir::Quantization q = cq;
+        if (q.axis >= 0) q.axis = 0;
+        for (float& s : q.scale) s *= beta;
+        ctx.graph().tensors[bias].quant = q;
+      }
     }
     const bool add_c = c >= 0 && !c_is_row;
     y = add_c ? ctx.NewActivation(n.name() + "/fc", DType::FLOAT32, out)
@@ -129,8 +146,12 @@ void LowerGemm(ImportContext& ctx, const OnnxNode& n) {
 }
 
 void LowerMatMul(ImportContext& ctx, const OnnxNode& n) {
-  const int a = ctx.Data(n, 0);
-  const int b = ctx.Data(n, 1);
+  EmitMatMul(ctx, n, ctx.Data(n, 0), ctx.Data(n, 1), nullptr);
+}
+
+}  // namespace
+
+void EmitMatMul(ImportContext& ctx, const OnnxNode& n, int a, int b, const IntegerOutput* typed) {
   const Shape as = ctx.tensor(a).shape, bs = ctx.tensor(b).shape;
   if (as.empty() || bs.empty()) throw Error("MatMul operands must have rank >= 1");
   // NumPy matmul: 1-D operands gain a dimension (A in front, B at the back) that the result
@@ -144,28 +165,37 @@ void LowerMatMul(ImportContext& ctx, const OnnxNode& n) {
   if (as.size() > 1) out.push_back(a2[a2.size() - 2]);
   if (bs.size() > 1) out.push_back(b2.back());
 
+  // Float weights, or the INT8 weights of a quantized product.
+  const DType weight_dtype = typed ? DType::INT8 : DType::FLOAT32;
   if (ctx.tensor(b).constant && bs.size() == 2 && as.size() >= 2 &&
-      ctx.tensor(b).dtype == DType::FLOAT32 && !ctx.tensor(a).constant) {
+      ctx.tensor(b).dtype == weight_dtype && !ctx.tensor(a).constant) {
     // x[..., K] * B[K, N] is a fully connected layer over the flattened leading dimensions.
-    const int wt = ctx.NewConstant(n.name() + "/weights", host::Transpose(ctx.tensor(b), {1, 0}));
+    ir::Tensor w = host::Transpose(ctx.tensor(b), {1, 0});
+    // Per-column parameters of B become per-output-channel ones of the weights (axis 0).
+    w.quant = passes::TransposedQuantization(ctx.tensor(b).quant, {1, 0});
+    const int wt = ctx.NewConstant(n.name() + "/weights", std::move(w));
     const int64_t rows = ir::NumElements(as) / k;
     const int x2 = ctx.Reshape(n, a, {rows, k}, "flatten");
     if (as.size() == 2) {
-      ctx.Emit(n, OpCode::FULLY_CONNECTED, {x2, wt}, {ctx.Output(n, 0, DType::FLOAT32, out)},
+      ctx.Emit(n, OpCode::FULLY_CONNECTED, {x2, wt}, {OutputAs(ctx, n, 0, out, typed)},
                FcOptions());
       return;
     }
-    const int y2 = ctx.NewActivation(n.name() + "/fc", DType::FLOAT32, {rows, bs[1]});
+    const int y2 = ActivationAs(ctx, n.name() + "/fc", {rows, bs[1]}, typed);
     ctx.Emit(n, OpCode::FULLY_CONNECTED, {x2, wt}, {y2}, FcOptions(), "fc");
-    ctx.ReshapeInto(n, y2, ctx.Output(n, 0, DType::FLOAT32, out), "unflatten");
+    ctx.ReshapeInto(n, y2, OutputAs(ctx, n, 0, out, typed), "unflatten");
     return;
   }
+  if (typed && ctx.tensor(b).quant.axis >= 0)
+    Unsupported("per-column quantization of B ('" + ctx.tensor(b).name +
+                "') in a batched or run-time matrix product (only a constant 2-D B, which "
+                "becomes a fully connected layer, may be quantized per column)");
   opm::OpOptionsUnion u;
   u.Set(opm::MatMulOptionsT{});
-  ctx.Emit(n, OpCode::MATMUL, {a, b}, {ctx.Output(n, 0, ctx.tensor(a).dtype, out)}, std::move(u));
+  const int y = typed ? OutputAs(ctx, n, 0, out, typed)
+                      : ctx.Output(n, 0, ctx.tensor(a).dtype, out);
+  ctx.Emit(n, OpCode::MATMUL, {a, b}, {y}, std::move(u));
 }
-
-}  // namespace
 
 void RegisterLinearOps(OpTable& t) {
   t["Gemm"] = LowerGemm;

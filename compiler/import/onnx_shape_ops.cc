@@ -57,6 +57,23 @@ void LowerCast(ImportContext& ctx, const OnnxNode& n) {
   if (!RuntimeDType(to_onnx, &to))
     Unsupported("Cast to " + OnnxTypeName(to_onnx) +
                 " (the runtime has FLOAT32, INT8, UINT8, INT16, INT32, INT64 and BOOL)");
+  if (ctx.InputIsUint8(n, 0)) {
+    // INT8 in the IR, uint8 in the model (ImportContext::MarkUint8): exporters cast quantized
+    // values to their own type (PyTorch writes Cast(to=UINT8) between QuantizeLinear and
+    // DequantizeLinear), which changes nothing.
+    if (to == DType::UINT8) {
+      ctx.Alias(n.output(0), n, 0);
+      return;
+    }
+    if (const ir::Tensor* x = ctx.TryConstant(n, 0)) {
+      std::vector<int64_t> v = host::ToInts(*x);
+      for (int64_t& e : v) e += 128;
+      ctx.OutputConstant(n, 0, host::Cast(host::FromInts(DType::UINT8, x->shape, v), to));
+      return;
+    }
+    Unsupported(std::string("Cast of quantized uint8 values to ") + opm::EnumNameDType(to) +
+                " (use DequantizeLinear)");
+  }
   if (const ir::Tensor* x = ctx.TryConstant(n, 0)) {
     ctx.OutputConstant(n, 0, host::Cast(*x, to));
     return;

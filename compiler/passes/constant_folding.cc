@@ -45,6 +45,8 @@ int FoldConstants(ir::Graph& graph) {
   int folded = 0;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const ir::Node& node = graph.nodes[n];
+    // Kept on purpose: integers stored compactly, read by QDQ folding (passes.h).
+    if (node.op == opm::OpCode::DEQUANTIZE) continue;
     bool all_constant = false;
     for (int i : node.inputs) {
       if (i < 0) continue;

@@ -10,6 +10,9 @@
 // Naming contract: a tensor that is quantized keeps its float tensor's name, so float and
 // integer graphs can be compared layer by layer; tensors the quantizer adds (quantize /
 // dequantize results, int8 weights, int32 biases) get new names. A node keeps its name too.
+// The model's inputs and outputs are its interface and keep their names and (unless
+// QuantizeOptions::int8_io) stay float: the int8 tensor computed for a graph output is then
+// named NAME_int8 and a DEQUANTIZE writes NAME.
 #pragma once
 
 #include <cstdint>
@@ -49,15 +52,23 @@ struct TensorStats {
   bool has_nan_or_inf = false;
   // Per-channel (axis 1) means of the tensor, for bias correction of the layers reading it.
   std::vector<double> channel_mean;
+  // Values exactly 0 (ReLU outputs have many; 0 is always exactly representable, so the MSE
+  // search does not charge them rounding noise).
+  uint64_t zeros = 0;
 };
 
 struct CalibrationResult {
   std::map<std::string, TensorStats> tensors;  // by tensor name
   int64_t samples = 0;
+  // E.g. too few samples for a representative range, a tensor that was 0 on every sample.
+  std::vector<std::string> warnings;
 };
 
 struct CalibrationOptions {
-  int histogram_bins = 2048;
+  int histogram_bins = 2048;  // even, at least 64
+  // Histograms need a second pass over the data (the first finds each tensor's range); only
+  // the minmax method and bias correction can do without them.
+  bool histograms = true;
 };
 
 // Runs `float_graph` over every sample. Errors: empty data, a sample of the wrong size,
@@ -81,6 +92,12 @@ struct QuantizeOptions {
   std::set<std::string> only_nodes;
   // Weight-only modes keep activations float and store weights as fp16 or int8.
   WeightOnly weight_only = WeightOnly::kNone;
+  // Model inputs and outputs in int8 (their quantization parameters in the model) rather than
+  // float with QUANTIZE / DEQUANTIZE at the edges.
+  bool int8_io = false;
+  // Whether the runtime has a kernel for (op, dtype of its first input). Empty: ask this
+  // build's resolver (RegisterAllKernels). Tests substitute their own.
+  std::function<bool(opm::OpCode, opm::DType)> has_kernel;
 };
 
 struct LayerReport {
@@ -88,6 +105,11 @@ struct LayerReport {
   std::string op;     // opcode name
   bool quantized = false;
   std::string why_float;  // when not quantized: "no int8 kernel", "kept float by the gate", ...
+  // When quantized: how, e.g. "weights per-channel", "weights fp16", "bias corrected".
+  std::string detail;
+  // When quantized (int8 activations): the real range the output's int8 values represent.
+  float out_min = 0;
+  float out_max = 0;
 };
 
 struct QuantizeReport {
@@ -97,8 +119,11 @@ struct QuantizeReport {
   std::vector<std::string> warnings;
 };
 
-// The quantized graph: unplanned (run plan::PlanMemory before emitting), validated.
-// Errors: nothing to quantize, statistics missing for a tensor, NaN/Inf in a weight.
+// The quantized graph: unplanned (run plan::PlanMemory before emitting, or PlanAndSelfTest in
+// finalize.h, which also embeds a self-test), validated.
+// Errors: nothing to quantize, statistics missing for a tensor, NaN/Inf in a weight (or in a
+// tensor's calibration data), a graph that is already quantized. Weight-only modes need no
+// statistics unless bias_correction is set.
 Expected<ir::Graph> QuantizeGraph(const ir::Graph& float_graph, const CalibrationResult& stats,
                                   const QuantizeOptions& options, QuantizeReport* report = nullptr);
 

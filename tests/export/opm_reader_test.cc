@@ -35,7 +35,7 @@ TEST(OpmReader, RefusesDamagedFiles) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("not a valid .opm model"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(emit::ReadOpmGraph({}), Error);
+  EXPECT_THROW(emit::ReadOpmGraph(std::vector<uint8_t>{}), Error);
 }
 
 }  // namespace

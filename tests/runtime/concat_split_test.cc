@@ -147,7 +147,7 @@ TEST(Concat, RefusesInconsistentModels) {
   EXPECT_EQ(run(1, {a, b}, {2, 3}, &e, opm::DType::INT32), Status::kUnsupported);
 }
 
-TEST(Concat, QuantizedInputsMustShareParameters) {
+TEST(Concat, Int8RequantizesInputsQuantizedDifferently) {
   const Operand a = Typed<int8_t>({1, 2}, {1, 2}).Quantized(0.5f, 3);
   const Operand b = Typed<int8_t>({1, 1}, {7}).Quantized(0.5f, 3);
   {
@@ -157,15 +157,34 @@ TEST(Concat, QuantizedInputsMustShareParameters) {
     EXPECT_EQ(OutputInts<int8_t>(m, 0), (std::vector<int>{1, 2, 7}));
   }
   {
+    // b = 0.25 * (7 - 3) = 1.0 is 2 steps of 0.5 above the zero point 3.
     SingleOpModel m(opm::OpCode::CONCAT, ConcatOpts(1), {a, b.Quantized(0.25f, 3)},
                     {Operand::Out({1, 3}, opm::DType::INT8).Quantized(0.5f, 3)});
-    EXPECT_EQ(m.Run(), Status::kUnsupported);
-    EXPECT_NE(m.error().find("quantized differently"), std::string::npos) << m.error();
+    ASSERT_EQ(m.Run(), Status::kOk) << m.error();
+    EXPECT_EQ(OutputInts<int8_t>(m, 0), (std::vector<int>{1, 2, 5}));
   }
   {
+    // Output zero point 4: every value moves up by one.
     SingleOpModel m(opm::OpCode::CONCAT, ConcatOpts(1), {a, b},
                     {Operand::Out({1, 3}, opm::DType::INT8).Quantized(0.5f, 4)});
+    ASSERT_EQ(m.Run(), Status::kOk) << m.error();
+    EXPECT_EQ(OutputInts<int8_t>(m, 0), (std::vector<int>{2, 3, 8}));
+  }
+  {
+    // Quantized and plain int8 operands do not mix.
+    SingleOpModel m(opm::OpCode::CONCAT, ConcatOpts(1), {a, Typed<int8_t>({1, 1}, {7})},
+                    {Operand::Out({1, 3}, opm::DType::INT8).Quantized(0.5f, 3)});
     EXPECT_EQ(m.Run(), Status::kUnsupported);
+    EXPECT_NE(m.error().find("no quantization parameters"), std::string::npos) << m.error();
+  }
+  {
+    // Other dtypes move bytes: their quantization must match.
+    const Operand ua = Typed<uint8_t>({1, 2}, {1, 2}).Quantized(0.5f, 3);
+    SingleOpModel m(opm::OpCode::CONCAT, ConcatOpts(1),
+                    {ua, Typed<uint8_t>({1, 1}, {7}).Quantized(0.25f, 3)},
+                    {Operand::Out({1, 3}, opm::DType::UINT8).Quantized(0.5f, 3)});
+    EXPECT_EQ(m.Run(), Status::kUnsupported);
+    EXPECT_NE(m.error().find("quantized differently"), std::string::npos) << m.error();
   }
 }
 

@@ -78,7 +78,13 @@ TEST(ReferenceKernels, FitTheAllOpsResolver) {
   const KernelRegistration* conv = resolver.Find(OpCode::CONV_2D, DType::FLOAT32);
   ASSERT_NE(conv, nullptr);
   EXPECT_STREQ(conv->name, "conv2d_f32_ref");
-  EXPECT_EQ(resolver.Find(OpCode::CONV_2D, DType::INT8), nullptr);
+  const KernelRegistration* conv_i8 = resolver.Find(OpCode::CONV_2D, DType::INT8);
+  ASSERT_NE(conv_i8, nullptr);
+  EXPECT_STREQ(conv_i8->name, "conv2d_i8_ref");
+  // INT8 CONCAT requantizes; it replaces the byte-moving kernel of the other dtypes.
+  const KernelRegistration* concat_i8 = resolver.Find(OpCode::CONCAT, DType::INT8);
+  ASSERT_NE(concat_i8, nullptr);
+  EXPECT_EQ(concat_i8, &kernels::kQuantizedConcatI8Ref);
   const KernelRegistration* slice = resolver.Find(OpCode::SLICE, DType::INT64);
   ASSERT_NE(slice, nullptr);
   EXPECT_STREQ(slice->name, "slice_i64_ref");

@@ -23,8 +23,7 @@ void RunExport(const ExportArgs& a) {
   if (a.opset < 13) throw UsageError("--opset must be 13 or later (per-axis QDQ needs 13)");
   const io::LoadedModel model = Must(io::LoadedModel::Open(a.model));
   Must(model.VerifyContentHashes());
-  const uint8_t* bytes = model.model().bytes();
-  const ir::Graph graph = emit::ReadOpmGraph(std::vector<uint8_t>(bytes, bytes + model.file_size()));
+  const ir::Graph graph = emit::ReadOpmGraph(model.model());
   exporter::OnnxExportOptions options;
   options.opset = a.opset;
   const std::string onnx = exporter::ExportOnnx(graph, options);

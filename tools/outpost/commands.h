@@ -19,6 +19,7 @@ Command AddInspectCommand(CLI::App& root);
 Command AddRunCommand(CLI::App& root);
 Command AddBenchCommand(CLI::App& root);
 Command AddEvalCommand(CLI::App& root);
+Command AddQuantizeCommand(CLI::App& root);
 Command AddExportCommand(CLI::App& root);
 
 }  // namespace outpost::cli

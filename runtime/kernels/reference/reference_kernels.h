@@ -10,8 +10,10 @@
 namespace outpost {
 namespace kernels {
 
-// X(NAME, DTYPE_SUFFIX) for every reference kernel. Suffixes: F32, I8, U8, I16, I32, I64, Bool.
-// The data-movement kernels (Concat ... Slice) move bytes and are registered for every dtype.
+// X(NAME, DTYPE_SUFFIX) for every reference kernel. Suffixes: F32, F16, I8, U8, I16, I32, I64,
+// Bool. The data-movement kernels (Concat ... Slice) move bytes and are registered for every
+// dtype but INT8 CONCAT, which requantizes (QuantizedConcat). The I8 compute kernels implement
+// the integer scheme of docs/quantization.md.
 #define OUTPOST_REFERENCE_KERNELS(X) \
   X(Relu, F32)                       \
   X(LeakyRelu, F32)                  \
@@ -36,8 +38,33 @@ namespace kernels {
   X(GlobalMaxPool, F32)              \
   X(Resize, F32)                     \
   X(ReduceMean, F32)                 \
+  X(Relu, I8)                        \
+  X(LeakyRelu, I8)                   \
+  X(Clip, I8)                        \
+  X(Sigmoid, I8)                     \
+  X(Tanh, I8)                        \
+  X(HardSigmoid, I8)                 \
+  X(HardSwish, I8)                   \
+  X(Add, I8)                         \
+  X(Sub, I8)                         \
+  X(Mul, I8)                         \
+  X(Conv2D, I8)                      \
+  X(FullyConnected, I8)              \
+  X(MatMul, I8)                      \
+  X(Softmax, I8)                     \
+  X(MaxPool2D, I8)                   \
+  X(AveragePool2D, I8)               \
+  X(GlobalAveragePool, I8)           \
+  X(GlobalMaxPool, I8)               \
+  X(QuantizedConcat, I8)             \
+  X(Quantize, F32)                   \
+  X(Quantize, I8)                    \
+  X(Quantize, U8)                    \
+  X(Dequantize, I8)                  \
+  X(Dequantize, U8)                  \
+  X(Dequantize, I32)                 \
+  X(Dequantize, F16)                 \
   X(Concat, F32)                     \
-  X(Concat, I8)                      \
   X(Concat, U8)                      \
   X(Concat, I32)                     \
   X(Concat, I64)                     \

@@ -1,0 +1,51 @@
+// FULLY_CONNECTED on INT8, prepare and registration: Y[N,O] = X[N,K] * W[O,K]^T (+ B[O]) with
+// the integer scheme of docs/quantization.md. Weights INT8 per tensor or per output channel
+// (axis 0), any zero points; optional INT32 bias; output INT8 requantized with a fused
+// NONE / RELU / CLIP, or INT32 raw accumulators. The integer-only eval is in
+// fully_connected_int8_eval.cc.
+#include "runtime/kernels/reference/int8_linear_prepare.h"
+#include "runtime/kernels/reference/int8_op_data.h"
+#include "runtime/kernels/reference/reference_kernels.h"
+#include "runtime/kernels/reference/reference_util.h"
+
+namespace outpost {
+namespace kernels {
+namespace {
+
+Status PrepareFullyConnected(KernelContext& ctx) {
+  OUTPOST_KERNEL_CHECK(ctx, ctx.num_inputs() >= 2 && ctx.num_inputs() <= 3, Status::kCorruptModel,
+                       "expects 2..3 inputs, has %d", ctx.num_inputs());
+  OUTPOST_KERNEL_CHECK(ctx, ctx.num_outputs() == 1, Status::kCorruptModel,
+                       "expects 1 output, has %d", ctx.num_outputs());
+  OUTPOST_KERNEL_CHECK(ctx, ctx.has_input(0) && ctx.has_input(1), Status::kCorruptModel,
+                       "input or weights missing");
+  const auto* o = ctx.options<opm::FullyConnectedOptions>();
+  OUTPOST_RETURN_IF_ERROR(ref::CheckActivation(ctx, o->activation()));
+  const TensorView& x = ctx.input(0);
+  const TensorView& w = ctx.input(1);
+  const TensorView& y = ctx.output(0);
+  OUTPOST_KERNEL_CHECK(ctx, x.rank == 2 && w.rank == 2 && y.rank == 2, Status::kShapeMismatch,
+                       "input, weights and output must have rank 2, have %d, %d, %d", x.rank,
+                       w.rank, y.rank);
+  OUTPOST_KERNEL_CHECK(ctx, x.dims[1] == w.dims[1], Status::kShapeMismatch,
+                       "input has %d features, weights expect %d", x.dims[1], w.dims[1]);
+  OUTPOST_KERNEL_CHECK(ctx, y.dims[0] == x.dims[0] && y.dims[1] == w.dims[0],
+                       Status::kShapeMismatch, "output is [%d,%d], expected [%d,%d]", y.dims[0],
+                       y.dims[1], x.dims[0], w.dims[0]);
+  const TensorView* bias = ctx.has_input(2) ? &ctx.input(2) : nullptr;
+  int8::FullyConnectedData* d = ctx.op_data<int8::FullyConnectedData>();
+  OUTPOST_RETURN_IF_ERROR(int8::PrepareLinearOutput(ctx, x, w, 0, bias, y, o->activation(),
+                                                    o->act_min(), o->act_max(), &d->out));
+  return int8::CheckAccumulatorRange(ctx, d->out, w, 0, bias, w.dims[0], w.dims[1], w.dims[1],
+                                     1);
+}
+
+}  // namespace
+
+const KernelRegistration kFullyConnectedI8Ref =
+    ref::Reference(OpCode::FULLY_CONNECTED, DType::INT8, "fully_connected_i8_ref",
+                   sizeof(int8::FullyConnectedData), PrepareFullyConnected,
+                   int8::EvalFullyConnected);
+
+}  // namespace kernels
+}  // namespace outpost
