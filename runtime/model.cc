@@ -161,7 +161,8 @@ Status Model::Validate(ErrorReporter& err) {
       const uint32_t ns = q->scale() ? q->scale()->size() : 0;
       const uint32_t nz = q->zero_point() ? q->zero_point()->size() : 0;
       const int rank = t->shape() ? static_cast<int>(t->shape()->size()) : 0;
-      bool ok = ns == nz && ns > 0;
+      // One zero point may serve every channel (format 1.3).
+      bool ok = ns > 0 && (nz == ns || nz == 1);
       if (ok && q->axis() < 0) ok = ns == 1;
       if (ok && q->axis() >= 0)
         ok = q->axis() < rank && static_cast<int32_t>(ns) == t->shape()->Get(q->axis());
@@ -280,6 +281,7 @@ void Model::DescribeTensor(int index, TensorView* v) const {
     v->quant.scale = q->scale()->data();
     v->quant.zero_point = q->zero_point()->data();
     v->quant.count = static_cast<int32_t>(q->scale()->size());
+    v->quant.zero_point_count = static_cast<int32_t>(q->zero_point()->size());
     v->quant.axis = q->axis();
   }
   if (t->buffer() >= 0) {

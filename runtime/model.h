@@ -32,7 +32,7 @@ struct FileHeader {
 static_assert(sizeof(FileHeader) == 64, "header layout is part of the format");
 
 constexpr uint16_t kFormatMajor = 1;
-constexpr uint16_t kFormatMinor = 2;
+constexpr uint16_t kFormatMinor = 3;
 constexpr size_t kConstantAlignment = 64;
 constexpr char kFileMagic[8] = {'O', 'U', 'T', 'P', 'O', 'S', 'T', 'M'};
 

@@ -32,12 +32,17 @@ const char* DTypeName(DType t);
 const char* OpName(OpCode op);
 
 // Quantization parameters, pointing into the model (zero copy). Per-tensor when axis < 0.
+// A per-channel tensor may store a single zero point for all its channels (format 1.3):
+// symmetric weights have zero everywhere, and 8 bytes per channel is a tenth of a small
+// depthwise model's file. Read per-channel zero points through zp(c).
 struct QuantParams {
   const float* scale = nullptr;
   const int64_t* zero_point = nullptr;
-  int32_t count = 0;
+  int32_t count = 0;             // number of scales
+  int32_t zero_point_count = 0;  // count, or 1 when one zero point serves every channel
   int32_t axis = -1;
   bool present() const { return count > 0; }
+  int64_t zp(int32_t c) const { return zero_point[zero_point_count == 1 ? 0 : c]; }
 };
 
 struct TensorView {

@@ -61,6 +61,9 @@ ir::Graph ReadOpmGraph(const Model& model) {
     if (ft->quantization) {
       t.quant.scale = ft->quantization->scale;
       t.quant.zero_point = ft->quantization->zero_point;
+      // The IR keeps one zero point per scale; the file may share one across channels.
+      if (t.quant.zero_point.size() == 1 && t.quant.scale.size() > 1)
+        t.quant.zero_point.assign(t.quant.scale.size(), int64_t{t.quant.zero_point[0]});
       t.quant.axis = ft->quantization->axis;
     }
     if (ft->buffer >= 0) {

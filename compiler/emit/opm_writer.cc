@@ -2,6 +2,8 @@
 
 #include "compiler/emit/opm_file.h"
 
+#include <algorithm>
+
 namespace outpost::emit {
 namespace {
 
@@ -34,6 +36,11 @@ std::vector<uint8_t> EmitOpm(const ir::Graph& g) {
       ft->quantization = std::make_unique<opm::QuantizationT>();
       ft->quantization->scale = t.quant.scale;
       ft->quantization->zero_point = t.quant.zero_point;
+      // One zero point serves every channel when they are all equal (symmetric weights): the
+      // format allows it since 1.3, and it saves 8 bytes per output channel.
+      auto& zp = ft->quantization->zero_point;
+      if (zp.size() > 1 && std::all_of(zp.begin(), zp.end(), [&](int64_t z) { return z == zp[0]; }))
+        zp.resize(1);
       ft->quantization->axis = t.quant.axis;
     }
     if (t.constant) {

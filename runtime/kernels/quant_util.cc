@@ -126,7 +126,7 @@ Status CheckQuantization(KernelContext& ctx, const TensorView& t, const char* wh
                          "%s: scale %d is not finite", what, i);
     OUTPOST_KERNEL_CHECK(ctx, s > 0.0f, Status::kCorruptModel,
                          "%s: scale %d is zero or negative", what, i);
-    const int64_t z = q.zero_point[i];
+    const int64_t z = q.zp(i);
     OUTPOST_KERNEL_CHECK(ctx, z >= lo && z <= hi, Status::kCorruptModel,
                          "%s: zero point %d is %lld, outside [%d, %d] of %s", what, i,
                          static_cast<long long>(z), lo, hi, DTypeName(t.dtype));
@@ -152,9 +152,9 @@ Status CheckInputQuantization(KernelContext& ctx, int index, int axis_allowed) {
 Status CheckZeroPoints(KernelContext& ctx, const TensorView& t, const char* what,
                        int64_t zero_point) {
   for (int32_t i = 0; i < t.quant.count; ++i)
-    OUTPOST_KERNEL_CHECK(ctx, t.quant.zero_point[i] == zero_point, Status::kUnsupported,
+    OUTPOST_KERNEL_CHECK(ctx, t.quant.zp(i) == zero_point, Status::kUnsupported,
                          "%s: zero point %d is %lld, must be %lld", what, i,
-                         static_cast<long long>(t.quant.zero_point[i]),
+                         static_cast<long long>(t.quant.zp(i)),
                          static_cast<long long>(zero_point));
   return Status::kOk;
 }

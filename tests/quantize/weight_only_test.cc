@@ -32,8 +32,11 @@ TEST(WeightOnly, Fp16StoresHalvesAndComputesInFloat) {
   EXPECT_EQ(Count(*q, OpCode::QUANTIZE), 0);
   for (const char* name : {"conv.w_fp16", "fc.w_fp16"})
     EXPECT_EQ(q->tensors[FindTensor(*q, name)].dtype, DType::FLOAT16) << name;
-  for (const ir::Tensor& t : q->tensors)
-    if (!t.constant) EXPECT_EQ(t.dtype, DType::FLOAT32) << t.name;
+  for (const ir::Tensor& t : q->tensors) {
+    if (!t.constant) {
+      EXPECT_EQ(t.dtype, DType::FLOAT32) << t.name;
+    }
+  }
   // Each weight is dequantized right before the node reading it.
   const ir::Node* conv = FindNode(*q, "conv");
   EXPECT_EQ(q->tensors[conv->inputs[1]].name, "conv.w_dequantized");

@@ -288,5 +288,31 @@ TEST(Conv2DInt8, RefusesAccumulatorOverflow) {
   EXPECT_NE(m.error().find("overflow"), std::string::npos) << m.error();
 }
 
+TEST(Conv2DInt8, OneZeroPointSharedByEveryChannel) {
+  // Format 1.3: a per-channel weight may store a single zero point for all channels. The output
+  // is the same as with the zero point repeated per channel; any other length is refused.
+  QConv c;
+  c.p.c = 3;
+  c.p.m = 5;
+  c.p.h = c.p.w = 6;
+  c.p.kh = c.p.kw = 3;
+  c.weight_zp = false;
+  const QConvData d = MakeData(c, 41);
+  const QParams out = ParamsCovering(FloatConv(c, d));
+  auto expanded = Int8Conv(c, d, out);
+  ASSERT_EQ(expanded->Run(), Status::kOk) << expanded->error();
+
+  QConvData shared = d;
+  shared.w_zp = {0};
+  auto one = Int8Conv(c, shared, out);
+  ASSERT_EQ(one->Run(), Status::kOk) << one->error();
+  EXPECT_EQ(one->Output<int8_t>(0), expanded->Output<int8_t>(0));
+
+  shared.w_zp = {0, 0};
+  auto two = Int8Conv(c, shared, out);
+  EXPECT_EQ(two->Run(), Status::kCorruptModel);
+  EXPECT_NE(two->error().find("inconsistent quantization"), std::string::npos) << two->error();
+}
+
 }  // namespace
 }  // namespace outpost::testing

@@ -32,7 +32,10 @@ nlohmann::json TensorJson(const io::LoadedModel& model, int tensor) {
   if (const opm::Quantization* q = t.quantization()) {
     nlohmann::json qj;
     qj["scale"] = std::vector<float>(q->scale()->begin(), q->scale()->end());
-    qj["zero_point"] = std::vector<int64_t>(q->zero_point()->begin(), q->zero_point()->end());
+    // Expanded to one zero point per scale even where the file shares one across channels.
+    std::vector<int64_t> zp(q->zero_point()->begin(), q->zero_point()->end());
+    if (zp.size() == 1) zp.resize(q->scale()->size(), zp[0]);
+    qj["zero_point"] = zp;
     qj["axis"] = q->axis();
     j["quantization"] = qj;
   } else {

@@ -85,7 +85,7 @@ Status CheckAccumulatorRange(KernelContext& ctx, const LinearOutput& o, const Te
   const int8_t* wd = w.as<int8_t>();
   const int32_t* bd = bias != nullptr ? bias->as<int32_t>() : nullptr;
   for (int64_t c = 0; c < channels; ++c) {
-    const int64_t zw = o.per_channel ? w.quant.zero_point[c] : o.weight_zp;
+    const int64_t zw = o.per_channel ? w.quant.zp(c) : o.weight_zp;
     int64_t sum = 0;
     if (w.is_constant) {
       const int8_t* p = wd + offset + c * channel_stride;

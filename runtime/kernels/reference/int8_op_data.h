@@ -38,7 +38,7 @@ inline void ChannelParams(const LinearOutput& o, const TensorView& w, int64_t c,
     *weight_zp = o.weight_zp;
     return;
   }
-  *weight_zp = static_cast<int32_t>(w.quant.zero_point[c]);
+  *weight_zp = static_cast<int32_t>(w.quant.zp(c));
   *m = QuantizedMultiplier();
   // Prepare checked every scale, so this cannot fail.
   if (!o.raw_output)

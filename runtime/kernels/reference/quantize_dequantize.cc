@@ -67,7 +67,7 @@ void QuantizeFloat(const AxisLayout& l, const QuantParams& q, const float* x, T*
   for (int64_t o = 0; o < l.outer; ++o) {
     for (int64_t c = 0; c < l.channels; ++c) {
       const float scale = q.scale[c];
-      const int32_t zp = static_cast<int32_t>(q.zero_point[c]);
+      const int32_t zp = static_cast<int32_t>(q.zp(c));
       // Clamping before the conversion keeps it defined for any float.
       const float lo = static_cast<float>(l.lo - zp), hi = static_cast<float>(l.hi - zp);
       const int64_t base = (o * l.channels + c) * l.inner;
@@ -135,7 +135,7 @@ Status EvalDequantize(KernelContext& ctx) {
   for (int64_t o = 0; o < l.outer; ++o) {
     for (int64_t c = 0; c < l.channels; ++c) {
       const float scale = xv.quant.scale[c];
-      const int64_t zp = xv.quant.zero_point[c];
+      const int64_t zp = xv.quant.zp(c);
       const int64_t base = (o * l.channels + c) * l.inner;
       for (int64_t i = 0; i < l.inner; ++i)
         y[base + i] = static_cast<float>(static_cast<int64_t>(x[base + i]) - zp) * scale;

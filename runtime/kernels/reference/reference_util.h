@@ -52,7 +52,7 @@ inline bool SameQuantization(const TensorView& a, const TensorView& b) {
   if (a.quant.count == 0) return true;
   if (a.quant.axis != b.quant.axis) return false;
   for (int32_t i = 0; i < a.quant.count; ++i)
-    if (a.quant.scale[i] != b.quant.scale[i] || a.quant.zero_point[i] != b.quant.zero_point[i])
+    if (a.quant.scale[i] != b.quant.scale[i] || a.quant.zp(i) != b.quant.zp(i))
       return false;
   return true;
 }
