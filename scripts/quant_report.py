@@ -113,7 +113,7 @@ def report_model(name, calib, work):
         r = json.loads(out.strip().splitlines()[-1])
         label = f"PyTorch eager PTQ, {engine}"
         if extra:
-            label += " (ReLU6 given contiguous input, see below)"
+            label += " (ReLU6 given contiguous input)"
         rows.append((label, f"{r['calibration_seconds']:.0f} s", 100.0 * r["int8_accuracy"], None))
         log(f"{name}: PyTorch {engine} {r['int8_correct']}/{r['test_images']} "
             f"(its fp32: {r['float_correct']})")
@@ -149,12 +149,12 @@ def main():
         for name in MODELS:
             fp32_acc, fp32_size, rows = report_model(name, args.calib, work)
             lines += [f"### {name}", "",
-                      "| model | calibration time | accuracy | drop vs fp32 | file | smaller |",
+                      "| model | calibration time | accuracy | vs fp32 (points) | file | smaller |",
                       "|---|---:|---:|---:|---:|---:|"]
             for label, secs, acc, size in rows:
                 size_text = f"{size / 1024:.1f} KiB" if size else "-"
                 ratio = f"{fp32_size / size:.2f}x" if size and "fp32" not in label else "-"
-                lines.append(f"| {label} | {secs} | {acc:.2f}% | {fp32_acc - acc:+.2f} | "
+                lines.append(f"| {label} | {secs} | {acc:.2f}% | {acc - fp32_acc:+.2f} | "
                              f"{size_text} | {ratio} |")
             lines.append("")
     text = "\n".join(lines)
