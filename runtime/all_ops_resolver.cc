@@ -1,5 +1,6 @@
 #include "runtime/all_ops_resolver.h"
 
+#include "runtime/cpu_features.h"
 #include "runtime/kernels/reference/reference_kernels.h"
 
 namespace outpost {
@@ -8,6 +9,9 @@ Status RegisterAllKernels(AllOpsResolver& resolver) {
   size_t n = 0;
   const KernelRegistration* const* ref = kernels::ReferenceKernels(&n);
   for (size_t i = 0; i < n; ++i) OUTPOST_RETURN_IF_ERROR(resolver.Add(*ref[i]));
+  // Optimized kernels register after the reference ones and win where the CPU has their
+  // features; a caller may set_cpu_features(0) afterwards to run the reference kernels only.
+  resolver.set_cpu_features(DetectCpuFeatures());
   return Status::kOk;
 }
 
