@@ -40,7 +40,7 @@ std::vector<uint8_t> EmitOpm(const ir::Graph& g) {
       // format allows it since 1.3, and it saves 8 bytes per output channel.
       auto& zp = ft->quantization->zero_point;
       if (zp.size() > 1 && std::all_of(zp.begin(), zp.end(), [&](int64_t z) { return z == zp[0]; }))
-        zp.resize(1);
+        zp.erase(zp.begin() + 1, zp.end());
       ft->quantization->axis = t.quant.axis;
     }
     if (t.constant) {
