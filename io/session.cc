@@ -45,7 +45,10 @@ void Dequantize(const TensorView& t, std::vector<float>& out) {
 }  // namespace
 
 Session::Session(const LoadedModel& model, const SessionOptions& options)
-    : model_(model), profile_(options.profile), threads_requested_(options.threads) {}
+    : model_(model),
+      profile_(options.profile),
+      threads_requested_(options.threads),
+      reference_kernels_(options.reference_kernels) {}
 
 Session::~Session() { std::free(arena_); }
 
@@ -62,6 +65,7 @@ Expected<Unit> Session::Init() {
   const std::string& path = model_.path();
   if (RegisterAllKernels(resolver_) != Status::kOk)
     return Error("internal: kernel table larger than the resolver");
+  if (reference_kernels_) resolver_.set_cpu_features(0);
   ArenaRequirement need;
   Status s = Interpreter::Measure(model_.model(), resolver_, &need, &errors_);
   if (s != Status::kOk) return Error(path + ": " + errors_.message());

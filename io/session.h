@@ -29,6 +29,8 @@ struct SessionOptions {
   int threads = 1;
   // Time every operator of every Run (steady_clock around each op's eval).
   bool profile = false;
+  // Run the reference kernels only, even where the CPU has optimized ones (for comparisons).
+  bool reference_kernels = false;
 };
 
 // Static facts about one operator plus its time in the last profiled Run.
@@ -141,6 +143,7 @@ class Session {
   int current_op_ = -1;
   bool profile_ = false;
   int threads_requested_ = 1;
+  bool reference_kernels_ = false;
 };
 
 }  // namespace outpost::io

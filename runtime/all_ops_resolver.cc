@@ -2,6 +2,9 @@
 
 #include "runtime/cpu_features.h"
 #include "runtime/kernels/reference/reference_kernels.h"
+#if defined(OUTPOST_HAVE_X86_KERNELS)
+#include "runtime/kernels/x86/x86_kernels.h"
+#endif
 
 namespace outpost {
 
@@ -11,6 +14,10 @@ Status RegisterAllKernels(AllOpsResolver& resolver) {
   for (size_t i = 0; i < n; ++i) OUTPOST_RETURN_IF_ERROR(resolver.Add(*ref[i]));
   // Optimized kernels register after the reference ones and win where the CPU has their
   // features; a caller may set_cpu_features(0) afterwards to run the reference kernels only.
+#if defined(OUTPOST_HAVE_X86_KERNELS)
+  const KernelRegistration* const* x86 = kernels::X86Kernels(&n);
+  for (size_t i = 0; i < n; ++i) OUTPOST_RETURN_IF_ERROR(resolver.Add(*x86[i]));
+#endif
   resolver.set_cpu_features(DetectCpuFeatures());
   return Status::kOk;
 }

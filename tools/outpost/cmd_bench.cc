@@ -24,6 +24,7 @@ struct BenchArgs {
   int runs = 50;
   int warmup = 5;
   bool json = false;
+  std::string kernels = "auto";
 };
 
 // Nearest-rank percentile of sorted values.
@@ -73,10 +74,13 @@ void RunBench(const BenchArgs& a) {
   if (a.runs < 1) throw UsageError("--runs must be at least 1");
   if (a.warmup < 0) throw UsageError("--warmup must not be negative");
   if (a.threads < 1) throw UsageError("--threads must be at least 1");
+  if (a.kernels != "auto" && a.kernels != "reference")
+    throw UsageError("--kernels must be 'auto' or 'reference'");
   const io::LoadedModel model = Must(io::LoadedModel::Open(a.model));
   io::SessionOptions options;
   options.threads = a.threads;
   options.profile = true;
+  options.reference_kernels = a.kernels == "reference";
   std::unique_ptr<io::Session> s = Must(io::Session::Create(model, options));
   const std::string data = FillInputs(*s);
 
@@ -187,6 +191,9 @@ Command AddBenchCommand(CLI::App& root) {
   app->add_option("-n,--runs", args->runs, "Timed runs (default 50)");
   app->add_option("-w,--warmup", args->warmup, "Untimed warm-up runs (default 5)");
   app->add_flag("--json", args->json, "Print one JSON object instead of text");
+  app->add_option("--kernels", args->kernels,
+                  "auto: the fastest kernels this CPU supports (default); reference: the "
+                  "portable reference kernels only");
   app->footer(
       "Latency is wall time per Invoke (steady clock); per-op times come from the runtime's\n"
       "observer hooks. Examples:\n"
