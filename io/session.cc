@@ -65,7 +65,11 @@ Expected<Unit> Session::Init() {
   const std::string& path = model_.path();
   if (RegisterAllKernels(resolver_) != Status::kOk)
     return Error("internal: kernel table larger than the resolver");
-  if (reference_kernels_) resolver_.set_cpu_features(0);
+  // --kernels reference, or OUTPOST_KERNELS=reference in the environment: the reference kernels
+  // only, to compare speed and results.
+  const char* kernels = std::getenv("OUTPOST_KERNELS");
+  if (reference_kernels_ || (kernels != nullptr && std::strcmp(kernels, "reference") == 0))
+    resolver_.set_cpu_features(0);
   ArenaRequirement need;
   Status s = Interpreter::Measure(model_.model(), resolver_, &need, &errors_);
   if (s != Status::kOk) return Error(path + ": " + errors_.message());

@@ -4,6 +4,7 @@
 #include "runtime/kernels/reference/reference_kernels.h"
 #if defined(OUTPOST_HAVE_X86_KERNELS)
 #include "runtime/kernels/x86/x86_kernels.h"
+#include "runtime/kernels/x86/int8/x86_int8_kernels.h"
 #endif
 
 namespace outpost {
@@ -17,6 +18,8 @@ Status RegisterAllKernels(AllOpsResolver& resolver) {
 #if defined(OUTPOST_HAVE_X86_KERNELS)
   const KernelRegistration* const* x86 = kernels::X86Kernels(&n);
   for (size_t i = 0; i < n; ++i) OUTPOST_RETURN_IF_ERROR(resolver.Add(*x86[i]));
+  const KernelRegistration* const* x86_int8 = kernels::x86::Int8Kernels(&n);
+  for (size_t i = 0; i < n; ++i) OUTPOST_RETURN_IF_ERROR(resolver.Add(*x86_int8[i]));
 #endif
   resolver.set_cpu_features(DetectCpuFeatures());
   return Status::kOk;
