@@ -3,7 +3,8 @@
 # Idempotent: re-running installs nothing new. Uses sudo when not root.
 # Usage: scripts/setup.sh [--models] [--peers]
 #   --models  what regenerating the model zoo needs (PyTorch, torchvision, onnx)
-#   --peers   the runtimes Outpost is compared with: PyTorch (Debian) and ONNX Runtime (npm)
+#   --peers   the runtimes Outpost is compared with (bench/run.sh): PyTorch and OpenCV DNN
+#             (Debian) and ONNX Runtime (npm)
 set -euo pipefail
 
 models=0
@@ -31,6 +32,9 @@ packages=(
 
 if [ $models -eq 1 ] || [ $peers -eq 1 ]; then
   packages+=(python3-torch python3-torchvision python3-onnx python3-numpy)
+fi
+if [ $peers -eq 1 ]; then
+  packages+=(python3-opencv)
 fi
 # Node.js and npm: the machine's own when present (Debian's npm conflicts with other Node
 # installs), Debian's otherwise.
