@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "io/op_info.h"
 #include "runtime/fp16.h"
@@ -45,13 +46,16 @@ void Dequantize(const TensorView& t, std::vector<float>& out) {
 }  // namespace
 
 Session::Session(const LoadedModel& model, const SessionOptions& options)
-    : model_(model), profile_(options.profile), threads_requested_(options.threads) {}
+    : model_(model),
+      profile_(options.profile),
+      threads_requested_(options.threads),
+      reference_kernels_(options.reference_kernels) {}
 
 Session::~Session() { std::free(arena_); }
 
 Expected<std::unique_ptr<Session>> Session::Create(const LoadedModel& model,
                                                    const SessionOptions& options) {
-  if (options.threads < 1) return Error("threads must be at least 1");
+  if (options.threads < 0) return Error("threads must be at least 1 (or 0 for one per core)");
   std::unique_ptr<Session> s(new Session(model, options));
   Expected<Unit> init = s->Init();
   if (!init) return init.error();
@@ -62,6 +66,11 @@ Expected<Unit> Session::Init() {
   const std::string& path = model_.path();
   if (RegisterAllKernels(resolver_) != Status::kOk)
     return Error("internal: kernel table larger than the resolver");
+  // --kernels reference, or OUTPOST_KERNELS=reference in the environment: the reference kernels
+  // only, to compare speed and results.
+  const char* kernels = std::getenv("OUTPOST_KERNELS");
+  if (reference_kernels_ || (kernels != nullptr && std::strcmp(kernels, "reference") == 0))
+    resolver_.set_cpu_features(0);
   ArenaRequirement need;
   Status s = Interpreter::Measure(model_.model(), resolver_, &need, &errors_);
   if (s != Status::kOk) return Error(path + ": " + errors_.message());
@@ -72,6 +81,12 @@ Expected<Unit> Session::Init() {
   if (arena_ == nullptr)
     return Error(path + ": cannot allocate an arena of " + std::to_string(bytes) + " bytes");
   std::memset(arena_, 0, bytes);
+  // Before Init: kernels may split weight packing in prepare across the pool too.
+  const int threads = threads_requested_ == 0 ? PhysicalCoreCount() : threads_requested_;
+  if (threads > 1) {
+    pool_ = std::make_unique<ThreadPool>(threads);
+    interpreter_.set_executor(&pool_->executor());
+  }
   s = interpreter_.Init(model_.model(), resolver_, arena_, bytes, &errors_);
   if (s != Status::kOk) return Error(path + ": " + errors_.message());
 

@@ -18,17 +18,21 @@
 #include "common/expected.h"
 #include "io/host_tensor.h"
 #include "io/model_file.h"
+#include "io/thread_pool.h"
 #include "runtime/all_ops_resolver.h"
 #include "runtime/interpreter.h"
 
 namespace outpost::io {
 
 struct SessionOptions {
-  // Threads the caller would like the kernels to use. The runtime has no thread pool yet, so
-  // kernels run on the calling thread; threads_used() says so.
+  // Threads the kernels may use, the calling thread included: with more than 1 the session
+  // owns a ThreadPool (io/thread_pool.h) of threads-1 workers and gives the interpreter its
+  // Executor. 0 means one per physical core (PhysicalCoreCount()).
   int threads = 1;
   // Time every operator of every Run (steady_clock around each op's eval).
   bool profile = false;
+  // Run the reference kernels only, even where the CPU has optimized ones (for comparisons).
+  bool reference_kernels = false;
 };
 
 // Static facts about one operator plus its time in the last profiled Run.
@@ -107,8 +111,10 @@ class Session {
   const std::vector<OpProfile>& op_profiles() const { return profiles_; }
 
   const ArenaRequirement& arena() const { return interpreter_.requirement(); }
+  // As asked (0 = one per physical core), and the threads the kernels' Executor offers.
+  // Whether a kernel splits its work is up to the kernel: reference kernels run serially.
   int threads_requested() const { return threads_requested_; }
-  int threads_used() const { return 1; }
+  int threads_used() const { return pool_ ? pool_->threads() : 1; }
 
  private:
   template <typename T>
@@ -141,6 +147,8 @@ class Session {
   int current_op_ = -1;
   bool profile_ = false;
   int threads_requested_ = 1;
+  bool reference_kernels_ = false;
+  std::unique_ptr<ThreadPool> pool_;  // null when single-threaded
 };
 
 }  // namespace outpost::io

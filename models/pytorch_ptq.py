@@ -36,21 +36,27 @@ import fashion_data  # noqa: E402
 CONSTRUCTORS = {"fashion_cnn": arch.FashionCNN, "fashion_mobilenet": arch.FashionMobileNet}
 
 
-def load_from_onnx(name):
-    """The float model with the weights of models/zoo/NAME/model.onnx, and its metadata."""
-    proto = onnx.load(os.path.join(HERE, "zoo", name, "model.onnx"))
+def load_weights_from_onnx(model, onnx_path):
+    """Copies the initializers of an ONNX file exported from `model`'s class into `model`
+    (they carry the state_dict names), puts it in eval mode; returns the ONNX metadata."""
+    proto = onnx.load(onnx_path)
     inits = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
-    model = CONSTRUCTORS[name]()
     state = model.state_dict()
     for key in state:
         if key.endswith("num_batches_tracked"):
             continue
         if key not in inits:
-            raise SystemExit(f"{name}: ONNX file lacks weight {key}")
+            raise SystemExit(f"{onnx_path}: ONNX file lacks weight {key}")
         state[key] = torch.from_numpy(inits[key].copy())
     model.load_state_dict(state)
     model.eval()
-    meta = {p.key: p.value for p in proto.metadata_props}
+    return {p.key: p.value for p in proto.metadata_props}
+
+
+def load_from_onnx(name):
+    """The float model with the weights of models/zoo/NAME/model.onnx, and its metadata."""
+    model = CONSTRUCTORS[name]()
+    meta = load_weights_from_onnx(model, os.path.join(HERE, "zoo", name, "model.onnx"))
     return model, meta
 
 

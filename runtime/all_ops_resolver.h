@@ -9,7 +9,8 @@ namespace outpost {
 constexpr size_t kAllOpsCapacity = 256;
 using AllOpsResolver = MutableOpResolver<kAllOpsCapacity>;
 
-// Fills `resolver` with every kernel of this build. Returns kInvalidArgument if it is too small.
+// Fills `resolver` with every kernel of this build and enables those the running CPU supports
+// (DetectCpuFeatures()). Returns kInvalidArgument if it is too small.
 Status RegisterAllKernels(AllOpsResolver& resolver);
 
 }  // namespace outpost

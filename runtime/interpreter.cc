@@ -52,13 +52,17 @@ Status Interpreter::Measure(const Model& model, const OpResolver& resolver,
     const KernelRegistration* k = nullptr;
     OUTPOST_RETURN_IF_ERROR(ResolveKernel(model, resolver, i, &k, err));
     r.state_bytes += AlignUp(k->op_data_bytes, kStateAlignment);
+    if (k->packed_bytes != nullptr) {
+      r.packed_bytes += AlignUp(k->packed_bytes(model, *model.fb()->operators()->Get(i)),
+                                kArenaAlignment);
+    }
     if (k->scratch_bytes != nullptr) {
       const size_t s = k->scratch_bytes(model, *model.fb()->operators()->Get(i));
       if (s > r.scratch_bytes) r.scratch_bytes = s;
     }
   }
   r.total_bytes = AlignUp(r.activation_bytes, kArenaAlignment) +
-                  AlignUp(r.scratch_bytes, kArenaAlignment) + r.state_bytes;
+                  AlignUp(r.scratch_bytes, kArenaAlignment) + r.packed_bytes + r.state_bytes;
   *out = r;
   return Status::kOk;
 }
@@ -85,7 +89,9 @@ Status Interpreter::Init(const Model& model, const OpResolver& resolver, void* a
   model_ = &model;
   uint8_t* activations = base;
   scratch_ = base + AlignUp(requirement_.activation_bytes, kArenaAlignment);
-  uint8_t* state = scratch_ + AlignUp(requirement_.scratch_bytes, kArenaAlignment);
+  // Packed weights come right after the scratch, each block 64-byte aligned for vector loads.
+  uint8_t* packed = scratch_ + AlignUp(requirement_.scratch_bytes, kArenaAlignment);
+  uint8_t* state = packed + requirement_.packed_bytes;
   tensors_ = reinterpret_cast<TensorView*>(state);
   state += AlignUp(sizeof(TensorView) * model.num_tensors(), kStateAlignment);
   ops_ = reinterpret_cast<OpRecord*>(state);
@@ -105,8 +111,15 @@ Status Interpreter::Init(const Model& model, const OpResolver& resolver, void* a
     rec.op_data = rec.kernel->op_data_bytes ? state : nullptr;
     if (rec.op_data) memset(rec.op_data, 0, rec.kernel->op_data_bytes);
     state += AlignUp(rec.kernel->op_data_bytes, kStateAlignment);
+    rec.packed = nullptr;
+    rec.packed_bytes = 0;
+    if (rec.kernel->packed_bytes != nullptr) {
+      rec.packed_bytes = rec.kernel->packed_bytes(model, *rec.op);
+      rec.packed = rec.packed_bytes ? packed : nullptr;
+      packed += AlignUp(rec.packed_bytes, kArenaAlignment);
+    }
     KernelContext ctx(rec.op, tensors_, rec.op_data, scratch_, requirement_.scratch_bytes,
-                      executor_, errors_);
+                      executor_, errors_, rec.packed, rec.packed_bytes);
     const Status s = rec.kernel->prepare ? rec.kernel->prepare(ctx) : Status::kOk;
     if (s != Status::kOk) {
       // Keep the kernel's own message but say which operator it came from.
@@ -127,7 +140,7 @@ Status Interpreter::Invoke() {
   for (int i = 0; i < num_ops_; ++i) {
     OpRecord& rec = ops_[i];
     KernelContext ctx(rec.op, tensors_, rec.op_data, scratch_, requirement_.scratch_bytes,
-                      executor_, errors_);
+                      executor_, errors_, rec.packed, rec.packed_bytes);
     if (observer_ && observer_->begin) observer_->begin(observer_->user, i);
     const Status s = rec.kernel->eval(ctx);
     if (observer_ && observer_->end) observer_->end(observer_->user, i);

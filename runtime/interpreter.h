@@ -25,6 +25,7 @@ namespace outpost {
 struct ArenaRequirement {
   size_t activation_bytes = 0;  // the model's memory plan
   size_t scratch_bytes = 0;     // the largest scratch any kernel asks for
+  size_t packed_bytes = 0;      // weights re-laid out by optimized kernels (64-byte blocks)
   size_t state_bytes = 0;       // tensor views, per-op records and kernel state
   size_t total_bytes = 0;       // everything, including alignment padding
 };
@@ -77,6 +78,8 @@ class Interpreter {
     const opm::Operator* op;
     const KernelRegistration* kernel;
     void* op_data;
+    void* packed;
+    size_t packed_bytes;
   };
 
   const Model* model_ = nullptr;

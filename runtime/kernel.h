@@ -38,10 +38,13 @@ struct Executor {
 class KernelContext {
  public:
   KernelContext(const opm::Operator* op, TensorView* tensors, void* op_data, void* scratch,
-                size_t scratch_bytes, const Executor* executor, ErrorReporter* errors)
+                size_t scratch_bytes, const Executor* executor, ErrorReporter* errors,
+                void* packed = nullptr, size_t packed_bytes = 0)
       : op_(op),
         tensors_(tensors),
         op_data_(op_data),
+        packed_(packed),
+        packed_bytes_(packed_bytes),
         scratch_(scratch),
         scratch_bytes_(scratch_bytes),
         executor_(executor),
@@ -63,6 +66,11 @@ class KernelContext {
   T* op_data() const {
     return static_cast<T*>(op_data_);
   }
+  // Persistent per-operator memory sized by the kernel's packed_bytes(model, op): weights
+  // re-laid out once in prepare for the kernel's inner loop. 64-byte aligned; null when the
+  // kernel asked for none.
+  void* packed() const { return packed_; }
+  size_t packed_bytes() const { return packed_bytes_; }
   void* scratch() const { return scratch_; }
   size_t scratch_bytes() const { return scratch_bytes_; }
   const Executor& executor() const { return *executor_; }
@@ -72,6 +80,8 @@ class KernelContext {
   const opm::Operator* op_;
   TensorView* tensors_;
   void* op_data_;
+  void* packed_;
+  size_t packed_bytes_;
   void* scratch_;
   size_t scratch_bytes_;
   const Executor* executor_;
@@ -96,6 +106,9 @@ struct KernelRegistration {
   Status (*eval)(KernelContext& ctx);
   // CPU feature bits this kernel needs (runtime/cpu_features.h); 0 for portable code.
   uint32_t required_cpu_features;
+  // Persistent memory for pre-packed weights, a pure function of the model like scratch_bytes
+  // (so Measure knows it); given to prepare and eval as KernelContext::packed(). May be null.
+  size_t (*packed_bytes)(const Model& model, const opm::Operator& op);
 };
 
 }  // namespace outpost

@@ -46,6 +46,10 @@ class MutableOpResolver : public OpResolver {
     return best;
   }
   size_t size() const { return count_; }
+  uint32_t cpu_features() const { return cpu_features_; }
+  // Which optimized kernels may win: DetectCpuFeatures() for the running CPU, 0 for the
+  // reference kernels only.
+  void set_cpu_features(uint32_t features) { cpu_features_ = features; }
 
  private:
   const KernelRegistration* kernels_[kCapacity] = {};

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Installs every build, test and tooling dependency of Outpost from Debian 12 packages.
 # Idempotent: re-running installs nothing new. Uses sudo when not root.
-# Usage: scripts/setup.sh [--models] [--peers]
+# Usage: scripts/setup.sh [--models] [--peers] [--arm64]
 #   --models  what regenerating the model zoo needs (PyTorch, torchvision, onnx)
-#   --peers   the runtimes Outpost is compared with: PyTorch (Debian) and ONNX Runtime (npm)
+#   --peers   the runtimes Outpost is compared with (bench/run.sh): PyTorch and OpenCV DNN
+#             (Debian) and ONNX Runtime (npm)
+#   --arm64   the 64-bit ARM cross build and its emulator: g++-aarch64-linux-gnu, qemu-user,
+#             and the arm64 GoogleTest and libsodium (Debian multiarch)
 set -euo pipefail
 
 models=0
 peers=0
+arm64=0
 for arg in "$@"; do
   case "$arg" in
     --models) models=1 ;;
     --peers) peers=1 ;;
-    *) echo "setup: unknown option $arg (use --models, --peers)" >&2; exit 2 ;;
+    --arm64) arm64=1 ;;
+    *) echo "setup: unknown option $arg (use --models, --peers, --arm64)" >&2; exit 2 ;;
   esac
 done
 
@@ -31,6 +36,12 @@ packages=(
 
 if [ $models -eq 1 ] || [ $peers -eq 1 ]; then
   packages+=(python3-torch python3-torchvision python3-onnx python3-numpy)
+fi
+if [ $arm64 -eq 1 ]; then
+  packages+=(g++-aarch64-linux-gnu qemu-user libgtest-dev:arm64 libsodium-dev:arm64)
+fi
+if [ $peers -eq 1 ]; then
+  packages+=(python3-opencv)
 fi
 # Node.js and npm: the machine's own when present (Debian's npm conflicts with other Node
 # installs), Debian's otherwise.
@@ -67,6 +78,10 @@ fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "setup: installing ${missing[*]}"
+# arm64 libraries come from the same archive once dpkg accepts the architecture.
+if [ $arm64 -eq 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $SUDO dpkg --add-architecture arm64
+fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "setup: done"

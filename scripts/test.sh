@@ -3,14 +3,15 @@
 # models with PyTorch, then
 #   1. release build: unit tests, ONNX conformance, model zoo, CLI end to end;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests but the slowest;
-#   3. clang/libFuzzer build: the model reader fuzzed for a bounded time from the corpus.
+#   3. 64-bit ARM cross build: the kernel tests under qemu-aarch64;
+#   4. clang/libFuzzer build: the model reader fuzzed for a bounded time from the corpus.
 # Usage: scripts/test.sh [--quick]   (--quick: release tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds="${OUTPOST_FUZZ_SECONDS:-60}"
 phase() { printf '\n== [%4ds] %s\n' "$SECONDS" "$*"; }
 
-scripts/setup.sh --models
+scripts/setup.sh --models --arm64
 # The large zoo models (MobileNetV2, ResNet18 at 224x224) are generated, not committed.
 /usr/bin/python3 models/zoo.py export-large
 
@@ -23,6 +24,10 @@ if [ "${1:-}" = "--quick" ]; then exit 0; fi
 phase "asan+ubsan build and tests"
 scripts/build.sh asan
 ctest --preset asan -j 2 -LE slow
+
+phase "aarch64 cross build: kernel tests under qemu-aarch64"
+scripts/build.sh aarch64
+ctest --preset aarch64 -j 2
 
 phase "fuzzing the model reader for ${fuzz_seconds}s"
 scripts/build.sh fuzz

@@ -222,13 +222,17 @@ TEST_F(CliTest, InspectJson) {
 TEST_F(CliTest, BenchSaysHowManyThreadsItUsed) {
   const CliResult r = RunOutpost({"bench", classifier_, "--runs", "3", "--threads", "4"});
   ExpectOk(r);
-  EXPECT_NE(r.out.find("threads:  1 used by the kernels (4 requested"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("threads:  4 available to the kernels"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("median"), std::string::npos);
   EXPECT_NE(r.out.find("add_bias"), std::string::npos);
-  const CliResult j = RunOutpost({"bench", classifier_, "--runs", "3", "--json"});
+  const CliResult j = RunOutpost({"bench", classifier_, "--runs", "3", "--threads", "1", "--json"});
   ExpectOk(j);
   const nlohmann::json parsed = nlohmann::json::parse(j.out);
   EXPECT_EQ(parsed["threads_used"], 1);
+  EXPECT_TRUE(parsed["latency_ms"].contains("p90"));
+  EXPECT_GE(parsed["load_ms"].get<double>(), 0.0);
+  EXPECT_EQ(RunOutpost({"bench", classifier_, "--threads", "-1"}).exit_code, 2);
+  ExpectOk(RunOutpost({"run", classifier_, "--self-test", "--threads", "2"}));
   EXPECT_EQ(parsed["ops"].size(), 1u);
   EXPECT_TRUE(parsed["latency_ms"].contains("p99"));
 }

@@ -104,7 +104,21 @@ TEST(SessionTest, ProfilesEveryOperator) {
   EXPECT_EQ(p.output_shape, (std::vector<int32_t>{1, 4}));
   EXPECT_GE(p.nanos, 0);
   EXPECT_EQ(s->threads_requested(), 4);
-  EXPECT_EQ(s->threads_used(), 1);
+  EXPECT_EQ(s->threads_used(), 4);
+}
+
+TEST(SessionTest, ThreadsDefaultToOneAndZeroMeansOnePerCore) {
+  const LoadedModel model = Load(testing::TinyClassifierOpm());
+  std::unique_ptr<Session> one = std::move(Session::Create(model).value());
+  EXPECT_EQ(one->threads_used(), 1);
+  SessionOptions options;
+  options.threads = 0;
+  std::unique_ptr<Session> per_core = std::move(Session::Create(model, options).value());
+  EXPECT_EQ(per_core->threads_requested(), 0);
+  EXPECT_EQ(per_core->threads_used(), PhysicalCoreCount());
+  ASSERT_TRUE(per_core->Run().ok());
+  options.threads = -1;
+  EXPECT_FALSE(Session::Create(model, options).ok());
 }
 
 TEST(SessionTest, SelfTestPassesAndFails) {

@@ -214,4 +214,11 @@ void Progress::Draw(int64_t done, bool final_line) {
   }
 }
 
+const char kThreadsHelp[] =
+    "Threads for the kernels, the calling thread included (default 0: one per physical core)";
+
+void CheckThreads(int threads) {
+  if (threads < 0) throw UsageError("--threads must be at least 1 (or 0 for one per core)");
+}
+
 }  // namespace outpost::cli

@@ -59,6 +59,11 @@ class Table {
 
 bool StderrIsTerminal();
 
+// Help text of the --threads option of bench, run and eval (0 or absent: one per core).
+extern const char kThreadsHelp[];
+// Refuses a negative --threads value.
+void CheckThreads(int threads);
+
 // Progress on stderr: a redrawn bar when stderr is a terminal, otherwise a line every few
 // seconds (so logs of CI jobs stay readable). Silent for runs shorter than `quiet_for`.
 class Progress {

@@ -25,6 +25,7 @@ struct EvalArgs {
   std::string data;
   std::optional<int64_t> limit;
   bool json = false;
+  int threads = 0;
 };
 
 // Runs one preprocessed sample and returns the predicted class.
@@ -75,7 +76,10 @@ void RunEval(const EvalArgs& a) {
   if (a.limit && *a.limit < 1) throw UsageError("--limit must be at least 1");
 
   const io::LoadedModel model = Must(io::LoadedModel::Open(a.model));
-  std::unique_ptr<io::Session> s = Must(io::Session::Create(model));
+  CheckThreads(a.threads);
+  io::SessionOptions options;
+  options.threads = a.threads;
+  std::unique_ptr<io::Session> s = Must(io::Session::Create(model, options));
   if (s->num_inputs() != 1)
     throw Error(a.model + ": eval needs a model with one image input, this one has " +
                 std::to_string(s->num_inputs()));
@@ -167,6 +171,7 @@ Command AddEvalCommand(CLI::App& root) {
                   "Folder with one sub-folder of images per class (named like the model's "
                   "labels, or in sorted order)");
   app->add_option("-n,--limit", args->limit, "Evaluate only the first N samples");
+  app->add_option("-t,--threads", args->threads, kThreadsHelp);
   app->add_flag("--json", args->json, "Print one JSON object instead of text");
   app->footer(
       "Each sample is preprocessed with the model's input spec: x = (pixel * value_scale -\n"

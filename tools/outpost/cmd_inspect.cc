@@ -137,10 +137,12 @@ void PrintJson(const io::LoadedModel& m, const io::ModelTotals& totals, const Me
   if (mem.measured) {
     j["scratch_bytes"] = mem.need.scratch_bytes;
     j["runtime_state_bytes"] = mem.need.state_bytes;
+    j["packed_weight_bytes"] = mem.need.packed_bytes;
     j["total_arena_bytes"] = mem.need.total_bytes;
   } else {
     j["scratch_bytes"] = nullptr;
     j["runtime_state_bytes"] = nullptr;
+    j["packed_weight_bytes"] = nullptr;
     j["total_arena_bytes"] = nullptr;
     j["runtime_error"] = mem.error;
   }
@@ -208,6 +210,9 @@ void PrintText(const io::LoadedModel& m, const io::ModelTotals& totals, const Me
   out << "\n";
   if (mem.measured) {
     out << "  kernel scratch:               " << FormatBytesExact(mem.need.scratch_bytes) << "\n";
+    if (mem.need.packed_bytes)
+      out << "  packed weights:               " << FormatBytesExact(mem.need.packed_bytes)
+          << "  (re-laid out for this CPU's kernels)\n";
     out << "  runtime state:                " << FormatBytesExact(mem.need.state_bytes) << "\n";
     out << "  total arena (Measure):        " << FormatBytesExact(mem.need.total_bytes)
         << "  <- give the interpreter this much\n";

@@ -24,6 +24,7 @@ struct RunArgs {
   int top_k = 5;
   bool self_test = false;
   bool verbose = false;
+  int threads = 0;
 };
 
 // Assigns every --input to a model input: NAME=FILE when NAME is an input's name, otherwise
@@ -157,7 +158,10 @@ bool IsClassifier(io::Session& s) {
 
 void RunRun(const RunArgs& a) {
   const io::LoadedModel model = Must(io::LoadedModel::Open(a.model));
-  std::unique_ptr<io::Session> s = Must(io::Session::Create(model));
+  CheckThreads(a.threads);
+  io::SessionOptions options;
+  options.threads = a.threads;
+  std::unique_ptr<io::Session> s = Must(io::Session::Create(model, options));
   if (a.self_test) {
     if (!a.inputs.empty() || !a.outputs.empty())
       throw UsageError("--self-test uses the model's own golden data: drop --input/--output");
@@ -206,6 +210,7 @@ Command AddRunCommand(CLI::App& root) {
                   "Write outputs as .npy: FILE (FILE_k.npy for several outputs) or NAME=FILE")
       ->allow_extra_args(false);
   app->add_option("-k,--top-k", args->top_k, "Classes to show for a classifier (default 5)");
+  app->add_option("-t,--threads", args->threads, kThreadsHelp);
   app->add_flag("--self-test", args->self_test,
                 "Run the model's embedded golden input and compare with its golden output");
   app->add_flag("-v,--verbose", args->verbose,

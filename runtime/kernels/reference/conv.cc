@@ -6,22 +6,18 @@
 // lies inside the image are computed once, so the innermost loop is a bounds-check-free axpy
 // along the output width that the compiler vectorizes. Padding is never materialized.
 #include "runtime/kernels/kernel_util.h"
+#include "runtime/kernels/reference/conv_f32.h"
 #include "runtime/kernels/reference/reference_kernels.h"
 #include "runtime/kernels/reference/reference_util.h"
 
 namespace outpost {
 namespace kernels {
-namespace {
 
 using ref::Range;
 using ref::ValidRange;
+using ConvData = ref::ConvF32Data;
 
-struct ConvData {
-  int32_t stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, groups;
-  FusedActivation act;
-};
-
-Status PrepareConv(KernelContext& ctx) {
+Status ref::PrepareConvF32(KernelContext& ctx) {
   OUTPOST_RETURN_IF_ERROR(CheckOperands(ctx, 2, 3, 1, DType::FLOAT32));
   const auto* o = ctx.options<opm::Conv2DOptions>();
   const TensorView& x = ctx.input(0);
@@ -85,6 +81,8 @@ Status PrepareConv(KernelContext& ctx) {
   return Status::kOk;
 }
 
+namespace {
+
 struct ConvJob {
   const ConvData* d;
   const float* x;
@@ -139,7 +137,9 @@ void ConvPlanes(void* arg, int64_t begin, int64_t end) {
   }
 }
 
-Status EvalConv(KernelContext& ctx) {
+}  // namespace
+
+Status ref::EvalConvF32(KernelContext& ctx) {
   const TensorView& x = ctx.input(0);
   const TensorView& w = ctx.input(1);
   const TensorView& y = ctx.output(0);
@@ -161,10 +161,9 @@ Status EvalConv(KernelContext& ctx) {
   return Status::kOk;
 }
 
-}  // namespace
-
 const KernelRegistration kConv2DF32Ref = ref::Reference(
-    OpCode::CONV_2D, DType::FLOAT32, "conv2d_f32_ref", sizeof(ConvData), PrepareConv, EvalConv);
+    OpCode::CONV_2D, DType::FLOAT32, "conv2d_f32_ref", sizeof(ConvData), ref::PrepareConvF32,
+    ref::EvalConvF32);
 
 }  // namespace kernels
 }  // namespace outpost

@@ -60,6 +60,10 @@ Status CheckGeometry(KernelContext& ctx, const opm::Conv2DOptions* o) {
   return Status::kOk;
 }
 
+}  // namespace
+
+namespace int8 {
+
 Status PrepareConv(KernelContext& ctx) {
   OUTPOST_KERNEL_CHECK(ctx, ctx.num_inputs() >= 2 && ctx.num_inputs() <= 3, Status::kCorruptModel,
                        "expects 2..3 inputs, has %d", ctx.num_inputs());
@@ -89,11 +93,11 @@ Status PrepareConv(KernelContext& ctx) {
   return Status::kOk;
 }
 
-}  // namespace
+}  // namespace int8
 
 const KernelRegistration kConv2DI8Ref =
     ref::Reference(OpCode::CONV_2D, DType::INT8, "conv2d_i8_ref", sizeof(int8::ConvData),
-                   PrepareConv, int8::EvalConv);
+                   int8::PrepareConv, int8::EvalConv);
 
 }  // namespace kernels
 }  // namespace outpost

@@ -1,18 +1,16 @@
 // FULLY_CONNECTED, float32: Y[N,O] = X[N,K] * W[O,K]^T (+ B[O]), fused activation. This is
 // ONNX Gemm with transB = 1, alpha = beta = 1 and a per-output bias, as the importer lowers it.
 #include "runtime/kernels/kernel_util.h"
+#include "runtime/kernels/reference/fully_connected_f32.h"
 #include "runtime/kernels/reference/reference_kernels.h"
 #include "runtime/kernels/reference/reference_util.h"
 
 namespace outpost {
 namespace kernels {
-namespace {
 
-struct FullyConnectedData {
-  FusedActivation act;
-};
+using FullyConnectedData = ref::FullyConnectedF32Data;
 
-Status PrepareFullyConnected(KernelContext& ctx) {
+Status ref::PrepareFullyConnectedF32(KernelContext& ctx) {
   OUTPOST_RETURN_IF_ERROR(CheckOperands(ctx, 2, 3, 1, DType::FLOAT32));
   const auto* o = ctx.options<opm::FullyConnectedOptions>();
   const TensorView& x = ctx.input(0);
@@ -37,6 +35,8 @@ Status PrepareFullyConnected(KernelContext& ctx) {
   return Status::kOk;
 }
 
+namespace {
+
 // Eight independent partial sums: a fixed summation order (so results do not depend on the
 // compiler) that the vectorizer can still map onto SIMD lanes.
 float Dot(const float* a, const float* b, int64_t n) {
@@ -48,7 +48,9 @@ float Dot(const float* a, const float* b, int64_t n) {
   return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-Status EvalFullyConnected(KernelContext& ctx) {
+}  // namespace
+
+Status ref::EvalFullyConnectedF32(KernelContext& ctx) {
   const TensorView& xv = ctx.input(0);
   const TensorView& wv = ctx.input(1);
   const float* x = xv.as<float>();
@@ -63,11 +65,10 @@ Status EvalFullyConnected(KernelContext& ctx) {
   return Status::kOk;
 }
 
-}  // namespace
-
 const KernelRegistration kFullyConnectedF32Ref =
     ref::Reference(OpCode::FULLY_CONNECTED, DType::FLOAT32, "fully_connected_f32_ref",
-                   sizeof(FullyConnectedData), PrepareFullyConnected, EvalFullyConnected);
+                   sizeof(FullyConnectedData), ref::PrepareFullyConnectedF32,
+                   ref::EvalFullyConnectedF32);
 
 }  // namespace kernels
 }  // namespace outpost

@@ -10,7 +10,7 @@
 
 namespace outpost {
 namespace kernels {
-namespace {
+namespace int8 {
 
 Status PrepareFullyConnected(KernelContext& ctx) {
   OUTPOST_KERNEL_CHECK(ctx, ctx.num_inputs() >= 2 && ctx.num_inputs() <= 3, Status::kCorruptModel,
@@ -40,11 +40,11 @@ Status PrepareFullyConnected(KernelContext& ctx) {
                                      1);
 }
 
-}  // namespace
+}  // namespace int8
 
 const KernelRegistration kFullyConnectedI8Ref =
     ref::Reference(OpCode::FULLY_CONNECTED, DType::INT8, "fully_connected_i8_ref",
-                   sizeof(int8::FullyConnectedData), PrepareFullyConnected,
+                   sizeof(int8::FullyConnectedData), int8::PrepareFullyConnected,
                    int8::EvalFullyConnected);
 
 }  // namespace kernels

@@ -31,6 +31,12 @@ Status CheckAccumulatorRange(KernelContext& ctx, const LinearOutput& o, const Te
                              int64_t offset, const TensorView* bias, int64_t channels, int64_t k,
                              int64_t channel_stride, int64_t elem_stride);
 
+// The complete prepare of the int8 reference CONV_2D (ConvData in op_data) and
+// FULLY_CONNECTED (FullyConnectedData): optimized kernels run it first, so that they accept
+// exactly the models the reference accepts, then add their own packing.
+Status PrepareConv(KernelContext& ctx);
+Status PrepareFullyConnected(KernelContext& ctx);
+
 }  // namespace int8
 }  // namespace kernels
 }  // namespace outpost

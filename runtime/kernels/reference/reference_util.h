@@ -105,7 +105,8 @@ inline void FillElements(uint8_t* dst, const uint8_t* value, int64_t n) {
 constexpr KernelRegistration Reference(OpCode op, DType dtype, const char* name,
                                        size_t op_data_bytes, Status (*prepare)(KernelContext&),
                                        Status (*eval)(KernelContext&)) {
-  return {op, dtype, KernelFamily::kReference, name, op_data_bytes, nullptr, prepare, eval, 0};
+  return {op,      dtype, KernelFamily::kReference, name, op_data_bytes, nullptr,
+          prepare, eval,  0,                         nullptr};
 }
 
 }  // namespace ref

@@ -1,0 +1,170 @@
+// float32 CONV_2D and FULLY_CONNECTED for AVX2 with FMA.
+//
+// GEMM micro-tile: 6 rows x 16 columns (2 ymm) = 12 accumulators, plus 2 B vectors and one
+// broadcast of A: 15 of the 16 vector registers. Column tails use masked loads and stores.
+// Depthwise convolutions run the reference kernel on this instruction set (a known gap; the
+// reference's inner loop is a vectorizable axpy).
+//
+// Only the functions in this file are compiled for AVX2/FMA (target pragma below); the rest of
+// the build stays baseline x86-64, and the resolver calls these only on CPUs that have it.
+#include <immintrin.h>
+#include <string.h>
+
+#include "runtime/cpu_features.h"
+#include "runtime/kernel.h"
+#include "runtime/kernels/kernel_util.h"
+#include "runtime/kernels/reference/conv_f32.h"
+#include "runtime/kernels/reference/fully_connected_f32.h"
+#include "runtime/kernels/reference/reference_util.h"
+#include "runtime/kernels/x86/f32_plan.h"
+#include "runtime/kernels/x86/f32_tile.h"
+#include "runtime/kernels/x86/x86_kernels.h"
+#include "runtime/model.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#endif
+
+namespace outpost {
+namespace kernels {
+namespace x86 {
+namespace {
+
+// The fused activation on 8 lanes; NaN passes through the clamp as in the reference.
+struct VecAct {
+  __m256 lo, hi;
+  bool hard_swish;
+  explicit VecAct(const FusedActivation& a)
+      : lo(_mm256_set1_ps(a.lo)), hi(_mm256_set1_ps(a.hi)), hard_swish(a.hard_swish) {}
+  __m256 operator()(__m256 x) const {
+    if (hard_swish) {
+      __m256 t = _mm256_add_ps(x, _mm256_set1_ps(3.0f));
+      t = _mm256_min_ps(_mm256_set1_ps(6.0f), _mm256_max_ps(_mm256_setzero_ps(), t));
+      return _mm256_mul_ps(_mm256_mul_ps(x, t), _mm256_set1_ps(1.0f / 6.0f));
+    }
+    return _mm256_min_ps(hi, _mm256_max_ps(lo, x));
+  }
+};
+
+// All-ones in lanes [0, count), for maskload / maskstore.
+inline __m256i LaneMask(int count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+struct Avx2 {
+  static constexpr int kMR = 6;
+  static constexpr int kNR = 16;
+  static constexpr bool kHasDepthwise = false;
+
+  template <int kNV>
+  static void TileN(const float* a, const float* b, int64_t ldb, int64_t k, float* c,
+                    int64_t ldc, int rows, int cols, const Epilogue& e) {
+    const __m256i tail = LaneMask(cols - (kNV - 1) * 8);
+    __m256 acc[kMR][kNV];
+#pragma GCC unroll 6
+    for (int r = 0; r < kMR; ++r) {
+#pragma GCC unroll 2
+      for (int v = 0; v < kNV; ++v) {
+        if (!e.first) {
+          acc[r][v] = r >= rows ? _mm256_setzero_ps()
+                      : v == kNV - 1 ? _mm256_maskload_ps(c + r * ldc + 8 * v, tail)
+                                     : _mm256_loadu_ps(c + r * ldc + 8 * v);
+        } else if (e.bias_col != nullptr) {
+          acc[r][v] = v == kNV - 1 ? _mm256_maskload_ps(e.bias_col + 8 * v, tail)
+                                   : _mm256_loadu_ps(e.bias_col + 8 * v);
+        } else {
+          acc[r][v] = _mm256_set1_ps(e.bias_row != nullptr && r < rows ? e.bias_row[r] : 0.0f);
+        }
+      }
+    }
+    for (int64_t kk = 0; kk < k; ++kk) {
+      __m256 bv[kNV];
+#pragma GCC unroll 2
+      for (int v = 0; v < kNV; ++v)
+        bv[v] = v == kNV - 1 ? _mm256_maskload_ps(b + 8 * v, tail) : _mm256_loadu_ps(b + 8 * v);
+#pragma GCC unroll 6
+      for (int r = 0; r < kMR; ++r) {
+        const __m256 av = _mm256_broadcast_ss(a + r);
+#pragma GCC unroll 2
+        for (int v = 0; v < kNV; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+      }
+      a += kMR;
+      b += ldb;
+    }
+    const VecAct act(e.act);
+#pragma GCC unroll 6
+    for (int r = 0; r < kMR; ++r) {
+      if (r >= rows) break;
+      float* cr = c + r * ldc;
+#pragma GCC unroll 2
+      for (int v = 0; v < kNV; ++v) {
+        const __m256 out = e.last ? act(acc[r][v]) : acc[r][v];
+        if (v == kNV - 1) {
+          _mm256_maskstore_ps(cr + 8 * v, tail, out);
+        } else {
+          _mm256_storeu_ps(cr + 8 * v, out);
+        }
+      }
+    }
+  }
+
+  static void Tile(const float* a, const float* b, int64_t ldb, int64_t k, float* c, int64_t ldc,
+                   int rows, int cols, const Epilogue& e) {
+    if (cols > 8) {
+      TileN<2>(a, b, ldb, k, c, ldc, rows, cols, e);
+    } else {
+      TileN<1>(a, b, ldb, k, c, ldc, rows, cols, e);
+    }
+  }
+
+  // Never called: PlanConv does not choose the depthwise path when kHasDepthwise is false.
+  static void DepthwisePlanes(void*, int64_t, int64_t) {}
+};
+
+}  // namespace
+}  // namespace x86
+}  // namespace kernels
+}  // namespace outpost
+
+#include "runtime/kernels/x86/f32_kernels_inl.h"
+
+namespace outpost {
+namespace kernels {
+
+const KernelRegistration kConv2DF32Avx2 = {
+    OpCode::CONV_2D,
+    DType::FLOAT32,
+    KernelFamily::kX86,
+    "conv2d_f32_avx2",
+    sizeof(x86::ConvOpData),
+    x86::ConvScratchBytes<x86::Avx2>,
+    x86::PrepareConv<x86::Avx2>,
+    x86::EvalConv<x86::Avx2>,
+    kCpuX86Avx2Fma,
+    x86::ConvPackedBytes<x86::Avx2>,
+};
+
+const KernelRegistration kFullyConnectedF32Avx2 = {
+    OpCode::FULLY_CONNECTED,
+    DType::FLOAT32,
+    KernelFamily::kX86,
+    "fully_connected_f32_avx2",
+    sizeof(x86::FullyConnectedOpData),
+    x86::FullyConnectedScratchBytes<x86::Avx2>,
+    x86::PrepareFullyConnected<x86::Avx2>,
+    x86::EvalFullyConnected<x86::Avx2>,
+    kCpuX86Avx2Fma,
+    x86::FullyConnectedPackedBytes<x86::Avx2>,
+};
+
+}  // namespace kernels
+}  // namespace outpost
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif

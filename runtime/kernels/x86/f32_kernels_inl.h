@@ -1,0 +1,377 @@
+// The instruction-set-independent part of the x86 float32 kernels: weight packing, im2col,
+// GEMM tiling and the CONV_2D / FULLY_CONNECTED prepare and eval built on them.
+//
+// Included by one source file per instruction set, after that file has switched the compiler's
+// target (so everything here is compiled for it) and defined `Isa`, which supplies:
+//   kMR, kNR        GEMM micro-tile: rows of A per panel, most columns of B per tile
+//   kHasDepthwise   whether DepthwisePlanes exists
+//   Tile(...)       one micro-tile over one block of the reduction: starts from the bias or
+//                   from C, applies the activation after the last block (Epilogue)
+//   DepthwisePlanes a ParallelFor body over (image, channel) planes of a depthwise conv
+// Everything is in an anonymous namespace: each including file gets its own copy, compiled for
+// its own instruction set, and no copy can be linked in place of another.
+//
+// Determinism: every output element is written by exactly one task and summed over k in
+// order 0..K-1 whatever the split (in fp32 throughout, also across reduction blocks), so
+// results do not depend on the thread count.
+#pragma once
+
+#include <string.h>
+
+#include "runtime/kernel.h"
+#include "runtime/kernels/kernel_util.h"
+#include "runtime/kernels/reference/conv_f32.h"
+#include "runtime/kernels/reference/fully_connected_f32.h"
+#include "runtime/kernels/reference/reference_util.h"
+#include "runtime/kernels/x86/f32_plan.h"
+#include "runtime/kernels/x86/f32_tile.h"
+#include "runtime/model.h"
+
+namespace outpost {
+namespace kernels {
+namespace x86 {
+namespace {
+
+// C[m, n] = act(bias + A[m, k] * B[k, n]); A is packed in panels of kMR rows stored k-major
+// (panel p holds A[p*kMR + r, kk] at [kk * kMR + r], rows past m zero).
+struct GemmArgs {
+  const float* a;
+  const float* b;
+  int64_t ldb;
+  // 0: B is row-major with row stride ldb. Otherwise B is packed in column panels of kNR
+  // (panel t holds B[kk, t*kNR + c] at [t * b_panel_stride + kk * kNR + c], zero padded).
+  int64_t b_panel_stride = 0;
+  float* c;
+  int64_t ldc;
+  int64_t m, n, k;
+  const float* bias_row;  // [m] or null
+  const float* bias_col;  // [n] or null
+  FusedActivation act;
+};
+
+// The reduction is split into blocks of kKc so that the B block a task works on (kKc x kNR)
+// stays in L1/L2 while the task's A panels stream past it; without this, a long reduction
+// (3x3 convs on 256+ channels) re-reads a B tile too big for L2 once per panel.
+constexpr int64_t kKc = 256;
+// A panels per task: enough rows to reuse each B block, few enough to leave tasks to share.
+constexpr int64_t kPanelsPerTask = 8;
+
+template <class Isa>
+void GemmTiles(void* arg, int64_t begin, int64_t end) {
+  const GemmArgs& g = *static_cast<const GemmArgs*>(arg);
+  const int64_t panels = (g.m + Isa::kMR - 1) / Isa::kMR;
+  const int64_t chunks = (panels + kPanelsPerTask - 1) / kPanelsPerTask;
+  for (int64_t t = begin; t < end; ++t) {
+    const int64_t tile = t / chunks, chunk = t % chunks;
+    const int64_t n0 = tile * Isa::kNR;
+    const int64_t cols = g.n - n0 < Isa::kNR ? g.n - n0 : Isa::kNR;
+    const int64_t p_end =
+        (chunk + 1) * kPanelsPerTask < panels ? (chunk + 1) * kPanelsPerTask : panels;
+    const float* b = g.b_panel_stride ? g.b + tile * g.b_panel_stride : g.b + n0;
+    const int64_t ldb = g.b_panel_stride ? Isa::kNR : g.ldb;
+    for (int64_t k0 = 0; k0 < g.k; k0 += kKc) {
+      const int64_t kc = g.k - k0 < kKc ? g.k - k0 : kKc;
+      for (int64_t panel = chunk * kPanelsPerTask; panel < p_end; ++panel) {
+        const int64_t m0 = panel * Isa::kMR;
+        const int64_t rows = g.m - m0 < Isa::kMR ? g.m - m0 : Isa::kMR;
+        Epilogue e{g.bias_row ? g.bias_row + m0 : nullptr,
+                   g.bias_col ? g.bias_col + n0 : nullptr, g.act, k0 == 0, k0 + kc >= g.k};
+        Isa::Tile(g.a + panel * Isa::kMR * g.k + k0 * Isa::kMR, b + k0 * ldb, ldb, kc,
+                  g.c + m0 * g.ldc + n0, g.ldc, static_cast<int>(rows), static_cast<int>(cols),
+                  e);
+      }
+    }
+  }
+}
+
+template <class Isa>
+void Gemm(const Executor& ex, const GemmArgs& g) {
+  const int64_t panels = (g.m + Isa::kMR - 1) / Isa::kMR;
+  const int64_t chunks = (panels + kPanelsPerTask - 1) / kPanelsPerTask;
+  const int64_t tiles = (g.n + Isa::kNR - 1) / Isa::kNR;
+  ex.ParallelFor(chunks * tiles, 1, GemmTiles<Isa>, const_cast<GemmArgs*>(&g));
+}
+
+// Packs rows [0, m) of a row-major matrix (row stride `ld`, k columns) into kMR-row panels.
+template <class Isa>
+void PackPanels(const float* src, int64_t m, int64_t k, int64_t ld, float* dst) {
+  for (int64_t m0 = 0; m0 < m; m0 += Isa::kMR)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int r = 0; r < Isa::kMR; ++r)
+        *dst++ = m0 + r < m ? src[(m0 + r) * ld + kk] : 0.0f;
+}
+
+template <class Isa>
+size_t PanelFloats(int64_t m, int64_t k) {
+  return static_cast<size_t>((m + Isa::kMR - 1) / Isa::kMR * Isa::kMR * k);
+}
+
+// ---------------------------------------------------------------------------------- CONV_2D
+
+struct ConvOpData {
+  ref::ConvF32Data ref;  // first: the reference prepare and eval use it in place
+  ConvPath path;
+  int64_t gemm_k;
+};
+
+// The plan from the model, before prepare: anything malformed plans the reference path (whose
+// prepare then reports it).
+template <class Isa>
+ConvPlan PlanConvFromModel(const Model& model, const opm::Operator& op) {
+  const auto* o = op.options_as<opm::Conv2DOptions>();
+  const auto* tensors = model.fb()->tensors();
+  if (o == nullptr || op.inputs() == nullptr || op.outputs() == nullptr ||
+      op.inputs()->size() < 2 || op.outputs()->size() != 1)
+    return ConvPlan();
+  const int32_t ids[3] = {op.inputs()->Get(0), op.inputs()->Get(1), op.outputs()->Get(0)};
+  const opm::Tensor* t[3];
+  for (int i = 0; i < 3; ++i) {
+    if (ids[i] < 0 || static_cast<uint32_t>(ids[i]) >= tensors->size()) return ConvPlan();
+    t[i] = tensors->Get(ids[i]);
+    if (t[i]->shape() == nullptr || t[i]->shape()->size() != 4 ||
+        t[i]->dtype() != DType::FLOAT32)
+      return ConvPlan();
+  }
+  ConvShape s;
+  s.n = t[0]->shape()->Get(0), s.c = t[0]->shape()->Get(1);
+  s.h = t[0]->shape()->Get(2), s.w = t[0]->shape()->Get(3);
+  s.m = t[1]->shape()->Get(0), s.kh = t[1]->shape()->Get(2), s.kw = t[1]->shape()->Get(3);
+  s.oh = t[2]->shape()->Get(2), s.ow = t[2]->shape()->Get(3);
+  s.stride_h = o->stride_h(), s.stride_w = o->stride_w();
+  s.dil_h = o->dilation_h(), s.dil_w = o->dilation_w();
+  s.pad_t = o->pad_top(), s.pad_l = o->pad_left(), s.pad_b = o->pad_bottom();
+  s.pad_r = o->pad_right(), s.groups = o->groups();
+  s.weights_constant = t[1]->buffer() >= 0;
+  return PlanConv(s, Isa::kMR, Isa::kHasDepthwise);
+}
+
+template <class Isa>
+size_t ConvPackedBytes(const Model& model, const opm::Operator& op) {
+  return PlanConvFromModel<Isa>(model, op).packed_bytes;
+}
+
+template <class Isa>
+size_t ConvScratchBytes(const Model& model, const opm::Operator& op) {
+  return PlanConvFromModel<Isa>(model, op).scratch_bytes;
+}
+
+template <class Isa>
+Status PrepareConv(KernelContext& ctx) {
+  OUTPOST_RETURN_IF_ERROR(ref::PrepareConvF32(ctx));
+  const auto* o = ctx.options<opm::Conv2DOptions>();
+  const TensorView& x = ctx.input(0);
+  const TensorView& w = ctx.input(1);
+  const TensorView& y = ctx.output(0);
+  ConvShape s;
+  s.n = x.dims[0], s.c = x.dims[1], s.h = x.dims[2], s.w = x.dims[3];
+  s.m = w.dims[0], s.kh = w.dims[2], s.kw = w.dims[3];
+  s.oh = y.dims[2], s.ow = y.dims[3];
+  s.stride_h = o->stride_h(), s.stride_w = o->stride_w();
+  s.dil_h = o->dilation_h(), s.dil_w = o->dilation_w();
+  s.pad_t = o->pad_top(), s.pad_l = o->pad_left(), s.pad_b = o->pad_bottom();
+  s.pad_r = o->pad_right(), s.groups = o->groups();
+  s.weights_constant = w.is_constant;
+  const ConvPlan plan = PlanConv(s, Isa::kMR, Isa::kHasDepthwise);
+  ConvOpData* d = ctx.op_data<ConvOpData>();
+  d->path = plan.path;
+  d->gemm_k = plan.gemm_k;
+  OUTPOST_KERNEL_CHECK(ctx, ctx.packed_bytes() >= plan.packed_bytes &&
+                                ctx.scratch_bytes() >= plan.scratch_bytes,
+                       Status::kInternal, "conv: %zu packed / %zu scratch bytes given, %zu / %zu "
+                       "planned", ctx.packed_bytes(), ctx.scratch_bytes(), plan.packed_bytes,
+                       plan.scratch_bytes);
+  if (plan.packed_bytes != 0) {
+    // Weights [m, c/g, kh, kw] are, per group, a row-major [m/g, k] matrix: pack each group.
+    const int64_t mg = s.m / s.groups, k = plan.gemm_k;
+    float* dst = static_cast<float*>(ctx.packed());
+    for (int64_t g = 0; g < s.groups; ++g) {
+      PackPanels<Isa>(w.as<float>() + g * mg * k, mg, k, k, dst);
+      dst += PanelFloats<Isa>(mg, k);
+    }
+  }
+  return Status::kOk;
+}
+
+// Gathers the receptive fields of one group of one image as B[k, oh*ow], row kk = (ci, u, v);
+// cells in the padding are zero. Rows are independent, so they are the parallel tasks.
+struct Im2colArgs {
+  const ref::ConvF32Data* d;
+  const float* x;  // first channel of the group
+  float* out;
+  int64_t h, w, kh, kw, oh, ow;
+};
+
+void Im2colRows(void* arg, int64_t begin, int64_t end) {
+  const Im2colArgs& a = *static_cast<const Im2colArgs*>(arg);
+  const ref::ConvF32Data& d = *a.d;
+  const int64_t spatial = a.oh * a.ow;
+  for (int64_t row = begin; row < end; ++row) {
+    const int64_t v = row % a.kw, u = row / a.kw % a.kh, ci = row / (a.kw * a.kh);
+    const float* xp = a.x + ci * a.h * a.w;
+    float* dst = a.out + row * spatial;
+    const int64_t off_h = u * d.dilation_h - d.pad_top, off_w = v * d.dilation_w - d.pad_left;
+    const ref::Range rh = ref::ValidRange(off_h, d.stride_h, a.h, a.oh);
+    const ref::Range rw = ref::ValidRange(off_w, d.stride_w, a.w, a.ow);
+    for (int64_t oy = 0; oy < a.oh; ++oy) {
+      float* o = dst + oy * a.ow;
+      if (oy < rh.begin || oy >= rh.end || rw.size() == 0) {
+        memset(o, 0, static_cast<size_t>(a.ow) * sizeof(float));
+        continue;
+      }
+      const float* src = xp + (oy * d.stride_h + off_h) * a.w + rw.begin * d.stride_w + off_w;
+      for (int64_t ox = 0; ox < rw.begin; ++ox) o[ox] = 0.0f;
+      if (d.stride_w == 1) {
+        memcpy(o + rw.begin, src, static_cast<size_t>(rw.size()) * sizeof(float));
+      } else {
+        for (int64_t i = 0; i < rw.size(); ++i) o[rw.begin + i] = src[i * d.stride_w];
+      }
+      for (int64_t ox = rw.end; ox < a.ow; ++ox) o[ox] = 0.0f;
+    }
+  }
+}
+
+template <class Isa>
+Status EvalConv(KernelContext& ctx) {
+  const ConvOpData& d = *ctx.op_data<ConvOpData>();
+  if (d.path == ConvPath::kReference) return ref::EvalConvF32(ctx);
+  const TensorView& xv = ctx.input(0);
+  const TensorView& wv = ctx.input(1);
+  const TensorView& yv = ctx.output(0);
+  const float* x = xv.as<float>();
+  const float* bias = ctx.has_input(2) ? ctx.input(2).as<float>() : nullptr;
+  float* y = yv.as<float>();
+  const int64_t n = xv.dims[0], c = xv.dims[1], h = xv.dims[2], w = xv.dims[3];
+  const int64_t m = wv.dims[0], kh = wv.dims[2], kw = wv.dims[3];
+  const int64_t oh = yv.dims[2], ow = yv.dims[3];
+  const Executor& ex = ctx.executor();
+  if constexpr (Isa::kHasDepthwise) {
+    if (d.path == ConvPath::kDepthwise) {
+      DepthwiseArgs a{&d.ref, x, wv.as<float>(), bias, y, c, h, w, oh, ow, kh, kw};
+      ex.ParallelFor(n * c, 1, Isa::DepthwisePlanes, &a);
+      return Status::kOk;
+    }
+  }
+  const int64_t groups = d.ref.groups, cg = c / groups, mg = m / groups, k = d.gemm_k;
+  const int64_t spatial = oh * ow;
+  const float* packed = static_cast<const float*>(ctx.packed());
+  float* cols = static_cast<float*>(ctx.scratch());
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t g = 0; g < groups; ++g) {
+      const float* xg = x + (i * c + g * cg) * h * w;
+      GemmArgs a;
+      if (d.path == ConvPath::kPointwise) {
+        a.b = xg;
+      } else {
+        Im2colArgs ia{&d.ref, xg, cols, h, w, kh, kw, oh, ow};
+        ex.ParallelFor(k, 1, Im2colRows, &ia);
+        a.b = cols;
+      }
+      a.a = packed + g * PanelFloats<Isa>(mg, k);
+      a.ldb = spatial;
+      a.c = y + (i * m + g * mg) * spatial;
+      a.ldc = spatial;
+      a.m = mg;
+      a.n = spatial;
+      a.k = k;
+      a.bias_row = bias ? bias + g * mg : nullptr;
+      a.bias_col = nullptr;
+      a.act = d.ref.act;
+      Gemm<Isa>(ex, a);
+    }
+  }
+  return Status::kOk;
+}
+
+// -------------------------------------------------------------------------- FULLY_CONNECTED
+//
+// Y[n, o] = X[n, k] * W[o, k]^T: W is transposed once into packed memory so that it is the
+// GEMM's B, in column panels of kNR so that each tile streams contiguous memory (with a batch
+// of one, reading W is the whole cost). The batch rows of X are A, packed per Invoke into
+// scratch (a few rows: cheap). The bias is then per column.
+
+struct FullyConnectedOpData {
+  ref::FullyConnectedF32Data ref;  // first: the reference prepare and eval use it in place
+  bool optimized;
+};
+
+template <class Isa>
+FullyConnectedPlan PlanFullyConnectedFromModel(const Model& model, const opm::Operator& op) {
+  const auto* tensors = model.fb()->tensors();
+  if (op.inputs() == nullptr || op.outputs() == nullptr || op.inputs()->size() < 2)
+    return FullyConnectedPlan();
+  const int32_t ids[2] = {op.inputs()->Get(0), op.inputs()->Get(1)};
+  const opm::Tensor* t[2];
+  for (int i = 0; i < 2; ++i) {
+    if (ids[i] < 0 || static_cast<uint32_t>(ids[i]) >= tensors->size())
+      return FullyConnectedPlan();
+    t[i] = tensors->Get(ids[i]);
+    if (t[i]->shape() == nullptr || t[i]->shape()->size() != 2) return FullyConnectedPlan();
+  }
+  if (t[0]->shape()->Get(1) != t[1]->shape()->Get(1)) return FullyConnectedPlan();
+  return PlanFullyConnected(t[0]->shape()->Get(0), t[0]->shape()->Get(1), t[1]->shape()->Get(0),
+                            t[1]->buffer() >= 0, Isa::kMR, Isa::kNR);
+}
+
+template <class Isa>
+size_t FullyConnectedPackedBytes(const Model& model, const opm::Operator& op) {
+  return PlanFullyConnectedFromModel<Isa>(model, op).packed_bytes;
+}
+
+template <class Isa>
+size_t FullyConnectedScratchBytes(const Model& model, const opm::Operator& op) {
+  return PlanFullyConnectedFromModel<Isa>(model, op).scratch_bytes;
+}
+
+template <class Isa>
+Status PrepareFullyConnected(KernelContext& ctx) {
+  OUTPOST_RETURN_IF_ERROR(ref::PrepareFullyConnectedF32(ctx));
+  const TensorView& x = ctx.input(0);
+  const TensorView& w = ctx.input(1);
+  const FullyConnectedPlan plan =
+      PlanFullyConnected(x.dims[0], x.dims[1], w.dims[0], w.is_constant, Isa::kMR, Isa::kNR);
+  FullyConnectedOpData* d = ctx.op_data<FullyConnectedOpData>();
+  d->optimized = plan.optimized;
+  if (!plan.optimized) return Status::kOk;
+  OUTPOST_KERNEL_CHECK(ctx, ctx.packed_bytes() >= plan.packed_bytes &&
+                                ctx.scratch_bytes() >= plan.scratch_bytes,
+                       Status::kInternal, "fully connected: %zu packed / %zu scratch bytes "
+                       "given, %zu / %zu planned", ctx.packed_bytes(), ctx.scratch_bytes(),
+                       plan.packed_bytes, plan.scratch_bytes);
+  const int64_t k = w.dims[1], o = w.dims[0];
+  const float* src = w.as<float>();
+  float* dst = static_cast<float*>(ctx.packed());
+  for (int64_t j0 = 0; j0 < o; j0 += Isa::kNR)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int c = 0; c < Isa::kNR; ++c) *dst++ = j0 + c < o ? src[(j0 + c) * k + kk] : 0.0f;
+  return Status::kOk;
+}
+
+template <class Isa>
+Status EvalFullyConnected(KernelContext& ctx) {
+  const FullyConnectedOpData& d = *ctx.op_data<FullyConnectedOpData>();
+  if (!d.optimized) return ref::EvalFullyConnectedF32(ctx);
+  const TensorView& x = ctx.input(0);
+  const int64_t n = x.dims[0], k = x.dims[1], o = ctx.input(1).dims[0];
+  float* a = static_cast<float*>(ctx.scratch());
+  PackPanels<Isa>(x.as<float>(), n, k, k, a);
+  GemmArgs g;
+  g.a = a;
+  g.b = static_cast<const float*>(ctx.packed());
+  g.ldb = Isa::kNR;
+  g.b_panel_stride = k * Isa::kNR;
+  g.c = ctx.output(0).as<float>();
+  g.ldc = o;
+  g.m = n;
+  g.n = o;
+  g.k = k;
+  g.bias_row = nullptr;
+  g.bias_col = ctx.has_input(2) ? ctx.input(2).as<float>() : nullptr;
+  g.act = d.ref.act;
+  Gemm<Isa>(ctx.executor(), g);
+  return Status::kOk;
+}
+
+}  // namespace
+}  // namespace x86
+}  // namespace kernels
+}  // namespace outpost

@@ -1,0 +1,87 @@
+// ADD on INT8 with AVX-512, bit-exact with add_i8_ref: the reference's prepare, and its
+// arithmetic 16 lanes at a time when both inputs have the output's shape (residual
+// connections); broadcasting adds take the reference eval.
+#include "runtime/kernels/reference/int8_op_data.h"
+#include "runtime/kernels/reference/reference_kernels.h"
+#include "runtime/kernels/x86/int8/avx512_int8_util.h"
+#include "runtime/kernels/x86/int8/x86_int8_kernels.h"
+
+namespace outpost {
+namespace kernels {
+namespace x86 {
+
+namespace {
+
+Status Prepare(KernelContext& ctx) { return kAddI8Ref.prepare(ctx); }
+
+struct AddJob {
+  const int8::BinaryData* d;
+  const int8_t* a;
+  const int8_t* b;
+  int8_t* y;
+  int64_t n;
+};
+
+constexpr int64_t kChunk = 4096;  // elements per ParallelFor index
+
+// One input's term: MultiplyByQuantizedMultiplier((q - zp) << left_shift, m), as Scaled() in
+// binary_int8_eval.cc. Both input multipliers are at most 1/2: no left shift.
+OUTPOST_AVX512_VNNI inline __m512i Scaled(__m128i q, __m512i zp, int32_t left_shift,
+                                          const ChannelRequant& m) {
+  const __m512i v = _mm512_slli_epi32(_mm512_sub_epi32(_mm512_cvtepi8_epi32(q), zp), left_shift);
+  if (m.left == 0) return MultiplyByQuantizedMultiplierUniformAvx512(v, m.m0, m.right);
+  return MultiplyByQuantizedMultiplierAvx512(v, _mm512_set1_epi32(m.m0), _mm512_set1_epi32(m.left),
+                                             _mm512_set1_epi32(m.right));
+}
+
+OUTPOST_AVX512_VNNI void AddChunks(void* arg, int64_t begin, int64_t end) {
+  const AddJob& j = *static_cast<const AddJob*>(arg);
+  const int8::BinaryData& d = *j.d;
+  const ChannelRequant ma = MakeChannelRequant(d.a_multiplier);
+  const ChannelRequant mb = MakeChannelRequant(d.b_multiplier);
+  const ChannelRequant mo = MakeChannelRequant(d.output_multiplier);
+  const __m512i za = _mm512_set1_epi32(d.a_zp), zb = _mm512_set1_epi32(d.b_zp);
+  const __m512i zp = _mm512_set1_epi32(d.output_zp);
+  const __m512i lo_zp = _mm512_set1_epi32(d.act_min - d.output_zp);
+  const __m512i hi_zp = _mm512_set1_epi32(d.act_max - d.output_zp);
+  const int64_t first = begin * kChunk, last = end * kChunk < j.n ? end * kChunk : j.n;
+  for (int64_t i = first; i < last; i += 16) {
+    const int64_t cnt = last - i < 16 ? last - i : 16;
+    const __mmask16 mask = static_cast<__mmask16>((1u << cnt) - 1u);
+    // The output may alias input 0: these 16 elements are read before they are written.
+    const __m128i qa = _mm_maskz_loadu_epi8(mask, j.a + i);
+    const __m128i qb = _mm_maskz_loadu_epi8(mask, j.b + i);
+    const __m512i sum =
+        _mm512_add_epi32(Scaled(qa, za, d.left_shift, ma), Scaled(qb, zb, d.left_shift, mb));
+    const __m512i r = RequantizeUniformAvx512(sum, mo, zp, lo_zp, hi_zp);
+    _mm_mask_storeu_epi8(j.y + i, mask, _mm512_cvtepi32_epi8(r));
+  }
+}
+
+Status Eval(KernelContext& ctx) {
+  const TensorView& y = ctx.output(0);
+  const int64_t n = y.num_elements();
+  if (ctx.input(0).num_elements() != n || ctx.input(1).num_elements() != n)
+    return int8::EvalAdd(ctx);
+  AddJob j{ctx.op_data<int8::BinaryData>(), ctx.input(0).as<int8_t>(), ctx.input(1).as<int8_t>(),
+           y.as<int8_t>(), n};
+  ctx.executor().ParallelFor((n + kChunk - 1) / kChunk, 1, AddChunks, &j);
+  return Status::kOk;
+}
+
+}  // namespace
+
+const KernelRegistration kAddI8Avx512Vnni = {OpCode::ADD,
+                                             DType::INT8,
+                                             KernelFamily::kX86,
+                                             "add_i8_avx512vnni",
+                                             sizeof(int8::BinaryData),
+                                             nullptr,
+                                             Prepare,
+                                             Eval,
+                                             kCpuX86Avx512Vnni,
+                                             nullptr};
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace outpost

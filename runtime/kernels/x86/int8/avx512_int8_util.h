@@ -1,0 +1,151 @@
+// AVX-512 building blocks shared by the x86 int8 kernels. Every function carries its own
+// target attribute, so the library stays baseline x86-64 and these only run after the
+// resolver has seen the CPU features (kCpuX86Avx512Vnni).
+//
+// The arithmetic is the reference's (runtime/kernels/quant_util.h), lane by lane:
+//   - vpdpbusd multiplies unsigned by signed bytes, so activations enter as u = x + 128
+//     (x ^ 0x80) and each output channel subtracts (128 + input_zp) * sum(w) once, a constant
+//     folded with the bias at prepare: sum((x - zx) * w) = sum(u * w) - (128 + zx) * sum(w).
+//     The int32 sums wrap like the hardware's; the true result fits in int32 (prepare proved
+//     it), so the wrapped intermediate gives the same final value.
+//   - RequantizeAvx512 is Requantize() on 16 lanes, bit for bit.
+#pragma once
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "runtime/kernels/quant_util.h"
+
+#define OUTPOST_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+namespace outpost {
+namespace kernels {
+namespace x86 {
+
+// Per-channel requantization constants in the form the vector code wants.
+struct ChannelRequant {
+  int32_t m0;
+  int32_t left;   // max(shift, 0)
+  int32_t right;  // max(-shift, 0)
+};
+
+inline ChannelRequant MakeChannelRequant(QuantizedMultiplier m) {
+  return {m.m0, m.shift > 0 ? m.shift : 0, m.shift > 0 ? 0 : -m.shift};
+}
+
+// MultiplyByQuantizedMultiplier(x, {m0, shift}) per lane, bit for bit.
+OUTPOST_AVX512_VNNI inline __m512i MultiplyByQuantizedMultiplierAvx512(__m512i x, __m512i m0,
+                                                                       __m512i left,
+                                                                       __m512i right) {
+  // Saturating x << left: the shift overflowed when shifting back does not restore x.
+  __m512i shifted = _mm512_sllv_epi32(x, left);
+  const __mmask16 overflow = _mm512_cmpneq_epi32_mask(_mm512_srav_epi32(shifted, left), x);
+  const __m512i saturated =
+      _mm512_mask_blend_epi32(_mm512_cmplt_epi32_mask(x, _mm512_setzero_si512()),
+                              _mm512_set1_epi32(INT32_MAX), _mm512_set1_epi32(INT32_MIN));
+  shifted = _mm512_mask_blend_epi32(overflow, shifted, saturated);
+  // SaturatingRoundingDoublingHighMul: with its nudge, (a * b + 2^30) >> 31 (arithmetic) for
+  // either sign of a * b. m0 >= 0, so the one saturating case (both INT32_MIN) cannot occur.
+  const __m512i round = _mm512_set1_epi64(int64_t{1} << 30);
+  const __m512i even =
+      _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(shifted, m0), round), 31);
+  const __m512i odd = _mm512_srai_epi64(
+      _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(shifted, 32), _mm512_srli_epi64(m0, 32)),
+                       round),
+      31);
+  __m512i v = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  // RoundingDivideByPOT(v, right): round half away from zero.
+  const __m512i mask =
+      _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), _mm512_set1_epi32(1));
+  const __m512i remainder = _mm512_and_si512(v, mask);
+  const __m512i threshold = _mm512_add_epi32(_mm512_srli_epi32(mask, 1), _mm512_srli_epi32(v, 31));
+  const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+  v = _mm512_srav_epi32(v, right);
+  return _mm512_mask_add_epi32(v, up, v, _mm512_set1_epi32(1));
+}
+
+// Requantize(x, {m0, shift}, zp, lo, hi) per lane. `lo_zp` and `hi_zp` are lo - zp and
+// hi - zp: clamping before adding the zero point gives the same value as the reference's
+// saturating add followed by the clamp (lo, hi and zp are 8-bit values), without 64-bit lanes.
+OUTPOST_AVX512_VNNI inline __m512i RequantizeAvx512(__m512i x, __m512i m0, __m512i left,
+                                                    __m512i right, __m512i zp, __m512i lo_zp,
+                                                    __m512i hi_zp) {
+  const __m512i v = MultiplyByQuantizedMultiplierAvx512(x, m0, left, right);
+  return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo_zp), hi_zp), zp);
+}
+
+// MultiplyByQuantizedMultiplier(x, {m0, -right}) per lane for one multiplier with no left
+// shift (shift <= 0, every multiplier below 1), in fewer instructions: the high multiply's
+// rounding and the rounding right shift fold into one 64-bit shift. With P = x * m0 and
+// v = floor((P + 2^30) / 2^31) (the high multiply), the reference's RoundingDivideByPOT(v, r)
+// for r >= 1 is floor((v + 2^(r-1) - [v < 0]) / 2^r), and nested floor divisions by powers of
+// two merge: the result is (P + 2^30 + 2^(30+r) - [P + 2^30 < 0] * 2^31) >> (31 + r).
+OUTPOST_AVX512_VNNI inline __m512i MultiplyByQuantizedMultiplierUniformAvx512(__m512i x, int32_t m0,
+                                                                              int32_t right) {
+  const int64_t add = (int64_t{1} << 30) + (right > 0 ? int64_t{1} << (30 + right) : 0);
+  const __m512i k = _mm512_set1_epi64(add);
+  const __m512i fix = _mm512_set1_epi64(right > 0 ? int64_t{1} << 31 : 0);
+  const __m512i neg_below = _mm512_set1_epi64(-(int64_t{1} << 30));
+  const __m128i count = _mm_cvtsi32_si128(31 + right);
+  const __m512i m = _mm512_set1_epi32(m0);
+  const __m512i pe = _mm512_mul_epi32(x, m);
+  const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), m);
+  const __m512i te =
+      _mm512_mask_sub_epi64(_mm512_add_epi64(pe, k), _mm512_cmplt_epi64_mask(pe, neg_below),
+                            _mm512_add_epi64(pe, k), fix);
+  const __m512i to =
+      _mm512_mask_sub_epi64(_mm512_add_epi64(po, k), _mm512_cmplt_epi64_mask(po, neg_below),
+                            _mm512_add_epi64(po, k), fix);
+  return _mm512_mask_blend_epi32(0xAAAA, _mm512_sra_epi64(te, count),
+                                 _mm512_slli_epi64(_mm512_sra_epi64(to, count), 32));
+}
+
+// RequantizeAvx512 for one multiplier: the uniform form above when it has no left shift.
+OUTPOST_AVX512_VNNI inline __m512i RequantizeUniformAvx512(__m512i x, const ChannelRequant& m,
+                                                           __m512i zp, __m512i lo_zp,
+                                                           __m512i hi_zp) {
+  const __m512i v = m.left == 0 ? MultiplyByQuantizedMultiplierUniformAvx512(x, m.m0, m.right)
+                                : MultiplyByQuantizedMultiplierAvx512(x, _mm512_set1_epi32(m.m0),
+                                                                      _mm512_set1_epi32(m.left),
+                                                                      _mm512_set1_epi32(m.right));
+  return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo_zp), hi_zp), zp);
+}
+
+// Interleaves four rows of n int8 values into n groups of 4 bytes (row 0 first), flipping
+// the sign bit (x + 128 as u8), the operand layout of vpdpbusd. A null row reads as zeros
+// (its weights are zero). `out` has room for n rounded up to 16 groups; the tail is zeroed.
+OUTPOST_AVX512_VNNI inline void InterleaveRows4(const int8_t* const rows[4], int64_t n,
+                                                uint8_t* out) {
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+  int64_t i = 0;
+  const bool all = rows[0] && rows[1] && rows[2] && rows[3];
+  if (all) {
+    for (; i + 16 <= n; i += 16) {
+      const __m128i r0 =
+          _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[0] + i)), flip);
+      const __m128i r1 =
+          _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[1] + i)), flip);
+      const __m128i r2 =
+          _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[2] + i)), flip);
+      const __m128i r3 =
+          _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[3] + i)), flip);
+      const __m128i a_lo = _mm_unpacklo_epi8(r0, r1), a_hi = _mm_unpackhi_epi8(r0, r1);
+      const __m128i b_lo = _mm_unpacklo_epi8(r2, r3), b_hi = _mm_unpackhi_epi8(r2, r3);
+      __m128i* o = reinterpret_cast<__m128i*>(out + i * 4);
+      _mm_storeu_si128(o + 0, _mm_unpacklo_epi16(a_lo, b_lo));
+      _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(a_lo, b_lo));
+      _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(a_hi, b_hi));
+      _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(a_hi, b_hi));
+    }
+  }
+  for (; i < n; ++i)
+    for (int r = 0; r < 4; ++r)
+      out[i * 4 + r] = rows[r] ? static_cast<uint8_t>(rows[r][i] ^ 0x80) : 0;
+  const int64_t padded = (n + 15) / 16 * 16;
+  for (; i < padded; ++i)
+    for (int r = 0; r < 4; ++r) out[i * 4 + r] = 0;
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace outpost

@@ -1,0 +1,62 @@
+// CONV_2D on INT8 for AVX-512 VNNI: the plan shared by the size functions, prepare and the two
+// eval paths (GEMM over im2col or the input itself, and depthwise).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/kernels/reference/int8_op_data.h"
+
+namespace outpost {
+namespace kernels {
+namespace x86 {
+
+constexpr int64_t kConvMr = 8;          // output channels per GEMM tile
+constexpr int64_t kDepthwiseSlots = 4;  // depthwise scratch slices (parallel chunks)
+
+// Everything about the convolution's geometry the kernel needs, derived from the shapes and
+// options alone, so that packed_bytes and scratch_bytes (from the model) and prepare (from
+// the tensors) agree.
+struct ConvPlan {
+  int64_t n, c, h, w, m, kh, kw, oh, ow, groups, cg, mg;
+  int64_t sh, sw, dh, dw, pt, pl;
+  bool depthwise;      // one input and one output channel per group
+  bool direct;         // 1x1, stride 1, no padding: GEMM rows are the input planes themselves
+  int64_t k, kq;       // GEMM depth (cg * kh * kw) and its groups of 4
+  int64_t npix, npad;  // output pixels per plane, rounded up to 16
+  int64_t mg_pad;      // output channels per group rounded up to kConvMr
+  // Depthwise: the padded input split by stride phase (see conv_int8_dw_avx512.cc).
+  int64_t dw_rows, dw_cols, dw_plane, dw_q;
+};
+
+// False when the shapes or options make no sense (prepare reports the details).
+bool MakeConvPlan(const int32_t x[4], const int32_t wt[4], const int32_t y[4],
+                  const opm::Conv2DOptions* o, ConvPlan* p);
+
+// Per-channel constants at the start of packed memory, each array of channel_pad int32, and
+// the re-laid-out weights after them.
+struct ConvPacked {
+  int32_t* corr;  // subtracted from the raw vpdpbusd sum (or -bias for depthwise)
+  int32_t* m0;
+  int32_t* left;
+  int32_t* right;
+  int32_t* weights;
+};
+size_t ConvPackedBytes(const ConvPlan& p);
+ConvPacked ConvPackedView(const ConvPlan& p, void* packed);
+size_t ConvScratchBytes(const ConvPlan& p);
+
+struct ConvData {
+  int8::ConvData ref;  // first: the reference prepare fills it through op_data<ConvData>()
+  ConvPlan plan;
+  bool use_reference;  // weights with a zero point or not constant
+};
+
+// Fill the depthwise weights (prepare) and run the depthwise path (eval).
+void PackDepthwiseWeights(const ConvPlan& p, const int8_t* w, int32_t* out);
+void EvalDepthwise(const ConvData& d, const ConvPacked& pk, const int8_t* x, void* y, void* scratch,
+                   const Executor& ex);
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace outpost

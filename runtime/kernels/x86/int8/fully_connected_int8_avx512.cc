@@ -1,0 +1,199 @@
+// FULLY_CONNECTED on INT8 with AVX-512 VNNI, bit-exact with fully_connected_i8_ref.
+//
+// Y[n, o] = sum_k X[n, k] * W[o, k]: each 16-lane accumulator holds 16 output channels. The
+// weights are packed at prepare as [o / 16][k / 4][16 channels][4 k] (the vpdpbusd operand,
+// zero past k and past the last channel); one row of X is turned into u8 groups of 4
+// (x + 128, see avx512_int8_util.h) in scratch and each group is broadcast. Per-channel
+// requantization constants sit in front of the weights, so the epilogue loads them as vectors.
+#include <string.h>
+
+#include "runtime/kernels/reference/int8_linear_prepare.h"
+#include "runtime/kernels/x86/int8/avx512_int8_util.h"
+#include "runtime/kernels/x86/int8/x86_int8_kernels.h"
+#include "runtime/model.h"
+
+namespace outpost {
+namespace kernels {
+namespace x86 {
+
+namespace {
+
+constexpr int64_t kBlocks = 4;  // 16-channel blocks per pass: independent accumulators
+
+struct FcData {
+  int8::FullyConnectedData ref;  // first: filled by the reference prepare
+  int64_t out, k, kq, out_pad;
+  bool use_reference;
+};
+
+struct FcPacked {
+  int32_t *corr, *m0, *left, *right, *weights;
+};
+
+FcPacked PackedView(int64_t out_pad, void* packed) {
+  int32_t* b = static_cast<int32_t*>(packed);
+  return {b, b + out_pad, b + 2 * out_pad, b + 3 * out_pad, b + 4 * out_pad};
+}
+
+size_t PackedBytesFor(int64_t out, int64_t k) {
+  const int64_t out_pad = (out + 15) / 16 * 16, kq = (k + 3) / 4;
+  return static_cast<size_t>(4 * (4 * out_pad + out_pad * kq));
+}
+
+bool WeightDims(const Model& model, const opm::Operator& op, int64_t* out, int64_t* k) {
+  if (op.inputs() == nullptr || op.inputs()->size() < 2) return false;
+  const int32_t t = op.inputs()->Get(1);
+  if (t < 0 || t >= model.num_tensors()) return false;
+  const auto* shape = model.fb()->tensors()->Get(t)->shape();
+  if (shape == nullptr || shape->size() != 2 || shape->Get(0) <= 0 || shape->Get(1) <= 0)
+    return false;
+  *out = shape->Get(0);
+  *k = shape->Get(1);
+  return true;
+}
+
+size_t PackedBytes(const Model& model, const opm::Operator& op) {
+  int64_t out, k;
+  return WeightDims(model, op, &out, &k) ? PackedBytesFor(out, k) : 0;
+}
+
+size_t ScratchBytes(const Model& model, const opm::Operator& op) {
+  int64_t out, k;
+  return WeightDims(model, op, &out, &k) ? static_cast<size_t>((k + 3) / 4 * 4) : 0;
+}
+
+Status Prepare(KernelContext& ctx) {
+  FcData* d = ctx.op_data<FcData>();
+  OUTPOST_RETURN_IF_ERROR(int8::PrepareFullyConnected(ctx));
+  const TensorView& w = ctx.input(1);
+  const int8::LinearOutput& o = d->ref.out;
+  d->out = w.dims[0];
+  d->k = w.dims[1];
+  d->kq = (d->k + 3) / 4;
+  d->out_pad = (d->out + 15) / 16 * 16;
+  // Asymmetric or run-time weights take the reference path (see conv_int8_avx512.cc).
+  d->use_reference = !w.is_constant;
+  for (int64_t c = 0; c < d->out && !d->use_reference; ++c)
+    if ((o.per_channel ? w.quant.zp(static_cast<int32_t>(c)) : o.weight_zp) != 0)
+      d->use_reference = true;
+  if (d->use_reference) return Status::kOk;
+  OUTPOST_KERNEL_CHECK(
+      ctx, ctx.packed() != nullptr && ctx.packed_bytes() >= PackedBytesFor(d->out, d->k),
+      Status::kInternal, "packed memory missing");
+  const FcPacked pk = PackedView(d->out_pad, ctx.packed());
+  memset(ctx.packed(), 0, PackedBytesFor(d->out, d->k));
+  const int8_t* wd = w.as<int8_t>();
+  const int32_t* bias = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
+  for (int64_t c = 0; c < d->out; ++c) {
+    QuantizedMultiplier mult;
+    int32_t zw;
+    int8::ChannelParams(o, w, c, &mult, &zw);
+    const ChannelRequant rq = MakeChannelRequant(mult);
+    pk.m0[c] = rq.m0;
+    pk.left[c] = rq.left;
+    pk.right[c] = rq.right;
+    int32_t sum = 0;
+    for (int64_t i = 0; i < d->k; ++i) sum += wd[c * d->k + i];
+    // Unsigned: wraps exactly like the int32 lanes it is subtracted from.
+    const uint32_t corr = static_cast<uint32_t>(128 + o.input_zp) * static_cast<uint32_t>(sum) -
+                          (bias ? static_cast<uint32_t>(bias[c]) : 0u);
+    pk.corr[c] = static_cast<int32_t>(corr);
+    uint8_t* dst = reinterpret_cast<uint8_t*>(pk.weights);
+    for (int64_t i = 0; i < d->k; ++i)
+      dst[(((c / 16) * d->kq + i / 4) * 16 + c % 16) * 4 + i % 4] =
+          static_cast<uint8_t>(wd[c * d->k + i]);
+  }
+  return Status::kOk;
+}
+
+struct FcJob {
+  const FcData* d;
+  FcPacked pk;
+  const uint32_t* xq;  // one row of X as u8 groups of 4
+  int8_t* y8;          // the row's outputs, or
+  int32_t* y32;
+};
+
+OUTPOST_AVX512_VNNI void FcBlocks(void* arg, int64_t begin, int64_t end) {
+  const FcJob& j = *static_cast<const FcJob*>(arg);
+  const FcData& d = *j.d;
+  const int8::LinearOutput& o = d.ref.out;
+  const int64_t nb = d.out_pad / 16;
+  const __m512i zp = _mm512_set1_epi32(o.output_zp);
+  const __m512i lo_zp = _mm512_set1_epi32(o.act_min - o.output_zp);
+  const __m512i hi_zp = _mm512_set1_epi32(o.act_max - o.output_zp);
+  for (int64_t g = begin; g < end; ++g) {
+    const int64_t b0 = g * kBlocks;
+    const int64_t blocks = nb - b0 < kBlocks ? nb - b0 : kBlocks;
+    __m512i acc[kBlocks];
+    for (int v = 0; v < kBlocks; ++v) acc[v] = _mm512_setzero_si512();
+    const int32_t* w = j.pk.weights + b0 * d.kq * 16;
+    if (blocks == kBlocks) {
+      for (int64_t q = 0; q < d.kq; ++q) {
+        const __m512i xv = _mm512_set1_epi32(static_cast<int32_t>(j.xq[q]));
+        for (int v = 0; v < kBlocks; ++v)
+          acc[v] = _mm512_dpbusd_epi32(acc[v], xv, _mm512_loadu_si512(w + (v * d.kq + q) * 16));
+      }
+    } else {
+      for (int64_t q = 0; q < d.kq; ++q) {
+        const __m512i xv = _mm512_set1_epi32(static_cast<int32_t>(j.xq[q]));
+        for (int v = 0; v < blocks; ++v)
+          acc[v] = _mm512_dpbusd_epi32(acc[v], xv, _mm512_loadu_si512(w + (v * d.kq + q) * 16));
+      }
+    }
+    for (int v = 0; v < blocks; ++v) {
+      const int64_t c0 = (b0 + v) * 16;
+      const int64_t cnt = d.out - c0 < 16 ? d.out - c0 : 16;
+      const __mmask16 mask = static_cast<__mmask16>((1u << cnt) - 1u);
+      const __m512i val = _mm512_sub_epi32(acc[v], _mm512_loadu_si512(j.pk.corr + c0));
+      if (j.y32) {
+        _mm512_mask_storeu_epi32(j.y32 + c0, mask, val);
+      } else {
+        const __m512i r = RequantizeAvx512(val, _mm512_loadu_si512(j.pk.m0 + c0),
+                                           _mm512_loadu_si512(j.pk.left + c0),
+                                           _mm512_loadu_si512(j.pk.right + c0), zp, lo_zp, hi_zp);
+        _mm_mask_storeu_epi8(j.y8 + c0, mask, _mm512_cvtepi32_epi8(r));
+      }
+    }
+  }
+}
+
+Status Eval(KernelContext& ctx) {
+  const FcData& d = *ctx.op_data<FcData>();
+  if (d.use_reference) return int8::EvalFullyConnected(ctx);
+  const TensorView& xv = ctx.input(0);
+  const TensorView& yv = ctx.output(0);
+  const int64_t rows = xv.dims[0];
+  uint8_t* xq = static_cast<uint8_t*>(ctx.scratch());
+  FcJob j;
+  j.d = &d;
+  j.pk = PackedView(d.out_pad, ctx.packed());
+  j.xq = reinterpret_cast<const uint32_t*>(xq);
+  const int64_t groups = (d.out_pad / 16 + kBlocks - 1) / kBlocks;
+  for (int64_t n = 0; n < rows; ++n) {
+    const int8_t* x = xv.as<int8_t>() + n * d.k;
+    // Padding k holds 0: its weights are 0.
+    for (int64_t i = 0; i < d.kq * 4; ++i) xq[i] = i < d.k ? static_cast<uint8_t>(x[i] ^ 0x80) : 0;
+    j.y8 = d.ref.out.raw_output ? nullptr : yv.as<int8_t>() + n * d.out;
+    j.y32 = d.ref.out.raw_output ? yv.as<int32_t>() + n * d.out : nullptr;
+    ctx.executor().ParallelFor(groups, 1, FcBlocks, &j);
+  }
+  return Status::kOk;
+}
+
+}  // namespace
+
+const KernelRegistration kFullyConnectedI8Avx512Vnni = {OpCode::FULLY_CONNECTED,
+                                                        DType::INT8,
+                                                        KernelFamily::kX86,
+                                                        "fully_connected_i8_avx512vnni",
+                                                        sizeof(FcData),
+                                                        ScratchBytes,
+                                                        Prepare,
+                                                        Eval,
+                                                        kCpuX86Avx512Vnni,
+                                                        PackedBytes};
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace outpost

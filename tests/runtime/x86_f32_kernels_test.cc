@@ -1,0 +1,337 @@
+// The x86 float32 CONV_2D and FULLY_CONNECTED kernels against the reference kernels (the
+// specification) on awkward shapes: prime channel counts, widths that are not a multiple of
+// the vector width, strides, asymmetric padding, dilation, groups, depthwise, batch 2, with and
+// without bias, every fused activation. Also: identical results for any thread split, packed
+// memory counted by Measure, and the reference fallback for non-constant weights.
+//
+// Tolerance: max |opt - ref| <= 1e-4 * (1 + max |ref|) per output tensor. The optimized
+// kernels sum in a different order (and with FMA), so bit equality with the reference is not
+// expected; bit equality across thread counts is.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "runtime/cpu_features.h"
+#include "runtime/kernels/x86/x86_kernels.h"
+#include "tests/runtime/conv_test_util.h"
+
+namespace outpost::testing {
+namespace {
+
+using opm::Activation;
+
+constexpr uint32_t kAvx2 = kCpuX86Avx2Fma;
+constexpr uint32_t kAvx512 = kCpuX86Avx2Fma | kCpuX86Avx512;
+
+// Splits every parallel_for into chunks of at most 3 tasks, run last chunk first: a split no
+// serial run has, so any dependence of results on the split shows.
+void SmallChunksReversed(void*, int64_t n, int64_t, void (*fn)(void*, int64_t, int64_t),
+                         void* arg) {
+  for (int64_t end = n; end > 0; end -= 3) fn(arg, end > 3 ? end - 3 : 0, end);
+}
+
+struct RunResult {
+  Status status = Status::kOk;
+  std::vector<float> out;
+  std::string kernel;
+  ArenaRequirement req;
+};
+
+// Runs the model in `file` with the kernels `features` allow. `feeds` are the bytes of the
+// model inputs (the non-constant operands, in order).
+RunResult RunWith(const std::vector<uint8_t>& file, const std::vector<std::vector<uint8_t>>& feeds,
+                  uint32_t features, bool split) {
+  RunResult r;
+  std::unique_ptr<uint8_t[]> storage(new uint8_t[file.size() + 64]);
+  uint8_t* p = storage.get() + (64 - reinterpret_cast<uintptr_t>(storage.get()) % 64) % 64;
+  std::memcpy(p, file.data(), file.size());
+  Model model;
+  r.status = model.Load(p, file.size());
+  if (r.status != Status::kOk) return r;
+  AllOpsResolver resolver;
+  r.status = RegisterAllKernels(resolver);
+  if (r.status != Status::kOk) return r;
+  resolver.set_cpu_features(features);
+  r.status = Interpreter::Measure(model, resolver, &r.req);
+  if (r.status != Status::kOk) return r;
+  std::vector<uint8_t> arena(r.req.total_bytes + 64, 0xA5);  // poison: every output is written
+  Interpreter interp;
+  Executor ex;
+  ex.parallel_for = SmallChunksReversed;
+  ex.threads = 4;
+  if (split) interp.set_executor(&ex);
+  r.status = interp.Init(model, resolver, arena.data(), arena.size());
+  if (r.status != Status::kOk) return r;
+  r.kernel = interp.kernel(0)->name;
+  for (size_t i = 0; i < feeds.size(); ++i)
+    std::memcpy(interp.input(static_cast<int>(i)).data, feeds[i].data(), feeds[i].size());
+  r.status = interp.Invoke();
+  if (r.status != Status::kOk) return r;
+  const TensorView& y = interp.output(0);
+  r.out.assign(y.as<float>(), y.as<float>() + y.num_elements());
+  return r;
+}
+
+bool Supported(uint32_t features) { return (DetectCpuFeatures() & features) == features; }
+
+const char* IsaName(uint32_t features) { return features == kAvx512 ? "avx512" : "avx2"; }
+
+// Compares the optimized run (serial and split) with the reference; returns max abs error.
+void CompareWithReference(const std::vector<uint8_t>& file,
+                          const std::vector<std::vector<uint8_t>>& feeds, uint32_t features,
+                          const char* expect_kernel_prefix, const std::string& what) {
+  const RunResult ref = RunWith(file, feeds, 0, false);
+  ASSERT_EQ(ref.status, Status::kOk) << what;
+  const RunResult opt = RunWith(file, feeds, features, false);
+  ASSERT_EQ(opt.status, Status::kOk) << what;
+  const RunResult split = RunWith(file, feeds, features, true);
+  ASSERT_EQ(split.status, Status::kOk) << what;
+  EXPECT_EQ(opt.kernel.rfind(expect_kernel_prefix, 0), 0u) << what << ": ran " << opt.kernel;
+  ASSERT_EQ(opt.out.size(), ref.out.size());
+  double max_ref = 0, max_err = 0;
+  for (size_t i = 0; i < ref.out.size(); ++i) {
+    max_ref = std::fmax(max_ref, std::fabs(ref.out[i]));
+    const double e = std::fabs(static_cast<double>(opt.out[i]) - ref.out[i]);
+    if (!(e <= max_err)) max_err = std::isnan(e) ? INFINITY : e;
+  }
+  const double tol = 1e-4 * (1 + max_ref);
+  EXPECT_LE(max_err, tol) << what << " (" << opt.kernel << ")";
+  ASSERT_EQ(split.out.size(), opt.out.size());
+  EXPECT_EQ(std::memcmp(split.out.data(), opt.out.data(), opt.out.size() * sizeof(float)), 0)
+      << what << ": results depend on the thread split";
+  std::printf("  %-58s %-26s max err %.2e (tol %.2e)\n", what.c_str(), opt.kernel.c_str(),
+              max_err, tol);
+}
+
+struct ConvCase {
+  ConvParams p;
+  const char* expect;  // kernel name prefix that must run
+};
+
+std::vector<int32_t> OutShape(const ConvParams& p) {
+  const int oh = (p.h + p.pad_t + p.pad_b - (p.dil_h * (p.kh - 1) + 1)) / p.stride_h + 1;
+  const int ow = (p.w + p.pad_l + p.pad_r - (p.dil_w * (p.kw - 1) + 1)) / p.stride_w + 1;
+  return {p.n, p.m, oh, ow};
+}
+
+std::string Describe(const ConvParams& p) {
+  char s[200];
+  std::snprintf(s, sizeof(s), "n%d c%d %dx%d m%d k%dx%d s%d,%d d%d,%d p%d,%d,%d,%d g%d%s act%d",
+                p.n, p.c, p.h, p.w, p.m, p.kh, p.kw, p.stride_h, p.stride_w, p.dil_h, p.dil_w,
+                p.pad_t, p.pad_l, p.pad_b, p.pad_r, p.groups, p.bias ? " bias" : "",
+                static_cast<int>(p.act));
+  return s;
+}
+
+void RunConv(const ConvParams& p, uint32_t features, bool weights_constant = true) {
+  const std::vector<float> x = RandomFloats(p.n * p.c * p.h * p.w, 1);
+  const std::vector<float> w = RandomFloats(p.m * (p.c / p.groups) * p.kh * p.kw, 2);
+  const std::vector<float> b = RandomFloats(p.m, 3);
+  std::vector<Operand> in = {Operand::F32({p.n, p.c, p.h, p.w}, x),
+                             Operand::F32({p.m, p.c / p.groups, p.kh, p.kw}, w, weights_constant)};
+  in.push_back(p.bias ? Operand::F32({p.m}, b, true) : Operand::Absent());
+  SingleOpModel model(opm::OpCode::CONV_2D, Options(FillOptions<opm::Conv2DOptionsT>(p)), in,
+                      {Operand::Out(OutShape(p))});
+  ASSERT_EQ(model.status(), Status::kOk) << model.error();
+  std::vector<std::vector<uint8_t>> feeds = {in[0].bytes};
+  if (!weights_constant) feeds.push_back(in[1].bytes);
+  const std::string expect = std::string("conv2d_f32_") + IsaName(features);
+  CompareWithReference(model.file(), feeds, features, expect.c_str(),
+                       std::string(IsaName(features)) + " conv " + Describe(p));
+}
+
+ConvParams Conv(int n, int c, int h, int w, int m, int k, int stride, int pad, int groups = 1) {
+  ConvParams p;
+  p.n = n, p.c = c, p.h = h, p.w = w, p.m = m, p.kh = k, p.kw = k;
+  p.stride_h = p.stride_w = stride;
+  p.pad_t = p.pad_l = p.pad_b = p.pad_r = pad;
+  p.groups = groups;
+  return p;
+}
+
+// Awkward shapes covering every path: pointwise GEMM, im2col GEMM, grouped, depthwise.
+std::vector<ConvParams> ConvCases() {
+  std::vector<ConvParams> v;
+  v.push_back(Conv(1, 7, 5, 9, 13, 1, 1, 0));     // pointwise, 45 columns, 13 rows
+  v.push_back(Conv(2, 31, 7, 7, 3, 1, 1, 0));     // pointwise, batch 2, 3 rows
+  v.push_back(Conv(1, 16, 14, 14, 40, 1, 1, 0));  // pointwise, 196 columns
+  v.push_back(Conv(1, 3, 11, 13, 7, 3, 1, 1));    // im2col 3x3
+  v.push_back(Conv(2, 13, 9, 10, 31, 3, 2, 1));   // im2col stride 2, batch 2
+  v.push_back(Conv(1, 3, 23, 19, 8, 7, 2, 3));    // im2col 7x7 stride 2 (ResNet stem)
+  v.push_back(Conv(1, 7, 6, 6, 9, 1, 2, 0));      // 1x1 stride 2: im2col
+  v.push_back(Conv(1, 37, 6, 7, 19, 3, 1, 1));    // reduction 333: two blocks of the GEMM
+  v.push_back(Conv(1, 30, 5, 5, 70, 3, 1, 1));    // 270 x 70: blocks and several panel chunks
+  v.push_back(Conv(1, 600, 3, 3, 11, 1, 1, 0));   // pointwise, reduction 600: three blocks
+  {
+    ConvParams p = Conv(1, 5, 12, 17, 11, 3, 1, 0);
+    p.pad_t = 2, p.pad_l = 0, p.pad_b = 1, p.pad_r = 3;  // asymmetric padding
+    p.kw = 2;
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 6, 13, 15, 10, 3, 1, 2);
+    p.dil_h = p.dil_w = 2;  // dilation 2
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 6, 13, 15, 10, 3, 1, 1);
+    p.stride_h = 2, p.stride_w = 1;
+    v.push_back(p);
+  }
+  v.push_back(Conv(1, 12, 8, 9, 18, 3, 1, 1, 3));   // grouped 3x3
+  v.push_back(Conv(2, 14, 5, 6, 21, 1, 1, 0, 7));   // grouped pointwise
+  v.push_back(Conv(1, 13, 9, 35, 13, 3, 1, 1, 13));  // depthwise stride 1, width 35
+  v.push_back(Conv(2, 7, 12, 37, 7, 3, 2, 1, 7));   // depthwise stride 2, batch 2
+  v.push_back(Conv(1, 31, 7, 7, 31, 5, 1, 2, 31));  // depthwise 5x5
+  v.push_back(Conv(1, 3, 4, 3, 3, 3, 2, 1, 3));     // depthwise narrower than a vector
+  v.push_back(Conv(1, 3, 5, 150, 3, 3, 1, 1, 3));   // depthwise, 4 blocks + 2 per row
+  v.push_back(Conv(1, 5, 11, 14, 5, 3, 1, 1, 5));   // depthwise narrow: 4 rows at once + 3
+  v.push_back(Conv(1, 5, 13, 28, 5, 3, 2, 1, 5));   // depthwise narrow, stride 2
+  v.push_back(Conv(1, 5, 13, 56, 5, 3, 2, 1, 5));   // depthwise 2 rows x 2 blocks at once + 1
+  v.push_back(Conv(2, 3, 6, 151, 3, 3, 2, 1, 3));   // depthwise stride 2, 4 blocks + 1
+  {
+    ConvParams p = Conv(1, 5, 10, 21, 5, 3, 2, 0, 5);
+    p.pad_t = 0, p.pad_l = 1, p.pad_b = 2, p.pad_r = 0;  // depthwise asymmetric padding
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 4, 11, 40, 4, 3, 1, 2, 4);
+    p.dil_h = p.dil_w = 2;  // depthwise dilation 2
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 4, 11, 40, 4, 3, 2, 2, 4);
+    p.dil_h = p.dil_w = 2;  // depthwise dilation 2 stride 2
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 4, 9, 12, 8, 3, 1, 1, 4);  // channel multiplier 2: grouped GEMM
+    v.push_back(p);
+  }
+  return v;
+}
+
+class X86F32Test : public ::testing::TestWithParam<uint32_t> {
+ protected:
+  void SetUp() override {
+    if (!Supported(GetParam())) {
+      char have[128];
+      DescribeCpuFeatures(DetectCpuFeatures(), have, sizeof(have));
+      GTEST_SKIP() << "CPU lacks " << IsaName(GetParam()) << " (has: " << have << ")";
+    }
+  }
+};
+
+TEST_P(X86F32Test, ConvMatchesReference) {
+  for (ConvParams p : ConvCases()) {
+    RunConv(p, GetParam());
+    p.bias = !p.bias;
+    RunConv(p, GetParam());
+  }
+}
+
+TEST_P(X86F32Test, ConvActivations) {
+  const Activation acts[] = {Activation::RELU, Activation::CLIP, Activation::HARD_SWISH};
+  // The last includes a blocked reduction: the activation must apply once, after the last block.
+  const ConvParams shapes[] = {Conv(1, 7, 5, 9, 13, 1, 1, 0), Conv(1, 3, 11, 13, 7, 3, 2, 1),
+                               Conv(1, 13, 9, 35, 13, 3, 1, 1, 13),
+                               Conv(1, 37, 6, 7, 19, 3, 1, 1)};
+  for (ConvParams p : shapes)
+    for (Activation a : acts) {
+      p.act = a;
+      p.act_min = -0.25f;
+      p.act_max = 0.5f;
+      RunConv(p, GetParam());
+    }
+}
+
+TEST_P(X86F32Test, ConvWithRuntimeWeightsFallsBackToReference) {
+  // Weights computed at run time cannot be packed in prepare: the reference eval runs inside
+  // the optimized kernel (same registration, no packed memory).
+  RunConv(Conv(1, 7, 5, 9, 13, 3, 1, 1), GetParam(), /*weights_constant=*/false);
+  RunConv(Conv(1, 7, 5, 9, 7, 3, 1, 1, 7), GetParam(), /*weights_constant=*/false);
+}
+
+void RunFullyConnected(int n, int k, int o, bool bias, Activation act, uint32_t features) {
+  const std::vector<float> x = RandomFloats(n * k, 4);
+  const std::vector<float> w = RandomFloats(o * k, 5);
+  const std::vector<float> b = RandomFloats(o, 6);
+  opm::FullyConnectedOptionsT opt;
+  opt.activation = act;
+  opt.act_min = -0.25f;
+  opt.act_max = 0.5f;
+  std::vector<Operand> in = {Operand::F32({n, k}, x), Operand::F32({o, k}, w, true),
+                             bias ? Operand::F32({o}, b, true) : Operand::Absent()};
+  SingleOpModel model(opm::OpCode::FULLY_CONNECTED, Options(opt), in, {Operand::Out({n, o})});
+  ASSERT_EQ(model.status(), Status::kOk) << model.error();
+  char what[128];
+  std::snprintf(what, sizeof(what), "%s fc n%d k%d o%d%s act%d", IsaName(features), n, k, o,
+                bias ? " bias" : "", static_cast<int>(act));
+  const std::string expect = std::string("fully_connected_f32_") + IsaName(features);
+  CompareWithReference(model.file(), {in[0].bytes}, features, expect.c_str(), what);
+}
+
+TEST_P(X86F32Test, FullyConnectedMatchesReference) {
+  RunFullyConnected(1, 31, 13, true, Activation::NONE, GetParam());
+  RunFullyConnected(2, 7, 3, false, Activation::RELU, GetParam());
+  RunFullyConnected(9, 130, 61, true, Activation::CLIP, GetParam());
+  RunFullyConnected(1, 1280, 1000, true, Activation::NONE, GetParam());
+  RunFullyConnected(3, 17, 50, true, Activation::HARD_SWISH, GetParam());
+}
+
+TEST_P(X86F32Test, MeasureCountsPackedWeights) {
+  // Pointwise conv, 13 output channels x 7 inputs: A panels padded to the micro-kernel rows.
+  ConvParams p = Conv(1, 7, 5, 9, 13, 1, 1, 0);
+  const std::vector<float> x = RandomFloats(7 * 45, 1), w = RandomFloats(13 * 7, 2);
+  std::vector<Operand> in = {Operand::F32({1, 7, 5, 9}, x), Operand::F32({13, 7, 1, 1}, w, true),
+                             Operand::Absent()};
+  SingleOpModel model(opm::OpCode::CONV_2D, Options(FillOptions<opm::Conv2DOptionsT>(p)), in,
+                      {Operand::Out({1, 13, 5, 9})});
+  ASSERT_EQ(model.status(), Status::kOk);
+  const RunResult ref = RunWith(model.file(), {in[0].bytes}, 0, false);
+  const RunResult opt = RunWith(model.file(), {in[0].bytes}, GetParam(), false);
+  ASSERT_EQ(opt.status, Status::kOk);
+  const size_t mr = GetParam() == kAvx512 ? 8 : 6;
+  const size_t want = ((13 + mr - 1) / mr * mr * 7 * sizeof(float) + 63) / 64 * 64;
+  EXPECT_EQ(ref.req.packed_bytes, 0u);
+  EXPECT_EQ(opt.req.packed_bytes, want);
+  EXPECT_EQ(opt.req.total_bytes - ref.req.total_bytes,
+            want + (opt.req.state_bytes - ref.req.state_bytes));
+}
+
+TEST(X86F32Kernels, RegistrationsAndResolver) {
+  size_t n = 0;
+  const KernelRegistration* const* all = kernels::X86Kernels(&n);
+  ASSERT_EQ(n, 4u);
+  for (size_t i = 0; i < n; ++i) {
+    const KernelRegistration& k = *all[i];
+    SCOPED_TRACE(k.name);
+    EXPECT_EQ(k.family, KernelFamily::kX86);
+    EXPECT_EQ(k.dtype, DType::FLOAT32);
+    EXPECT_NE(k.required_cpu_features & kCpuX86Avx2Fma, 0u);
+    EXPECT_NE(k.packed_bytes, nullptr);
+    EXPECT_NE(k.scratch_bytes, nullptr);
+  }
+  // The resolver picks the widest variant the features allow, and the reference without any.
+  AllOpsResolver resolver;
+  ASSERT_EQ(RegisterAllKernels(resolver), Status::kOk);
+  resolver.set_cpu_features(0);
+  EXPECT_STREQ(resolver.Find(OpCode::CONV_2D, DType::FLOAT32)->name, "conv2d_f32_ref");
+  resolver.set_cpu_features(kAvx2);
+  EXPECT_STREQ(resolver.Find(OpCode::CONV_2D, DType::FLOAT32)->name, "conv2d_f32_avx2");
+  resolver.set_cpu_features(kAvx512);
+  EXPECT_STREQ(resolver.Find(OpCode::CONV_2D, DType::FLOAT32)->name, "conv2d_f32_avx512");
+  EXPECT_STREQ(resolver.Find(OpCode::FULLY_CONNECTED, DType::FLOAT32)->name,
+               "fully_connected_f32_avx512");
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, X86F32Test, ::testing::Values(kAvx2, kAvx512),
+                         [](const ::testing::TestParamInfo<uint32_t>& info) {
+                           return std::string(IsaName(info.param));
+                         });
+
+}  // namespace
+}  // namespace outpost::testing

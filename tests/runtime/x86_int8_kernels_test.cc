@@ -1,0 +1,492 @@
+// The x86 int8 kernels (AVX-512 VNNI) against the int8 reference kernels, which are their
+// specification: every output byte must be equal, on shapes chosen to hit every remainder
+// path (prime channel counts, widths not a multiple of 16 or 48, k not a multiple of 4,
+// strides, dilations, asymmetric padding, groups, depthwise, batch 2), every input zero point
+// extreme, per-tensor and per-channel weights, with and without bias, each fused activation,
+// multipliers above 1 and below 2^-32, and INT32 outputs; ADD with and without broadcasting;
+// QUANTIZE from float on ties and special values.
+// Also: the same bytes whatever the executor's split.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "runtime/cpu_features.h"
+#include "tests/runtime/conv_test_util.h"
+#include "tests/runtime/int8_test_util.h"
+
+namespace outpost::testing {
+namespace {
+
+using opm::Activation;
+
+bool HaveVnni() { return (DetectCpuFeatures() & kCpuX86Avx512Vnni) != 0; }
+
+#define REQUIRE_VNNI()                                                                     \
+  do {                                                                                     \
+    if (!HaveVnni()) GTEST_SKIP() << "this CPU has no AVX-512 VNNI: kernels not selected"; \
+  } while (0)
+
+// Splits [0, n) into chunks of one, last first, as if each ran on its own thread.
+void ReversedSingles(void*, int64_t n, int64_t, void (*fn)(void*, int64_t, int64_t), void* arg) {
+  for (int64_t b = n - 1; b >= 0; --b) fn(arg, b, b + 1);
+}
+
+// Three uneven chunks.
+void ThreeChunks(void*, int64_t n, int64_t, void (*fn)(void*, int64_t, int64_t), void* arg) {
+  const int64_t a = n / 5, b = n - n / 3;
+  if (a > 0) fn(arg, 0, a);
+  if (b > a) fn(arg, a, b);
+  if (n > b) fn(arg, b, n);
+}
+
+struct RunOut {
+  Status status = Status::kOk;
+  std::string error;
+  std::string kernel;
+  std::vector<uint8_t> bytes;
+};
+
+using Inputs = std::vector<std::vector<uint8_t>>;
+
+// Runs the one-operator model `file` with the reference kernels only, or with every kernel
+// this CPU supports, feeding `inputs` to its non-constant inputs.
+RunOut RunModel(const std::vector<uint8_t>& file, const Inputs& inputs, bool optimized,
+                const Executor* executor = nullptr) {
+  RunOut r;
+  std::unique_ptr<uint8_t[]> storage(new uint8_t[file.size() + 64]);
+  uint8_t* p = storage.get();
+  p += (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
+  std::memcpy(p, file.data(), file.size());
+  ErrorReporter errors;
+  Model model;
+  r.status = model.Load(p, file.size(), &errors);
+  AllOpsResolver resolver;
+  if (r.status == Status::kOk) r.status = RegisterAllKernels(resolver);
+  if (!optimized) resolver.set_cpu_features(0);
+  ArenaRequirement req;
+  if (r.status == Status::kOk) r.status = Interpreter::Measure(model, resolver, &req, &errors);
+  std::vector<uint8_t> arena(req.total_bytes + 64, 0xA5);
+  Interpreter interp;
+  interp.set_executor(executor);
+  if (r.status == Status::kOk)
+    r.status = interp.Init(model, resolver, arena.data(), arena.size(), &errors);
+  if (r.status == Status::kOk) {
+    r.kernel = interp.kernel(0)->name;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      std::memcpy(interp.input(static_cast<int>(i)).data, inputs[i].data(), inputs[i].size());
+    r.status = interp.Invoke();
+  }
+  if (r.status != Status::kOk) {
+    r.error = errors.message();
+    return r;
+  }
+  const TensorView& y = interp.output(0);
+  r.bytes.assign(y.as<uint8_t>(), y.as<uint8_t>() + y.bytes);
+  return r;
+}
+
+// The optimized run equals the reference run byte for byte, serially and split two ways.
+void ExpectSameAsReference(const std::vector<uint8_t>& file, const Inputs& input,
+                           const char* want_kernel) {
+  const RunOut ref = RunModel(file, input, false);
+  ASSERT_EQ(ref.status, Status::kOk) << ref.error;
+  const RunOut opt = RunModel(file, input, true);
+  ASSERT_EQ(opt.status, Status::kOk) << opt.error;
+  EXPECT_EQ(opt.kernel, want_kernel);
+  ASSERT_EQ(opt.bytes.size(), ref.bytes.size());
+  size_t diff = 0, first = 0;
+  for (size_t i = 0; i < ref.bytes.size(); ++i)
+    if (ref.bytes[i] != opt.bytes[i] && diff++ == 0) first = i;
+  EXPECT_EQ(diff, 0u) << "first difference at byte " << first << " of " << ref.bytes.size();
+  Executor reversed;
+  reversed.parallel_for = ReversedSingles;
+  reversed.threads = 4;
+  EXPECT_EQ(RunModel(file, input, true, &reversed).bytes, ref.bytes) << "reversed singles";
+  Executor three;
+  three.parallel_for = ThreeChunks;
+  three.threads = 3;
+  EXPECT_EQ(RunModel(file, input, true, &three).bytes, ref.bytes) << "three chunks";
+}
+
+// ---------------------------------------------------------------------------------------------
+// CONV_2D
+
+struct Case {
+  ConvParams p;
+  bool per_channel = true;
+  bool weight_zp = false;  // non-zero weight zero points: the kernel falls back to reference
+  bool int32_out = false;
+  QParams x{0.03f, 3};
+  float out_gain = 1.0f;  // output scale multiplier: < 1 gives M > 1, huge gives M ~ 0
+};
+
+std::vector<int32_t> OutShape(const ConvParams& p) {
+  const int oh = (p.h + p.pad_t + p.pad_b - (p.dil_h * (p.kh - 1) + 1)) / p.stride_h + 1;
+  const int ow = (p.w + p.pad_l + p.pad_r - (p.dil_w * (p.kw - 1) + 1)) / p.stride_w + 1;
+  return {p.n, p.m, oh, ow};
+}
+
+void CheckConv(const Case& c, uint32_t seed, const char* want_kernel = "conv2d_i8_avx512vnni") {
+  const ConvParams& p = c.p;
+  const std::vector<int32_t> ws = {p.m, p.c / p.groups, p.kh, p.kw};
+  const int k = p.c / p.groups * p.kh * p.kw;
+  const auto x = RandomInt8(static_cast<size_t>(p.n) * p.c * p.h * p.w, seed);
+  const auto w = RandomInt8(static_cast<size_t>(Product(ws)), seed + 1);
+  std::mt19937 rng(seed + 2);
+  std::uniform_real_distribution<float> scale(0.002f, 0.02f);
+  std::uniform_int_distribution<int> zp(-40, 40);
+  std::vector<float> w_scale;
+  std::vector<int64_t> w_zp;
+  const float s0 = scale(rng);
+  for (int m = 0; m < p.m; ++m) {
+    w_scale.push_back(c.per_channel ? scale(rng) : s0);
+    w_zp.push_back(c.weight_zp ? zp(rng) : 0);
+  }
+  if (!c.per_channel) w_zp.assign(p.m, w_zp[0]);
+  // About three standard deviations of the accumulator map to the int8 range.
+  QParams out;
+  out.scale =
+      static_cast<float>(130.0 * std::sqrt(static_cast<double>(k)) * c.x.scale * s0 * c.out_gain);
+  out.zp = 5;
+  std::vector<Operand> ins = {Int8({p.n, p.c, p.h, p.w}, x, c.x)};
+  if (c.per_channel)
+    ins.push_back(Int8PerAxis(ws, w, w_scale, w_zp, 0));
+  else
+    ins.push_back(Int8(ws, w, {s0, static_cast<int>(w_zp[0])}, true));
+  ins.push_back(p.bias && !c.int32_out ? Int32({p.m}, RandomInt32(p.m, seed + 3, -30000, 30000))
+                                       : Operand::Absent());
+  const Operand y =
+      c.int32_out ? Operand::Out(OutShape(p), opm::DType::INT32) : OutI8(OutShape(p), out);
+  SingleOpModel model(opm::OpCode::CONV_2D, Options(FillOptions<opm::Conv2DOptionsT>(p)),
+                      std::move(ins), {y});
+  ASSERT_EQ(model.status(), Status::kOk) << model.error();
+  ExpectSameAsReference(model.file(), {std::vector<uint8_t>(x.begin(), x.end())}, want_kernel);
+}
+
+ConvParams Conv(int n, int c, int h, int w, int m, int kh, int kw) {
+  ConvParams p;
+  p.n = n, p.c = c, p.h = h, p.w = w, p.m = m, p.kh = kh, p.kw = kw;
+  return p;
+}
+
+void Pads(ConvParams& p, int t, int l, int b, int r) {
+  p.pad_t = t, p.pad_l = l, p.pad_b = b, p.pad_r = r;
+}
+
+TEST(X86Int8Conv, Pointwise) {
+  REQUIRE_VNNI();
+  for (int zx : {-128, 0, 127}) {
+    Case c;
+    c.p = Conv(1, 37, 7, 9, 23, 1, 1);  // k = 37: not a multiple of 4; 63 pixels
+    c.x.zp = zx;
+    SCOPED_TRACE(zx);
+    CheckConv(c, 10 + zx);
+    c.per_channel = false;
+    CheckConv(c, 20 + zx);
+  }
+  Case c;
+  c.p = Conv(2, 16, 14, 14, 96, 1, 1);  // batch 2, 196 pixels (4 blocks of 48 + 4)
+  c.p.act = Activation::CLIP, c.p.act_min = 0, c.p.act_max = 6;
+  CheckConv(c, 30);
+  c.p = Conv(1, 3, 1, 1, 1, 1, 1);  // one pixel, one channel
+  c.p.bias = false;
+  CheckConv(c, 31);
+}
+
+TEST(X86Int8Conv, PointwiseStridedAndPadded) {
+  REQUIRE_VNNI();
+  Case c;
+  c.p = Conv(1, 13, 11, 17, 19, 1, 1);
+  c.p.stride_h = c.p.stride_w = 2;
+  CheckConv(c, 40);
+  Pads(c.p, 1, 0, 0, 2);
+  c.p.act = Activation::RELU;
+  CheckConv(c, 41);
+}
+
+TEST(X86Int8Conv, General) {
+  REQUIRE_VNNI();
+  for (int zx : {-128, 0, 127}) {
+    SCOPED_TRACE(zx);
+    Case c;
+    c.p = Conv(1, 5, 11, 13, 7, 3, 3);  // prime channels, k = 45
+    Pads(c.p, 1, 1, 1, 1);
+    c.x.zp = zx;
+    CheckConv(c, 50 + zx);
+    c.p = Conv(2, 3, 19, 17, 5, 7, 7);  // stride 2, asymmetric pads, no bias, relu
+    c.p.stride_h = c.p.stride_w = 2;
+    Pads(c.p, 3, 2, 1, 3);
+    c.p.bias = false;
+    c.p.act = Activation::RELU;
+    CheckConv(c, 60 + zx);
+  }
+  Case c;
+  c.p = Conv(1, 2, 23, 20, 3, 3, 2);  // per-axis strides and dilations
+  c.p.stride_h = 3, c.p.dil_h = 2, c.p.dil_w = 3;
+  Pads(c.p, 2, 0, 0, 1);
+  CheckConv(c, 70);
+  c.p = Conv(1, 3, 50, 50, 32, 3, 3);  // a first layer: k = 27, 625 pixels
+  c.p.stride_h = c.p.stride_w = 2;
+  Pads(c.p, 0, 0, 1, 1);
+  c.p.act = Activation::CLIP, c.p.act_min = 0, c.p.act_max = 6;
+  CheckConv(c, 71);
+  c.per_channel = false;
+  CheckConv(c, 72);
+  c.p = Conv(1, 3, 9, 150, 5, 3, 3);  // stride 2 rows of 75 outputs: the vector gather
+  c.p.stride_h = c.p.stride_w = 2;
+  Pads(c.p, 1, 1, 1, 0);
+  CheckConv(c, 73);
+}
+
+TEST(X86Int8Conv, Grouped) {
+  REQUIRE_VNNI();
+  Case c;
+  c.p = Conv(1, 6, 9, 10, 9, 3, 3);
+  c.p.groups = 3;
+  c.p.stride_w = 2;
+  Pads(c.p, 1, 0, 1, 0);
+  CheckConv(c, 80);
+  c.p = Conv(2, 8, 5, 7, 4, 1, 1);  // channel multiplier below 1 per group
+  c.p.groups = 4;
+  CheckConv(c, 81);
+  c.p = Conv(1, 4, 6, 6, 12, 3, 3);  // depthwise with multiplier 3: the GEMM path
+  c.p.groups = 4;
+  Pads(c.p, 1, 1, 1, 1);
+  CheckConv(c, 82);
+}
+
+TEST(X86Int8Conv, Depthwise) {
+  REQUIRE_VNNI();
+  for (int zx : {-128, 0, 127}) {
+    SCOPED_TRACE(zx);
+    for (int stride : {1, 2}) {
+      Case c;
+      c.p = Conv(1, 13, 15, 17, 13, 3, 3);
+      c.p.groups = 13;
+      c.p.stride_h = c.p.stride_w = stride;
+      Pads(c.p, 1, 1, 1, 1);
+      c.p.act = Activation::CLIP, c.p.act_min = 0, c.p.act_max = 6;
+      c.x.zp = zx;
+      CheckConv(c, 90 + zx + stride);
+      c.per_channel = false;
+      c.p.bias = false;
+      c.p.act = Activation::NONE;
+      CheckConv(c, 100 + zx + stride);
+    }
+  }
+  Case c;
+  c.p = Conv(2, 7, 7, 7, 7, 3, 3);  // 7x7 planes, batch 2
+  c.p.groups = 7;
+  Pads(c.p, 1, 1, 1, 1);
+  CheckConv(c, 110);
+  c.p = Conv(1, 5, 20, 31, 5, 5, 3);  // 5x3, mixed strides, dilation, asymmetric pads
+  c.p.groups = 5;
+  c.p.stride_h = 2, c.p.stride_w = 3, c.p.dil_h = 2, c.p.dil_w = 1;
+  Pads(c.p, 0, 2, 3, 1);
+  CheckConv(c, 111);
+  c.p = Conv(1, 3, 4, 40, 3, 1, 3);  // no padding, kernel wider than tall
+  c.p.groups = 3;
+  CheckConv(c, 112);
+  c.p = Conv(1, 16, 112, 112, 16, 3, 3);  // a MobileNet stage
+  c.p.groups = 16;
+  Pads(c.p, 1, 1, 1, 1);
+  c.p.act = Activation::RELU;
+  CheckConv(c, 113);
+}
+
+TEST(X86Int8Conv, MultiplierExtremes) {
+  REQUIRE_VNNI();
+  for (float gain : {0.0005f, 0.01f, 1e12f}) {  // M > 1 (left shift, saturating), M ~ 0
+    SCOPED_TRACE(gain);
+    Case c;
+    c.out_gain = gain;
+    c.p = Conv(1, 9, 6, 7, 11, 3, 3);
+    Pads(c.p, 1, 1, 1, 1);
+    CheckConv(c, 120);
+    c.p.groups = 9, c.p.m = 9;
+    CheckConv(c, 121);
+  }
+}
+
+TEST(X86Int8Conv, Int32Output) {
+  REQUIRE_VNNI();
+  Case c;
+  c.int32_out = true;
+  c.p = Conv(1, 5, 9, 11, 7, 3, 3);
+  Pads(c.p, 1, 0, 1, 2);
+  c.p.bias = false;
+  CheckConv(c, 130);
+  c.p = Conv(1, 6, 9, 11, 6, 3, 3);
+  c.p.groups = 6;
+  CheckConv(c, 131);
+}
+
+TEST(X86Int8Conv, WeightZeroPointsFallBack) {
+  REQUIRE_VNNI();
+  Case c;
+  c.weight_zp = true;
+  c.p = Conv(1, 5, 9, 11, 7, 3, 3);
+  CheckConv(c, 140);  // same kernel, reference arithmetic inside
+  c.int32_out = true;
+  CheckConv(c, 141);
+}
+
+// ---------------------------------------------------------------------------------------------
+// FULLY_CONNECTED
+
+struct FcCase {
+  int n = 1, k = 1, out = 1;
+  bool per_channel = true, bias = true, weight_zp = false, int32_out = false;
+  Activation act = Activation::NONE;
+  float act_min = 0, act_max = 0;
+  QParams x{0.02f, -3};
+};
+
+void CheckFc(const FcCase& c, uint32_t seed) {
+  const auto x = RandomInt8(static_cast<size_t>(c.n) * c.k, seed);
+  const auto w = RandomInt8(static_cast<size_t>(c.out) * c.k, seed + 1);
+  std::mt19937 rng(seed + 2);
+  std::uniform_real_distribution<float> scale(0.002f, 0.02f);
+  std::uniform_int_distribution<int> zp(-40, 40);
+  const float s0 = scale(rng);
+  std::vector<float> w_scale;
+  std::vector<int64_t> w_zp;
+  for (int o = 0; o < c.out; ++o) {
+    w_scale.push_back(c.per_channel ? scale(rng) : s0);
+    w_zp.push_back(c.weight_zp ? zp(rng) : 0);
+  }
+  if (!c.per_channel) w_zp.assign(c.out, w_zp[0]);
+  QParams out{static_cast<float>(130.0 * std::sqrt(static_cast<double>(c.k)) * c.x.scale * s0), -7};
+  std::vector<Operand> ins = {Int8({c.n, c.k}, x, c.x)};
+  if (c.per_channel)
+    ins.push_back(Int8PerAxis({c.out, c.k}, w, w_scale, w_zp, 0));
+  else
+    ins.push_back(Int8({c.out, c.k}, w, {s0, static_cast<int>(w_zp[0])}, true));
+  ins.push_back(c.bias && !c.int32_out ? Int32({c.out}, RandomInt32(c.out, seed + 3, -9000, 9000))
+                                       : Operand::Absent());
+  const Operand y =
+      c.int32_out ? Operand::Out({c.n, c.out}, opm::DType::INT32) : OutI8({c.n, c.out}, out);
+  opm::FullyConnectedOptionsT o;
+  o.activation = c.act;
+  o.act_min = c.act_min;
+  o.act_max = c.act_max;
+  SingleOpModel model(opm::OpCode::FULLY_CONNECTED, Options(o), std::move(ins), {y});
+  ASSERT_EQ(model.status(), Status::kOk) << model.error();
+  ExpectSameAsReference(model.file(), {std::vector<uint8_t>(x.begin(), x.end())},
+                        "fully_connected_i8_avx512vnni");
+}
+
+TEST(X86Int8FullyConnected, Shapes) {
+  REQUIRE_VNNI();
+  const int shapes[][3] = {{1, 1, 1},       {1, 5, 17},  {3, 37, 100},
+                           {2, 1280, 1000}, {1, 64, 64}, {1, 7, 65}};
+  uint32_t seed = 200;
+  for (const auto& s : shapes)
+    for (int zx : {-128, 0, 127}) {
+      SCOPED_TRACE(::testing::Message() << s[0] << "x" << s[1] << " -> " << s[2] << " zx " << zx);
+      FcCase c;
+      c.n = s[0], c.k = s[1], c.out = s[2];
+      c.x.zp = zx;
+      CheckFc(c, seed++);
+      c.per_channel = false;
+      c.bias = false;
+      c.act = Activation::RELU;
+      CheckFc(c, seed++);
+    }
+}
+
+TEST(X86Int8FullyConnected, ClipInt32AndFallback) {
+  REQUIRE_VNNI();
+  FcCase c;
+  c.n = 2, c.k = 29, c.out = 31;
+  c.act = Activation::CLIP, c.act_min = -1, c.act_max = 2;
+  CheckFc(c, 300);
+  c.act = Activation::NONE;
+  c.int32_out = true;
+  CheckFc(c, 301);
+  c.weight_zp = true;
+  CheckFc(c, 302);
+  c.int32_out = false;
+  CheckFc(c, 303);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ADD
+
+void CheckAdd(std::vector<int32_t> a_shape, std::vector<int32_t> b_shape, QParams a, QParams b,
+              QParams y, Activation act, uint32_t seed, const char* want_kernel) {
+  std::vector<int32_t> y_shape = a_shape.size() >= b_shape.size() ? a_shape : b_shape;
+  const auto xa = RandomInt8(static_cast<size_t>(Product(a_shape)), seed);
+  const auto xb = RandomInt8(static_cast<size_t>(Product(b_shape)), seed + 1);
+  opm::BinaryOptionsT o;
+  o.activation = act;
+  o.act_min = -0.5f;
+  o.act_max = 1.5f;
+  SingleOpModel model(opm::OpCode::ADD, Options(o), {Int8(a_shape, xa, a), Int8(b_shape, xb, b)},
+                      {OutI8(y_shape, y)});
+  ASSERT_EQ(model.status(), Status::kOk) << model.error();
+  ExpectSameAsReference(
+      model.file(),
+      {std::vector<uint8_t>(xa.begin(), xa.end()), std::vector<uint8_t>(xb.begin(), xb.end())},
+      want_kernel);
+}
+
+TEST(X86Int8Add, SameShape) {
+  REQUIRE_VNNI();
+  uint32_t seed = 400;
+  for (int za : {-128, 0, 127})
+    for (Activation act : {Activation::NONE, Activation::RELU, Activation::CLIP}) {
+      SCOPED_TRACE(za);
+      CheckAdd({1, 24, 17, 19}, {1, 24, 17, 19}, {0.05f, za}, {0.02f, -za / 2}, {0.06f, 9}, act,
+               seed++, "add_i8_avx512vnni");
+      CheckAdd({3, 5}, {3, 5}, {0.01f, 3}, {0.4f, za}, {0.003f, -100}, act, seed++,
+               "add_i8_avx512vnni");  // very different input scales
+    }
+  CheckAdd({1, 9000}, {1, 9000}, {0.03f, 1}, {0.03f, 1}, {0.05f, 0}, Activation::NONE, 420,
+           "add_i8_avx512vnni");  // several ParallelFor chunks
+}
+
+TEST(X86Int8Add, BroadcastFallsBack) {
+  REQUIRE_VNNI();
+  CheckAdd({2, 3, 5, 7}, {3, 1, 1}, {0.05f, 4}, {0.02f, -3}, {0.06f, 0}, Activation::NONE, 430,
+           "add_i8_avx512vnni");
+}
+
+// ---------------------------------------------------------------------------------------------
+// QUANTIZE FLOAT32 -> INT8
+
+void CheckQuantize(const std::vector<float>& x, Operand y) {
+  SingleOpModel model(opm::OpCode::QUANTIZE, opm::OpOptionsUnion(),
+                      {Operand::F32({static_cast<int32_t>(x.size())}, x)}, {std::move(y)});
+  ASSERT_EQ(model.status(), Status::kOk) << model.error();
+  std::vector<uint8_t> bytes(x.size() * 4);
+  std::memcpy(bytes.data(), x.data(), bytes.size());
+  ExpectSameAsReference(model.file(), {bytes}, "quantize_f32_avx512vnni");
+}
+
+TEST(X86Int8Quantize, TiesSpecialValuesAndFallbacks) {
+  REQUIRE_VNNI();
+  // Exact ties k + 1/2 (scale 0.25), values next to them, zeros of both signs, infinities,
+  // NaN, huge values; then random values, and a length that is no multiple of 16.
+  std::vector<float> x;
+  for (int k = -140; k <= 140; ++k) {
+    const float t = (k + 0.5f) * 0.25f;
+    x.insert(x.end(), {t, std::nextafter(t, 1e9f), std::nextafter(t, -1e9f), k * 0.25f});
+  }
+  x.insert(x.end(), {0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN, 3e38f, -3e38f, 1e-30f});
+  const auto r = RandomFloats(1001, 500, -40.0f, 40.0f);
+  x.insert(x.end(), r.begin(), r.end());
+  for (int zp : {-128, -3, 0, 127}) {
+    SCOPED_TRACE(zp);
+    CheckQuantize(x, OutI8({static_cast<int32_t>(x.size())}, {0.25f, zp}));
+    CheckQuantize(x, OutI8({static_cast<int32_t>(x.size())}, {0.0731f, zp}));
+  }
+  // UINT8 output: the reference arithmetic.
+  CheckQuantize(
+      x, Operand::Out({static_cast<int32_t>(x.size())}, opm::DType::UINT8).Quantized(0.25f, 128));
+}
+
+}  // namespace
+}  // namespace outpost::testing
