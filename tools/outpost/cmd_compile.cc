@@ -14,6 +14,7 @@
 #include "runtime/interpreter.h"
 #include "tools/outpost/cli_util.h"
 #include "tools/outpost/commands.h"
+#include "tools/outpost/onnx_input_options.h"
 
 namespace outpost::cli {
 namespace {
@@ -21,17 +22,11 @@ namespace {
 struct CompileArgs {
   std::string model;
   std::string output;
-  std::optional<int64_t> batch;
-  std::vector<std::string> input_shapes;
+  OnnxInputArgs inputs;
   bool no_optimize = false;
   bool no_self_test = false;
   std::optional<std::string> task;
   std::optional<std::string> labels;
-  std::optional<std::string> mean;
-  std::optional<std::string> std;
-  std::optional<float> value_scale;
-  std::optional<std::string> layout;
-  std::optional<std::string> color;
   bool verbose = false;
 };
 
@@ -78,35 +73,11 @@ std::vector<std::string> ReadLabels(const std::string& arg) {
 
 compiler::CompileOptions MakeOptions(const CompileArgs& a) {
   compiler::CompileOptions o;
-  if (a.batch) {
-    if (*a.batch < 1) throw UsageError("--batch must be at least 1");
-    o.import.dynamic_dim = *a.batch;
-  }
-  for (const std::string& spec : a.input_shapes) {
-    const size_t eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw UsageError("--input-shape expects NAME=D0,D1,..., got '" + spec + "'");
-    std::vector<int64_t> dims = ParseIntList(spec.substr(eq + 1), "--input-shape");
-    for (int64_t d : dims)
-      if (d < 1) throw UsageError("--input-shape: dimensions must be positive in '" + spec + "'");
-    o.import.input_shapes[spec.substr(0, eq)] = std::move(dims);
-  }
+  ApplyOnnxInputArgs(a.inputs, &o);
   o.optimize = !a.no_optimize;
   o.self_test = !a.no_self_test;
   if (a.task) o.task = kTasks.at(*a.task);
   if (a.labels) o.labels = ReadLabels(*a.labels);
-  if (a.mean) o.mean = ParseFloatList(*a.mean, "--mean");
-  if (a.std) {
-    o.std = ParseFloatList(*a.std, "--std");
-    for (float s : *o.std)
-      if (s == 0.0f) throw UsageError("--std: values must be non-zero");
-  }
-  if (a.value_scale) o.value_scale = *a.value_scale;
-  if (a.layout) o.layout = *a.layout == "NCHW" ? opm::Layout::NCHW : opm::Layout::NHWC;
-  if (a.color)
-    o.color = *a.color == "gray"  ? opm::ColorFormat::GRAY
-              : *a.color == "rgb" ? opm::ColorFormat::RGB
-                                  : opm::ColorFormat::BGR;
   if (a.verbose) o.log = [](const std::string& line) { std::cerr << line << '\n'; };
   return o;
 }
@@ -159,11 +130,7 @@ Command AddCompileCommand(CLI::App& root) {
   CLI::App* app = root.add_subcommand("compile", "Compile an ONNX model into an .opm model");
   app->add_option("model", args->model, "ONNX model file")->required();
   app->add_option("-o,--output", args->output, "Output .opm file (written atomically)")->required();
-  app->add_option("--batch", args->batch,
-                  "Value of dynamic (symbolic) input dimensions, usually the batch (default 1)");
-  app->add_option("--input-shape", args->input_shapes,
-                  "Static shape of an input, NAME=D0,D1,... (repeatable)")
-      ->allow_extra_args(false);
+  AddOnnxInputOptions(app, &args->inputs, "");
   app->add_flag("--no-optimize", args->no_optimize,
                 "Skip graph passes (constant folding, BN folding, fusion, DCE)");
   app->add_flag("--no-self-test", args->no_self_test, "Do not embed a self-test");
@@ -172,14 +139,6 @@ Command AddCompileCommand(CLI::App& root) {
           {"generic", "classification", "detection", "anomaly", "keyword_spotting", "regression"}));
   app->add_option("--labels", args->labels,
                   "Class labels: a file with one per line, or a comma-separated list");
-  app->add_option("--mean", args->mean, "Per-channel mean, e.g. 0.485,0.456,0.406");
-  app->add_option("--std", args->std, "Per-channel std, e.g. 0.229,0.224,0.225");
-  app->add_option("--value-scale", args->value_scale,
-                  "Pixel scale applied before mean/std, e.g. 0.00392157 (1/255)");
-  app->add_option("--layout", args->layout, "Image input layout")
-      ->check(CLI::IsMember({"NCHW", "NHWC"}));
-  app->add_option("--color", args->color, "Image input colour format")
-      ->check(CLI::IsMember({"gray", "rgb", "bgr"}));
   app->add_flag("-v,--verbose", args->verbose, "Print compiler progress on stderr");
   app->footer(
       "Preprocessing of image inputs: x = (pixel * value_scale - mean[c]) / std[c].\n"

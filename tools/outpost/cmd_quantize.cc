@@ -27,6 +27,7 @@
 #include "runtime/interpreter.h"
 #include "tools/outpost/cli_util.h"
 #include "tools/outpost/commands.h"
+#include "tools/outpost/onnx_input_options.h"
 
 namespace outpost::cli {
 namespace {
@@ -56,13 +57,7 @@ struct QuantizeArgs {
   bool no_self_test = false;
   bool verbose = false;
   // How an ONNX model is compiled first (as `outpost compile` takes them).
-  std::optional<int64_t> batch;
-  std::vector<std::string> input_shapes;
-  std::optional<std::string> mean;
-  std::optional<std::string> std;
-  std::optional<float> value_scale;
-  std::optional<std::string> layout;
-  std::optional<std::string> color;
+  OnnxInputArgs inputs;
 };
 
 const std::map<std::string, quant::CalibrationMethod> kMethods = {
@@ -74,39 +69,10 @@ const std::map<std::string, quant::CalibrationMethod> kMethods = {
 
 compiler::CompileOptions OnnxOptions(const QuantizeArgs& a) {
   compiler::CompileOptions o;
-  if (a.batch) {
-    if (*a.batch < 1) throw UsageError("--batch must be at least 1");
-    o.import.dynamic_dim = *a.batch;
-  }
-  for (const std::string& spec : a.input_shapes) {
-    const size_t eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw UsageError("--input-shape expects NAME=D0,D1,..., got '" + spec + "'");
-    std::vector<int64_t> dims = ParseIntList(spec.substr(eq + 1), "--input-shape");
-    for (int64_t d : dims)
-      if (d < 1) throw UsageError("--input-shape: dimensions must be positive in '" + spec + "'");
-    o.import.input_shapes[spec.substr(0, eq)] = std::move(dims);
-  }
-  if (a.mean) o.mean = ParseFloatList(*a.mean, "--mean");
-  if (a.std) {
-    o.std = ParseFloatList(*a.std, "--std");
-    for (float s : *o.std)
-      if (s == 0.0f) throw UsageError("--std: values must be non-zero");
-  }
-  if (a.value_scale) o.value_scale = *a.value_scale;
-  if (a.layout) o.layout = *a.layout == "NCHW" ? opm::Layout::NCHW : opm::Layout::NHWC;
-  if (a.color)
-    o.color = *a.color == "gray"  ? opm::ColorFormat::GRAY
-              : *a.color == "rgb" ? opm::ColorFormat::RGB
-                                  : opm::ColorFormat::BGR;
+  ApplyOnnxInputArgs(a.inputs, &o);
   o.self_test = true;  // only to size the float .opm this replaces
   if (a.verbose) o.log = [](const std::string& line) { std::cerr << line << '\n'; };
   return o;
-}
-
-bool OnnxOnlyOptionsGiven(const QuantizeArgs& a) {
-  return a.batch || !a.input_shapes.empty() || a.mean || a.std || a.value_scale || a.layout ||
-         a.color;
 }
 
 // The float model: from a .opm (by its magic) or compiled from ONNX. `float_opm_bytes` is the
@@ -114,7 +80,7 @@ bool OnnxOnlyOptionsGiven(const QuantizeArgs& a) {
 ir::Graph LoadFloatGraph(const QuantizeArgs& a, uint64_t* float_opm_bytes) {
   io::MappedFile file = Must(io::MappedFile::Open(a.model));
   if (quant::IsOpm(file.bytes())) {
-    if (OnnxOnlyOptionsGiven(a))
+    if (a.inputs.any())
       throw UsageError(a.model +
                        " is a compiled .opm: input options (--batch, --input-shape, --mean, "
                        "--std, --value-scale, --layout, --color) apply to ONNX models only");
@@ -434,17 +400,7 @@ Command AddQuantizeCommand(CLI::App& root) {
                   "Gate without labels: smallest accepted output SQNR in dB vs the float model")
       ->capture_default_str();
   app->add_flag("--no-self-test", args->no_self_test, "Do not embed a self-test");
-  app->add_option("--batch", args->batch, "ONNX models: value of dynamic input dimensions");
-  app->add_option("--input-shape", args->input_shapes,
-                  "ONNX models: static shape of an input, NAME=D0,D1,... (repeatable)")
-      ->allow_extra_args(false);
-  app->add_option("--mean", args->mean, "ONNX models: per-channel mean");
-  app->add_option("--std", args->std, "ONNX models: per-channel std");
-  app->add_option("--value-scale", args->value_scale, "ONNX models: pixel scale");
-  app->add_option("--layout", args->layout, "ONNX models: image input layout")
-      ->check(CLI::IsMember({"NCHW", "NHWC"}));
-  app->add_option("--color", args->color, "ONNX models: image input colour format")
-      ->check(CLI::IsMember({"gray", "rgb", "bgr"}));
+  AddOnnxInputOptions(app, &args->inputs, "ONNX models: ");
   app->add_flag("-v,--verbose", args->verbose, "Print compiler progress on stderr");
   app->footer(
       "Calibration data is preprocessed with the model's input spec, as 'outpost eval' does.\n"

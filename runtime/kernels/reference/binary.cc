@@ -1,6 +1,7 @@
 // Element-wise binary ops with NumPy broadcasting (ADD, SUB, MUL, DIV, PRELU), float32.
 // The output may alias input 0 when shapes are equal (in-place planning).
 #include "runtime/kernels/kernel_util.h"
+#include "runtime/kernels/reference/broadcast.h"
 #include "runtime/kernels/reference/reference_kernels.h"
 #include "runtime/kernels/reference/reference_util.h"
 
@@ -8,30 +9,14 @@ namespace outpost {
 namespace kernels {
 namespace {
 
-struct BinaryData {
-  int64_t a_strides[kMaxRank];
-  int64_t b_strides[kMaxRank];
+struct BinaryData : ref::BinaryBroadcast {
   FusedActivation act;
 };
 
 Status PrepareBinary(KernelContext& ctx) {
   OUTPOST_RETURN_IF_ERROR(CheckOperands(ctx, 2, 2, 1, DType::FLOAT32));
-  const TensorView& a = ctx.input(0);
-  const TensorView& b = ctx.input(1);
-  const TensorView& y = ctx.output(0);
   BinaryData* d = ctx.op_data<BinaryData>();
-  OUTPOST_KERNEL_CHECK(ctx, BroadcastStrides(a, y, d->a_strides), Status::kShapeMismatch,
-                       "input 0 does not broadcast to the output shape");
-  OUTPOST_KERNEL_CHECK(ctx, BroadcastStrides(b, y, d->b_strides), Status::kShapeMismatch,
-                       "input 1 does not broadcast to the output shape");
-  // Every output axis must come from at least one input (no silent zero-stride expansion).
-  for (int i = 0; i < y.rank; ++i) {
-    const int ja = i - (y.rank - a.rank), jb = i - (y.rank - b.rank);
-    const int32_t da = ja >= 0 ? a.dims[ja] : 1, db = jb >= 0 ? b.dims[jb] : 1;
-    OUTPOST_KERNEL_CHECK(ctx, y.dims[i] == (da > db ? da : db), Status::kShapeMismatch,
-                         "output axis %d is %d, broadcast gives %d", i, y.dims[i],
-                         da > db ? da : db);
-  }
+  OUTPOST_RETURN_IF_ERROR(ref::PrepareBinaryBroadcast(ctx, d));
   if (ctx.op().opcode() != OpCode::PRELU) {
     const auto* o = ctx.options<opm::BinaryOptions>();
     d->act = MakeActivation(o->activation(), o->act_min(), o->act_max());
@@ -41,32 +26,11 @@ Status PrepareBinary(KernelContext& ctx) {
 
 template <typename F>
 Status EvalBroadcast(KernelContext& ctx, F f) {
-  const BinaryData* d = ctx.op_data<BinaryData>();
   const float* a = ctx.input(0).as<float>();
   const float* b = ctx.input(1).as<float>();
-  const TensorView& yv = ctx.output(0);
-  float* y = yv.as<float>();
-  const int64_t n = yv.num_elements();
-  const int rank = yv.rank;
-  // Fast path: both operands are full size.
-  if (ctx.input(0).num_elements() == n && ctx.input(1).num_elements() == n) {
-    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
-    return Status::kOk;
-  }
-  int32_t idx[kMaxRank] = {0};
-  int64_t ia = 0, ib = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    y[i] = f(a[ia], b[ib]);
-    // Odometer increment over the output index, keeping both input offsets in step.
-    for (int k = rank - 1; k >= 0; --k) {
-      ia += d->a_strides[k];
-      ib += d->b_strides[k];
-      if (++idx[k] < yv.dims[k]) break;
-      ia -= d->a_strides[k] * yv.dims[k];
-      ib -= d->b_strides[k] * yv.dims[k];
-      idx[k] = 0;
-    }
-  }
+  float* y = ctx.output(0).as<float>();
+  ref::ForEachBroadcast(*ctx.op_data<BinaryData>(), ctx.input(0), ctx.input(1), ctx.output(0),
+                        [&](int64_t i, int64_t ia, int64_t ib) { y[i] = f(a[ia], b[ib]); });
   return Status::kOk;
 }
 

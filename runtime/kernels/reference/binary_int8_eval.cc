@@ -9,30 +9,14 @@ namespace {
 
 template <typename F>
 Status EvalBroadcast(KernelContext& ctx, F f) {
-  const BinaryData* d = ctx.op_data<BinaryData>();
+  const BinaryData& d = *ctx.op_data<BinaryData>();
   const int8_t* a = ctx.input(0).as<int8_t>();
   const int8_t* b = ctx.input(1).as<int8_t>();
-  const TensorView& yv = ctx.output(0);
-  int8_t* y = yv.as<int8_t>();
-  const int64_t n = yv.num_elements();
-  const int rank = yv.rank;
-  if (ctx.input(0).num_elements() == n && ctx.input(1).num_elements() == n) {
-    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<int8_t>(f(*d, a[i], b[i]));
-    return Status::kOk;
-  }
-  int32_t idx[kMaxRank] = {0};
-  int64_t ia = 0, ib = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    y[i] = static_cast<int8_t>(f(*d, a[ia], b[ib]));
-    for (int k = rank - 1; k >= 0; --k) {
-      ia += d->a_strides[k];
-      ib += d->b_strides[k];
-      if (++idx[k] < yv.dims[k]) break;
-      ia -= d->a_strides[k] * yv.dims[k];
-      ib -= d->b_strides[k] * yv.dims[k];
-      idx[k] = 0;
-    }
-  }
+  int8_t* y = ctx.output(0).as<int8_t>();
+  ref::ForEachBroadcast(d, ctx.input(0), ctx.input(1), ctx.output(0),
+                        [&](int64_t i, int64_t ia, int64_t ib) {
+                          y[i] = static_cast<int8_t>(f(d, a[ia], b[ib]));
+                        });
   return Status::kOk;
 }
 

@@ -20,76 +20,27 @@ using ConvData = ref::ConvF32Data;
 Status ref::PrepareConvF32(KernelContext& ctx) {
   OUTPOST_RETURN_IF_ERROR(CheckOperands(ctx, 2, 3, 1, DType::FLOAT32));
   const auto* o = ctx.options<opm::Conv2DOptions>();
-  const TensorView& x = ctx.input(0);
-  const TensorView& w = ctx.input(1);
-  const TensorView& y = ctx.output(0);
-  OUTPOST_KERNEL_CHECK(ctx, x.rank == 4 && w.rank == 4 && y.rank == 4, Status::kShapeMismatch,
-                       "input, weights and output must have rank 4 (NCHW), have %d, %d, %d", x.rank,
-                       w.rank, y.rank);
-  OUTPOST_KERNEL_CHECK(ctx, o->stride_h() >= 1 && o->stride_w() >= 1, Status::kCorruptModel,
-                       "strides must be >= 1, are %d, %d", o->stride_h(), o->stride_w());
-  OUTPOST_KERNEL_CHECK(ctx, o->dilation_h() >= 1 && o->dilation_w() >= 1, Status::kCorruptModel,
-                       "dilations must be >= 1, are %d, %d", o->dilation_h(), o->dilation_w());
-  OUTPOST_KERNEL_CHECK(
-      ctx, o->pad_top() >= 0 && o->pad_left() >= 0 && o->pad_bottom() >= 0 && o->pad_right() >= 0,
-      Status::kCorruptModel, "pads must be >= 0, are %d, %d, %d, %d", o->pad_top(), o->pad_left(),
-      o->pad_bottom(), o->pad_right());
-  const int32_t groups = o->groups();
-  const int32_t c = x.dims[1], m = w.dims[0];
-  OUTPOST_KERNEL_CHECK(ctx, groups >= 1, Status::kCorruptModel, "groups must be >= 1, is %d",
-                       groups);
-  OUTPOST_KERNEL_CHECK(ctx, c % groups == 0, Status::kShapeMismatch,
-                       "%d input channels do not divide into %d groups", c, groups);
-  OUTPOST_KERNEL_CHECK(ctx, m % groups == 0, Status::kShapeMismatch,
-                       "%d output channels do not divide into %d groups", m, groups);
-  OUTPOST_KERNEL_CHECK(ctx, w.dims[1] == c / groups, Status::kShapeMismatch,
-                       "weights have %d input channels per group, input gives %d", w.dims[1],
-                       c / groups);
+  ConvData* d = ctx.op_data<ConvData>();
+  OUTPOST_RETURN_IF_ERROR(ref::PrepareConv2DWindow(ctx, o, d));
   if (ctx.has_input(2)) {
     const TensorView& b = ctx.input(2);
-    OUTPOST_KERNEL_CHECK(ctx, b.rank == 1 && b.dims[0] == m, Status::kShapeMismatch,
-                         "bias must have shape [%d]", m);
+    OUTPOST_KERNEL_CHECK(ctx, b.rank == 1 && b.dims[0] == ctx.input(1).dims[0],
+                         Status::kShapeMismatch, "bias must have shape [%d]",
+                         ctx.input(1).dims[0]);
   }
-  int64_t want[4] = {x.dims[0], m, 0, 0};
-  const int64_t pads[2][2] = {{o->pad_top(), o->pad_bottom()}, {o->pad_left(), o->pad_right()}};
-  const int64_t strides[2] = {o->stride_h(), o->stride_w()};
-  const int64_t dilations[2] = {o->dilation_h(), o->dilation_w()};
-  for (int a = 0; a < 2; ++a) {
-    const int64_t padded = x.dims[2 + a] + pads[a][0] + pads[a][1];
-    const int64_t extent = dilations[a] * (w.dims[2 + a] - 1) + 1;
-    OUTPOST_KERNEL_CHECK(ctx, extent <= padded, Status::kShapeMismatch,
-                         "dilated kernel extent %lld exceeds padded input %lld on axis %d",
-                         static_cast<long long>(extent), static_cast<long long>(padded), 2 + a);
-    want[2 + a] = (padded - extent) / strides[a] + 1;
-  }
-  for (int i = 0; i < 4; ++i)
-    OUTPOST_KERNEL_CHECK(ctx, y.dims[i] == want[i], Status::kShapeMismatch,
-                         "output shape [%d,%d,%d,%d], expected [%lld,%lld,%lld,%lld]", y.dims[0],
-                         y.dims[1], y.dims[2], y.dims[3], static_cast<long long>(want[0]),
-                         static_cast<long long>(want[1]), static_cast<long long>(want[2]),
-                         static_cast<long long>(want[3]));
   OUTPOST_RETURN_IF_ERROR(ref::CheckActivation(ctx, o->activation()));
-  ConvData* d = ctx.op_data<ConvData>();
-  d->stride_h = o->stride_h();
-  d->stride_w = o->stride_w();
-  d->dilation_h = o->dilation_h();
-  d->dilation_w = o->dilation_w();
-  d->pad_top = o->pad_top();
-  d->pad_left = o->pad_left();
-  d->groups = groups;
   d->act = MakeActivation(o->activation(), o->act_min(), o->act_max());
   return Status::kOk;
 }
 
 namespace {
 
-struct ConvJob {
+struct ConvJob : ref::ConvSizes {
   const ConvData* d;
   const float* x;
   const float* w;
   const float* bias;  // null when absent
   float* y;
-  int64_t c, h, wd, m, kh, kw, oh, ow;
 };
 
 // y[0..n) += a * x[i * stride]: the inner loop; unit stride is split out so it vectorizes.
@@ -149,14 +100,7 @@ Status ref::EvalConvF32(KernelContext& ctx) {
   j.w = w.as<float>();
   j.bias = ctx.has_input(2) ? ctx.input(2).as<float>() : nullptr;
   j.y = y.as<float>();
-  j.c = x.dims[1];
-  j.h = x.dims[2];
-  j.wd = x.dims[3];
-  j.m = w.dims[0];
-  j.kh = w.dims[2];
-  j.kw = w.dims[3];
-  j.oh = y.dims[2];
-  j.ow = y.dims[3];
+  j.Set(x, w, y);
   ctx.executor().ParallelFor(static_cast<int64_t>(x.dims[0]) * j.m, 1, ConvPlanes, &j);
   return Status::kOk;
 }

@@ -5,6 +5,7 @@
 
 #include "runtime/kernel.h"
 #include "runtime/kernels/kernel_util.h"
+#include "runtime/kernels/reference/conv_window.h"
 
 namespace outpost {
 namespace kernels {
@@ -12,8 +13,7 @@ namespace ref {
 
 // Written by PrepareConvF32 at the start of the operator's op_data; an optimized kernel that
 // reuses it keeps this struct as the first member of its own op_data.
-struct ConvF32Data {
-  int32_t stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, groups;
+struct ConvF32Data : ConvWindow {
   FusedActivation act;
 };
 

@@ -19,7 +19,7 @@ using ref::ValidRange;
 
 constexpr int64_t kTile = 256;  // accumulators per tile (1 KiB of stack)
 
-struct ConvJob {
+struct ConvJob : ref::ConvSizes {
   const ConvData* d;
   const TensorView* w_view;
   const int8_t* x;
@@ -27,7 +27,6 @@ struct ConvJob {
   const int32_t* bias;  // null when absent
   int8_t* y8;           // INT8 output, or
   int32_t* y32;         // INT32 raw accumulators
-  int64_t c, h, wd, m, kh, kw, oh, ow;
 };
 
 // acc[0..n) += (x[i * stride] - zx) * wv. Both factors fit in int16 (|v - zp| <= 255), and
@@ -118,14 +117,7 @@ Status EvalConv(KernelContext& ctx) {
   j.bias = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
   j.y8 = j.d->out.raw_output ? nullptr : y.as<int8_t>();
   j.y32 = j.d->out.raw_output ? y.as<int32_t>() : nullptr;
-  j.c = x.dims[1];
-  j.h = x.dims[2];
-  j.wd = x.dims[3];
-  j.m = w.dims[0];
-  j.kh = w.dims[2];
-  j.kw = w.dims[3];
-  j.oh = y.dims[2];
-  j.ow = y.dims[3];
+  j.Set(x, w, y);
   ctx.executor().ParallelFor(static_cast<int64_t>(x.dims[0]) * j.m, 1, ConvPlanes, &j);
   return Status::kOk;
 }

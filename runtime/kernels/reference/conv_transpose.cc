@@ -8,6 +8,7 @@
 // ONNX model may request through output_shape / output_padding) is implied by the stored output
 // dims: those cells receive only the bias.
 #include "runtime/kernels/kernel_util.h"
+#include "runtime/kernels/reference/conv_window.h"
 #include "runtime/kernels/reference/reference_kernels.h"
 #include "runtime/kernels/reference/reference_util.h"
 
@@ -18,8 +19,7 @@ namespace {
 using ref::Range;
 using ref::ValidRange;
 
-struct ConvTransposeData {
-  int32_t stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, groups;
+struct ConvTransposeData : ref::ConvWindow {
   FusedActivation act;
 };
 
@@ -32,17 +32,9 @@ Status PrepareConvTranspose(KernelContext& ctx) {
   OUTPOST_KERNEL_CHECK(ctx, x.rank == 4 && w.rank == 4 && y.rank == 4, Status::kShapeMismatch,
                        "input, weights and output must have rank 4 (NCHW), have %d, %d, %d", x.rank,
                        w.rank, y.rank);
-  OUTPOST_KERNEL_CHECK(ctx, o->stride_h() >= 1 && o->stride_w() >= 1, Status::kCorruptModel,
-                       "strides must be >= 1, are %d, %d", o->stride_h(), o->stride_w());
-  OUTPOST_KERNEL_CHECK(ctx, o->dilation_h() >= 1 && o->dilation_w() >= 1, Status::kCorruptModel,
-                       "dilations must be >= 1, are %d, %d", o->dilation_h(), o->dilation_w());
-  OUTPOST_KERNEL_CHECK(
-      ctx, o->pad_top() >= 0 && o->pad_left() >= 0 && o->pad_bottom() >= 0 && o->pad_right() >= 0,
-      Status::kCorruptModel, "pads must be >= 0, are %d, %d, %d, %d", o->pad_top(), o->pad_left(),
-      o->pad_bottom(), o->pad_right());
-  const int32_t groups = o->groups();
-  OUTPOST_KERNEL_CHECK(ctx, groups >= 1, Status::kCorruptModel, "groups must be >= 1, is %d",
-                       groups);
+  ConvTransposeData* d = ctx.op_data<ConvTransposeData>();
+  OUTPOST_RETURN_IF_ERROR(ref::ReadConvWindow(ctx, o, d));
+  const int32_t groups = d->groups;
   const int32_t c = x.dims[1];
   OUTPOST_KERNEL_CHECK(ctx, c % groups == 0, Status::kShapeMismatch,
                        "%d input channels do not divide into %d groups", c, groups);
@@ -72,25 +64,16 @@ Status PrepareConvTranspose(KernelContext& ctx) {
                          static_cast<long long>(limit - 1));
   }
   OUTPOST_RETURN_IF_ERROR(ref::CheckActivation(ctx, o->activation()));
-  ConvTransposeData* d = ctx.op_data<ConvTransposeData>();
-  d->stride_h = o->stride_h();
-  d->stride_w = o->stride_w();
-  d->dilation_h = o->dilation_h();
-  d->dilation_w = o->dilation_w();
-  d->pad_top = o->pad_top();
-  d->pad_left = o->pad_left();
-  d->groups = groups;
   d->act = MakeActivation(o->activation(), o->act_min(), o->act_max());
   return Status::kOk;
 }
 
-struct ConvTransposeJob {
+struct ConvTransposeJob : ref::ConvSizes {
   const ConvTransposeData* d;
   const float* x;
   const float* w;
   const float* bias;
   float* y;
-  int64_t c, h, wd, m, kh, kw, oh, ow;
 };
 
 // y[i * stride] += a * x[i] for i in [0, n).
@@ -148,14 +131,7 @@ Status EvalConvTranspose(KernelContext& ctx) {
   j.w = w.as<float>();
   j.bias = ctx.has_input(2) ? ctx.input(2).as<float>() : nullptr;
   j.y = y.as<float>();
-  j.c = x.dims[1];
-  j.h = x.dims[2];
-  j.wd = x.dims[3];
-  j.m = y.dims[1];
-  j.kh = w.dims[2];
-  j.kw = w.dims[3];
-  j.oh = y.dims[2];
-  j.ow = y.dims[3];
+  j.Set(x, w, y);
   ctx.executor().ParallelFor(static_cast<int64_t>(x.dims[0]) * j.m, 1, ConvTransposePlanes, &j);
   return Status::kOk;
 }

@@ -13,17 +13,8 @@ using FullyConnectedData = ref::FullyConnectedF32Data;
 Status ref::PrepareFullyConnectedF32(KernelContext& ctx) {
   OUTPOST_RETURN_IF_ERROR(CheckOperands(ctx, 2, 3, 1, DType::FLOAT32));
   const auto* o = ctx.options<opm::FullyConnectedOptions>();
-  const TensorView& x = ctx.input(0);
+  OUTPOST_RETURN_IF_ERROR(ref::CheckFullyConnectedShapes(ctx));
   const TensorView& w = ctx.input(1);
-  const TensorView& y = ctx.output(0);
-  OUTPOST_KERNEL_CHECK(ctx, x.rank == 2 && w.rank == 2 && y.rank == 2, Status::kShapeMismatch,
-                       "input, weights and output must have rank 2, have %d, %d, %d", x.rank,
-                       w.rank, y.rank);
-  OUTPOST_KERNEL_CHECK(ctx, x.dims[1] == w.dims[1], Status::kShapeMismatch,
-                       "input has %d features, weights expect %d", x.dims[1], w.dims[1]);
-  OUTPOST_KERNEL_CHECK(ctx, y.dims[0] == x.dims[0] && y.dims[1] == w.dims[0],
-                       Status::kShapeMismatch, "output is [%d,%d], expected [%d,%d]", y.dims[0],
-                       y.dims[1], x.dims[0], w.dims[0]);
   if (ctx.has_input(2)) {
     const TensorView& b = ctx.input(2);
     OUTPOST_KERNEL_CHECK(ctx, b.rank == 1 && b.dims[0] == w.dims[0], Status::kShapeMismatch,

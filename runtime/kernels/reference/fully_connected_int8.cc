@@ -13,25 +13,13 @@ namespace kernels {
 namespace int8 {
 
 Status PrepareFullyConnected(KernelContext& ctx) {
-  OUTPOST_KERNEL_CHECK(ctx, ctx.num_inputs() >= 2 && ctx.num_inputs() <= 3, Status::kCorruptModel,
-                       "expects 2..3 inputs, has %d", ctx.num_inputs());
-  OUTPOST_KERNEL_CHECK(ctx, ctx.num_outputs() == 1, Status::kCorruptModel,
-                       "expects 1 output, has %d", ctx.num_outputs());
-  OUTPOST_KERNEL_CHECK(ctx, ctx.has_input(0) && ctx.has_input(1), Status::kCorruptModel,
-                       "input or weights missing");
+  OUTPOST_RETURN_IF_ERROR(CheckLinearOperandCount(ctx));
   const auto* o = ctx.options<opm::FullyConnectedOptions>();
   OUTPOST_RETURN_IF_ERROR(ref::CheckActivation(ctx, o->activation()));
+  OUTPOST_RETURN_IF_ERROR(ref::CheckFullyConnectedShapes(ctx));
   const TensorView& x = ctx.input(0);
   const TensorView& w = ctx.input(1);
   const TensorView& y = ctx.output(0);
-  OUTPOST_KERNEL_CHECK(ctx, x.rank == 2 && w.rank == 2 && y.rank == 2, Status::kShapeMismatch,
-                       "input, weights and output must have rank 2, have %d, %d, %d", x.rank,
-                       w.rank, y.rank);
-  OUTPOST_KERNEL_CHECK(ctx, x.dims[1] == w.dims[1], Status::kShapeMismatch,
-                       "input has %d features, weights expect %d", x.dims[1], w.dims[1]);
-  OUTPOST_KERNEL_CHECK(ctx, y.dims[0] == x.dims[0] && y.dims[1] == w.dims[0],
-                       Status::kShapeMismatch, "output is [%d,%d], expected [%d,%d]", y.dims[0],
-                       y.dims[1], x.dims[0], w.dims[0]);
   const TensorView* bias = ctx.has_input(2) ? &ctx.input(2) : nullptr;
   int8::FullyConnectedData* d = ctx.op_data<int8::FullyConnectedData>();
   OUTPOST_RETURN_IF_ERROR(int8::PrepareLinearOutput(ctx, x, w, 0, bias, y, o->activation(),

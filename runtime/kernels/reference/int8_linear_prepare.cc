@@ -38,6 +38,16 @@ Status CheckBias(KernelContext& ctx, const TensorView& x, const TensorView& w,
 
 }  // namespace
 
+Status CheckLinearOperandCount(KernelContext& ctx) {
+  OUTPOST_KERNEL_CHECK(ctx, ctx.num_inputs() >= 2 && ctx.num_inputs() <= 3, Status::kCorruptModel,
+                       "expects 2..3 inputs, has %d", ctx.num_inputs());
+  OUTPOST_KERNEL_CHECK(ctx, ctx.num_outputs() == 1, Status::kCorruptModel,
+                       "expects 1 output, has %d", ctx.num_outputs());
+  OUTPOST_KERNEL_CHECK(ctx, ctx.has_input(0) && ctx.has_input(1), Status::kCorruptModel,
+                       "input or weights missing");
+  return Status::kOk;
+}
+
 Status PrepareLinearOutput(KernelContext& ctx, const TensorView& x, const TensorView& w,
                            int channel_axis, const TensorView* bias, const TensorView& y,
                            opm::Activation act, float act_min, float act_max, LinearOutput* out) {

@@ -11,6 +11,10 @@ namespace outpost {
 namespace kernels {
 namespace int8 {
 
+// CONV_2D and FULLY_CONNECTED: input, weights, an optional bias and one output. Their dtypes
+// are PrepareLinearOutput's to check (they differ between operands).
+Status CheckLinearOperandCount(KernelContext& ctx);
+
 // Fills `out` and checks:
 //   x: INT8, per tensor;
 //   w: INT8, per tensor or per channel on `channel_axis` (any zero points in range; per tensor

@@ -7,6 +7,10 @@
 #include <stdint.h>
 
 #include "runtime/kernels/quant_util.h"
+#include "runtime/kernels/reference/broadcast.h"
+#include "runtime/kernels/reference/conv_window.h"
+#include "runtime/kernels/reference/matmul_shape.h"
+#include "runtime/kernels/reference/pool_window.h"
 
 namespace outpost {
 namespace kernels {
@@ -51,24 +55,16 @@ inline int32_t FinishAccumulator(const LinearOutput& o, int32_t acc, QuantizedMu
   return o.raw_output ? acc : Requantize(acc, m, o.output_zp, o.act_min, o.act_max);
 }
 
-struct ConvData {
+struct ConvData : ref::ConvWindow {
   LinearOutput out;
-  int32_t stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, groups;
 };
 
 struct FullyConnectedData {
   LinearOutput out;
 };
 
-constexpr int kMaxBatchRank = kMaxRank - 2;
-
-struct MatMulData {
+struct MatMulData : ref::MatMulShape {
   LinearOutput out;
-  int64_t m, k, n;
-  int32_t batch_rank;
-  int32_t batch_dims[kMaxBatchRank];
-  int64_t a_strides[kMaxBatchRank];  // in whole matrices; 0 where an operand broadcasts
-  int64_t b_strides[kMaxBatchRank];
 };
 
 // ADD and SUB follow TFLite: both inputs are scaled to a common fixed-point scale
@@ -77,9 +73,7 @@ struct MatMulData {
 // by kMulHeadroomBits and rescales it once by s_a * s_b / s_out / 2^kMulHeadroomBits.
 constexpr int kMulHeadroomBits = 15;
 
-struct BinaryData {
-  int64_t a_strides[kMaxRank];
-  int64_t b_strides[kMaxRank];
+struct BinaryData : ref::BinaryBroadcast {
   int32_t a_zp, b_zp, output_zp, act_min, act_max;
   int32_t left_shift;
   QuantizedMultiplier a_multiplier, b_multiplier, output_multiplier;
@@ -110,10 +104,7 @@ struct ConcatData {
 // away from zero), then rescales by multiplier = s_in / s_out / 2^kAverageFractionBits.
 constexpr int kAverageFractionBits = 16;
 
-struct PoolData {
-  int32_t kernel[2], stride[2], dilation[2], pad_begin[2], pad_end[2];
-  bool count_include_pad;
-  bool column_major;  // max pooling indices: storage_order 1
+struct PoolData : ref::PoolWindow {
   int32_t input_zp, output_zp;
   QuantizedMultiplier multiplier;
 };

@@ -53,22 +53,10 @@ Status EvalMatMul(KernelContext& ctx) {
   int8_t* y8 = d->out.raw_output ? nullptr : yv.as<int8_t>();
   int32_t* y32 = d->out.raw_output ? yv.as<int32_t>() : nullptr;
   const int64_t a_mat = d->m * d->k, b_mat = d->k * d->n, y_mat = d->m * d->n;
-  int64_t batches = 1;
-  for (int i = 0; i < d->batch_rank; ++i) batches *= d->batch_dims[i];
-  int32_t idx[kMaxBatchRank] = {0};
-  int64_t ia = 0, ib = 0;
-  for (int64_t t = 0; t < batches; ++t) {
+  ref::ForEachMatMulBatch(*d, [&](int64_t t, int64_t ia, int64_t ib) {
     Gemm(*d, bv, a + ia * a_mat, b + ib * b_mat, y8 ? y8 + t * y_mat : nullptr,
          y32 ? y32 + t * y_mat : nullptr);
-    for (int i = d->batch_rank - 1; i >= 0; --i) {
-      ia += d->a_strides[i];
-      ib += d->b_strides[i];
-      if (++idx[i] < d->batch_dims[i]) break;
-      ia -= d->a_strides[i] * d->batch_dims[i];
-      ib -= d->b_strides[i] * d->batch_dims[i];
-      idx[i] = 0;
-    }
-  }
+  });
   return Status::kOk;
 }
 

@@ -47,6 +47,22 @@ inline Status CheckActivation(KernelContext& ctx, opm::Activation a) {
   return Status::kOk;
 }
 
+// FULLY_CONNECTED's shapes, float and int8 alike: X [N, K], W [O, K], Y [N, O].
+inline Status CheckFullyConnectedShapes(KernelContext& ctx) {
+  const TensorView& x = ctx.input(0);
+  const TensorView& w = ctx.input(1);
+  const TensorView& y = ctx.output(0);
+  OUTPOST_KERNEL_CHECK(ctx, x.rank == 2 && w.rank == 2 && y.rank == 2, Status::kShapeMismatch,
+                       "input, weights and output must have rank 2, have %d, %d, %d", x.rank,
+                       w.rank, y.rank);
+  OUTPOST_KERNEL_CHECK(ctx, x.dims[1] == w.dims[1], Status::kShapeMismatch,
+                       "input has %d features, weights expect %d", x.dims[1], w.dims[1]);
+  OUTPOST_KERNEL_CHECK(ctx, y.dims[0] == x.dims[0] && y.dims[1] == w.dims[0],
+                       Status::kShapeMismatch, "output is [%d,%d], expected [%d,%d]", y.dims[0],
+                       y.dims[1], x.dims[0], w.dims[0]);
+  return Status::kOk;
+}
+
 inline bool SameQuantization(const TensorView& a, const TensorView& b) {
   if (a.quant.count != b.quant.count) return false;
   if (a.quant.count == 0) return true;
