@@ -6,6 +6,9 @@
 #include "runtime/kernels/x86/x86_kernels.h"
 #include "runtime/kernels/x86/int8/x86_int8_kernels.h"
 #endif
+#if defined(OUTPOST_HAVE_ARM_KERNELS)
+#include "runtime/kernels/arm/arm_kernels.h"
+#endif
 
 namespace outpost {
 
@@ -20,6 +23,10 @@ Status RegisterAllKernels(AllOpsResolver& resolver) {
   for (size_t i = 0; i < n; ++i) OUTPOST_RETURN_IF_ERROR(resolver.Add(*x86[i]));
   const KernelRegistration* const* x86_int8 = kernels::x86::Int8Kernels(&n);
   for (size_t i = 0; i < n; ++i) OUTPOST_RETURN_IF_ERROR(resolver.Add(*x86_int8[i]));
+#endif
+#if defined(OUTPOST_HAVE_ARM_KERNELS)
+  const KernelRegistration* const* arm = kernels::arm::ArmKernels(&n);
+  for (size_t i = 0; i < n; ++i) OUTPOST_RETURN_IF_ERROR(resolver.Add(*arm[i]));
 #endif
   resolver.set_cpu_features(DetectCpuFeatures());
   return Status::kOk;

@@ -14,4 +14,7 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)  # flatc and friends run on the bui
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/aarch64-linux-gnu)
+# `-cpu max` emulates every extension QEMU knows, the dot product (SDOT) included, so that the
+# int8 dot-product kernels are selected and tested (tests/runtime/arm_int8_kernels_test.cc); the
+# plain NEON kernels are tested on the same CPU by restricting the resolver's features.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu)

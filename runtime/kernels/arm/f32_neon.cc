@@ -1,0 +1,257 @@
+// float32 CONV_2D and FULLY_CONNECTED for AArch64 Advanced SIMD (NEON), the baseline of every
+// AArch64 CPU: no target switch is needed.
+//
+// The planning, weight packing, im2col and GEMM tiling are the instruction-set-independent
+// driver the x86 kernels use (runtime/kernels/x86/f32_kernels_inl.h, f32_plan.h); this file
+// supplies the micro-kernels:
+//
+// GEMM micro-tile: 8 rows x 12 columns (3 q registers) = 24 accumulators, plus 3 B vectors
+// and 2 A vectors (the 8 rows of one k step, used lane by lane with FMLA by element): 29 of
+// the 32 vector registers. Column tails load and store lane by lane (NEON has no masked
+// loads), so no tile reads past the end of B or writes past the end of C.
+//
+// Depthwise: 4 output columns per vector, up to 4 vectors at once. Columns whose every tap
+// lies inside the input row (the interior) are vector loads; stride 2 de-interleaves with
+// LD2. The border columns and strides above 2 (rows only: PlanConv keeps stride_w <= 2 on
+// this path) are computed one column at a time.
+#include <arm_neon.h>
+#include <string.h>
+
+#include "runtime/cpu_features.h"
+#include "runtime/kernel.h"
+#include "runtime/kernels/arm/arm_kernels.h"
+#include "runtime/kernels/kernel_util.h"
+#include "runtime/kernels/reference/conv_f32.h"
+#include "runtime/kernels/reference/fully_connected_f32.h"
+#include "runtime/kernels/reference/reference_util.h"
+#include "runtime/kernels/x86/f32_plan.h"
+#include "runtime/kernels/x86/f32_tile.h"
+#include "runtime/model.h"
+
+namespace outpost {
+namespace kernels {
+namespace arm {
+namespace {
+
+using x86::DepthwiseArgs;
+using x86::Epilogue;
+
+// The fused activation on 4 lanes. FMAX/FMIN return NaN when either operand is NaN, so a NaN
+// passes through the clamp as in the reference.
+struct VecAct {
+  float32x4_t lo, hi;
+  bool hard_swish;
+  explicit VecAct(const FusedActivation& a)
+      : lo(vdupq_n_f32(a.lo)), hi(vdupq_n_f32(a.hi)), hard_swish(a.hard_swish) {}
+  float32x4_t operator()(float32x4_t x) const {
+    if (hard_swish) {
+      float32x4_t t = vaddq_f32(x, vdupq_n_f32(3.0f));
+      t = vminq_f32(vdupq_n_f32(6.0f), vmaxq_f32(vdupq_n_f32(0.0f), t));
+      return vmulq_f32(vmulq_f32(x, t), vdupq_n_f32(1.0f / 6.0f));
+    }
+    return vminq_f32(hi, vmaxq_f32(lo, x));
+  }
+};
+
+// Lanes [0, n) of p, the others zero; n in [1, 4].
+inline float32x4_t LoadLanes(const float* p, int n) {
+  if (n == 4) return vld1q_f32(p);
+  float32x4_t v = vld1q_lane_f32(p, vdupq_n_f32(0.0f), 0);
+  if (n > 1) v = vld1q_lane_f32(p + 1, v, 1);
+  if (n > 2) v = vld1q_lane_f32(p + 2, v, 2);
+  return v;
+}
+
+inline void StoreLanes(float* p, float32x4_t v, int n) {
+  if (n == 4) {
+    vst1q_f32(p, v);
+    return;
+  }
+  vst1q_lane_f32(p, v, 0);
+  if (n > 1) vst1q_lane_f32(p + 1, v, 1);
+  if (n > 2) vst1q_lane_f32(p + 2, v, 2);
+}
+
+struct Neon {
+  static constexpr int kMR = 8;
+  static constexpr int kNR = 12;
+  static constexpr bool kHasDepthwise = true;
+
+  // kR rows (4 or 8: a fully connected layer with batch 1 computes one panel of 4) by kNV
+  // vectors of columns, the last holding `cols - 4 * (kNV - 1)` of them.
+  template <int kR, int kNV>
+  static void TileN(const float* a, const float* b, int64_t ldb, int64_t k, float* c, int64_t ldc,
+                    int rows, int cols, const Epilogue& e) {
+    const int tail = cols - 4 * (kNV - 1);
+    float32x4_t acc[kR][kNV];
+    for (int r = 0; r < kR; ++r) {
+      for (int v = 0; v < kNV; ++v) {
+        const int n = v == kNV - 1 ? tail : 4;
+        if (!e.first) {
+          acc[r][v] = r < rows ? LoadLanes(c + r * ldc + 4 * v, n) : vdupq_n_f32(0.0f);
+        } else if (e.bias_col != nullptr) {
+          acc[r][v] = LoadLanes(e.bias_col + 4 * v, n);
+        } else {
+          acc[r][v] = vdupq_n_f32(e.bias_row != nullptr && r < rows ? e.bias_row[r] : 0.0f);
+        }
+      }
+    }
+    for (int64_t kk = 0; kk < k; ++kk) {
+      float32x4_t bv[kNV];
+      for (int v = 0; v < kNV; ++v) bv[v] = LoadLanes(b + 4 * v, v == kNV - 1 ? tail : 4);
+      const float32x4_t a0 = vld1q_f32(a);
+      for (int v = 0; v < kNV; ++v) {
+        acc[0][v] = vfmaq_laneq_f32(acc[0][v], bv[v], a0, 0);
+        acc[1][v] = vfmaq_laneq_f32(acc[1][v], bv[v], a0, 1);
+        acc[2][v] = vfmaq_laneq_f32(acc[2][v], bv[v], a0, 2);
+        acc[3][v] = vfmaq_laneq_f32(acc[3][v], bv[v], a0, 3);
+      }
+      if constexpr (kR == 8) {
+        const float32x4_t a1 = vld1q_f32(a + 4);
+        for (int v = 0; v < kNV; ++v) {
+          acc[4][v] = vfmaq_laneq_f32(acc[4][v], bv[v], a1, 0);
+          acc[5][v] = vfmaq_laneq_f32(acc[5][v], bv[v], a1, 1);
+          acc[6][v] = vfmaq_laneq_f32(acc[6][v], bv[v], a1, 2);
+          acc[7][v] = vfmaq_laneq_f32(acc[7][v], bv[v], a1, 3);
+        }
+      }
+      a += kMR;
+      b += ldb;
+    }
+    const VecAct act(e.act);
+    for (int r = 0; r < kR && r < rows; ++r)
+      for (int v = 0; v < kNV; ++v)
+        StoreLanes(c + r * ldc + 4 * v, e.last ? act(acc[r][v]) : acc[r][v],
+                   v == kNV - 1 ? tail : 4);
+  }
+
+  template <int kR>
+  static void TileRows(const float* a, const float* b, int64_t ldb, int64_t k, float* c,
+                       int64_t ldc, int rows, int cols, const Epilogue& e) {
+    if (cols > 8) {
+      TileN<kR, 3>(a, b, ldb, k, c, ldc, rows, cols, e);
+    } else if (cols > 4) {
+      TileN<kR, 2>(a, b, ldb, k, c, ldc, rows, cols, e);
+    } else {
+      TileN<kR, 1>(a, b, ldb, k, c, ldc, rows, cols, e);
+    }
+  }
+
+  static void Tile(const float* a, const float* b, int64_t ldb, int64_t k, float* c, int64_t ldc,
+                   int rows, int cols, const Epilogue& e) {
+    if (rows > 4) {
+      TileRows<8>(a, b, ldb, k, c, ldc, rows, cols, e);
+    } else {
+      TileRows<4>(a, b, ldb, k, c, ldc, rows, cols, e);
+    }
+  }
+
+  // One output column the slow way: the borders, where some taps fall into the padding.
+  static float DepthwiseColumn(const DepthwiseArgs& j, const float* xp, const float* wp, int64_t oy,
+                               int64_t ox, float b0) {
+    const ref::ConvF32Data& d = *j.d;
+    float acc = b0;
+    for (int64_t u = 0; u < j.kh; ++u) {
+      const int64_t iy = oy * d.stride_h - d.pad_top + u * d.dilation_h;
+      if (iy < 0 || iy >= j.h) continue;
+      for (int64_t v = 0; v < j.kw; ++v) {
+        const int64_t ix = ox * d.stride_w - d.pad_left + v * d.dilation_w;
+        if (ix >= 0 && ix < j.wd) acc += xp[iy * j.wd + ix] * wp[u * j.kw + v];
+      }
+    }
+    return j.d->act.Apply(acc);
+  }
+
+  // kNB vectors of 4 interior output columns from ox0 on (independent accumulators, so the
+  // FMA latency of one chain hides behind the others).
+  template <int kNB>
+  static void DepthwiseBlocks(const DepthwiseArgs& j, const float* xp, const float* wp, float* yrow,
+                              int64_t oy, int64_t ox0, float32x4_t b0, const VecAct& act) {
+    const ref::ConvF32Data& d = *j.d;
+    float32x4_t acc[kNB];
+    for (int b = 0; b < kNB; ++b) acc[b] = b0;
+    for (int64_t u = 0; u < j.kh; ++u) {
+      const int64_t iy = oy * d.stride_h - d.pad_top + u * d.dilation_h;
+      if (iy < 0 || iy >= j.h) continue;
+      const float* row = xp + iy * j.wd + ox0 * d.stride_w - d.pad_left;
+      for (int64_t v = 0; v < j.kw; ++v) {
+        const float32x4_t wv = vdupq_n_f32(wp[u * j.kw + v]);
+        const float* p = row + v * d.dilation_w;
+        for (int b = 0; b < kNB; ++b) {
+          const float32x4_t xv =
+              d.stride_w == 1 ? vld1q_f32(p + 4 * b) : vld2q_f32(p + 8 * b).val[0];
+          acc[b] = vfmaq_f32(acc[b], wv, xv);
+        }
+      }
+    }
+    for (int b = 0; b < kNB; ++b) vst1q_f32(yrow + ox0 + 4 * b, act(acc[b]));
+  }
+
+  static void DepthwisePlanes(void* arg, int64_t begin, int64_t end) {
+    const DepthwiseArgs& j = *static_cast<const DepthwiseArgs*>(arg);
+    const ref::ConvF32Data& d = *j.d;
+    const VecAct act(d.act);
+    // Interior columns: every tap's input column (and, for LD2, the odd column after it)
+    // lies in the row.
+    const int64_t reach = (j.kw - 1) * d.dilation_w + (d.stride_w == 2 ? 1 : 0);
+    const int64_t lo = ref::ValidRange(-d.pad_left, d.stride_w, j.wd, j.ow).begin;
+    const int64_t hi = ref::ValidRange(reach - d.pad_left, d.stride_w, j.wd, j.ow).end;
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t ch = t % j.c;
+      const float* xp = j.x + t * j.h * j.wd;
+      const float* wp = j.w + ch * j.kh * j.kw;
+      float* yp = j.y + t * j.oh * j.ow;
+      const float bias = j.bias != nullptr ? j.bias[ch] : 0.0f;
+      const float32x4_t b0 = vdupq_n_f32(bias);
+      for (int64_t oy = 0; oy < j.oh; ++oy) {
+        float* yrow = yp + oy * j.ow;
+        int64_t ox = 0;
+        for (; ox < j.ow && ox < lo; ++ox) yrow[ox] = DepthwiseColumn(j, xp, wp, oy, ox, bias);
+        for (; ox + 16 <= hi; ox += 16) DepthwiseBlocks<4>(j, xp, wp, yrow, oy, ox, b0, act);
+        for (; ox + 4 <= hi; ox += 4) DepthwiseBlocks<1>(j, xp, wp, yrow, oy, ox, b0, act);
+        for (; ox < j.ow; ++ox) yrow[ox] = DepthwiseColumn(j, xp, wp, oy, ox, bias);
+      }
+    }
+  }
+};
+
+}  // namespace
+}  // namespace arm
+}  // namespace kernels
+}  // namespace outpost
+
+#include "runtime/kernels/x86/f32_kernels_inl.h"
+
+namespace outpost {
+namespace kernels {
+namespace arm {
+
+const KernelRegistration kConv2DF32Neon = {
+    OpCode::CONV_2D,
+    DType::FLOAT32,
+    KernelFamily::kArm,
+    "conv2d_f32_neon",
+    sizeof(x86::ConvOpData),
+    x86::ConvScratchBytes<Neon>,
+    x86::PrepareConv<Neon>,
+    x86::EvalConv<Neon>,
+    kCpuArmNeon,
+    x86::ConvPackedBytes<Neon>,
+};
+
+const KernelRegistration kFullyConnectedF32Neon = {
+    OpCode::FULLY_CONNECTED,
+    DType::FLOAT32,
+    KernelFamily::kArm,
+    "fully_connected_f32_neon",
+    sizeof(x86::FullyConnectedOpData),
+    x86::FullyConnectedScratchBytes<Neon>,
+    x86::PrepareFullyConnected<Neon>,
+    x86::EvalFullyConnected<Neon>,
+    kCpuArmNeon,
+    x86::FullyConnectedPackedBytes<Neon>,
+};
+
+}  // namespace arm
+}  // namespace kernels
+}  // namespace outpost
