@@ -8,19 +8,20 @@
 namespace outpost {
 namespace kernels {
 namespace int8 {
-namespace {
 
-using ref::Range;
-using ref::ValidRange;
-
-// The average of `count` cells summing to `sum` (of x - zx), requantized: the quotient keeps
-// kAverageFractionBits fractional bits, rounded half away from zero, then is rescaled.
-inline int8_t Average(const PoolData& d, int64_t sum, int64_t count) {
+// The quotient keeps kAverageFractionBits fractional bits, rounded half away from zero, then
+// is rescaled.
+int8_t PoolAverage(const PoolData& d, int64_t sum, int64_t count) {
   const int64_t num = sum * (int64_t{1} << kAverageFractionBits);
   const int64_t q = num >= 0 ? (num + count / 2) / count : -((-num + count / 2) / count);
   return static_cast<int8_t>(
       Requantize(static_cast<int32_t>(q), d.multiplier, d.output_zp, -128, 127));
 }
+
+namespace {
+
+using ref::Range;
+using ref::ValidRange;
 
 template <bool kMax>
 Status EvalPool2D(KernelContext& ctx) {
@@ -71,7 +72,7 @@ Status EvalPool2D(KernelContext& ctx) {
           if (d->count_include_pad)
             count = ValidRange(i * d->stride[0], d->dilation[0], padded_h, d->kernel[0]).size() *
                     ValidRange(j * d->stride[1], d->dilation[1], padded_w, d->kernel[1]).size();
-          yp[i * ow + j] = Average(*d, sum, count);
+          yp[i * ow + j] = PoolAverage(*d, sum, count);
         }
       }
     }
@@ -110,7 +111,7 @@ Status EvalGlobalAveragePool(KernelContext& ctx) {
     const int8_t* xp = x + p * size;
     int64_t sum = 0;
     for (int64_t i = 0; i < size; ++i) sum += xp[i] - d->input_zp;
-    y[p] = Average(*d, sum, size);
+    y[p] = PoolAverage(*d, sum, size);
   }
   return Status::kOk;
 }
