@@ -4,7 +4,8 @@
 // strides, dilations, asymmetric padding, groups, depthwise, batch 2), every input zero point
 // extreme, per-tensor and per-channel weights, with and without bias, each fused activation,
 // multipliers above 1 and below 2^-32, and INT32 outputs; ADD with and without broadcasting;
-// QUANTIZE from float on ties and special values.
+// MAX_POOL_2D with strides, dilations and ceil mode; GLOBAL_AVERAGE_POOL; QUANTIZE from float
+// on ties and special values.
 // Also: the same bytes whatever the executor's split.
 #include <gtest/gtest.h>
 
@@ -251,6 +252,10 @@ TEST(X86Int8Conv, Grouped) {
   c.p = Conv(2, 8, 5, 7, 4, 1, 1);  // channel multiplier below 1 per group
   c.p.groups = 4;
   CheckConv(c, 81);
+  c.p = Conv(1, 3, 7, 31, 3, 3, 3);  // depthwise with column stride 5: the GEMM path
+  c.p.groups = 3;
+  c.p.stride_w = 5;
+  CheckConv(c, 83);
   c.p = Conv(1, 4, 6, 6, 12, 3, 3);  // depthwise with multiplier 3: the GEMM path
   c.p.groups = 4;
   Pads(c.p, 1, 1, 1, 1);
@@ -289,6 +294,15 @@ TEST(X86Int8Conv, Depthwise) {
   c.p = Conv(1, 3, 4, 40, 3, 1, 3);  // no padding, kernel wider than tall
   c.p.groups = 3;
   CheckConv(c, 112);
+  c.p = Conv(1, 11, 14, 14, 11, 3, 3);  // stride 2 to 7x7: two output rows per vector
+  c.p.groups = 11;
+  c.p.stride_h = c.p.stride_w = 2;
+  Pads(c.p, 1, 1, 1, 1);
+  CheckConv(c, 114);
+  c.p = Conv(1, 5, 3, 40, 5, 3, 5);  // one row of 36: a batch with missing vectors
+  c.p.groups = 5;
+  c.p.dil_w = 1;
+  CheckConv(c, 115);
   c.p = Conv(1, 16, 112, 112, 16, 3, 3);  // a MobileNet stage
   c.p.groups = 16;
   Pads(c.p, 1, 1, 1, 1);
@@ -298,7 +312,8 @@ TEST(X86Int8Conv, Depthwise) {
 
 TEST(X86Int8Conv, MultiplierExtremes) {
   REQUIRE_VNNI();
-  for (float gain : {0.0005f, 0.01f, 1e12f}) {  // M > 1 (left shift, saturating), M ~ 0
+  // M > 1 (left shift, saturating); M around 1 (shifts of both signs and none); M ~ 0
+  for (float gain : {0.0005f, 0.0012f, 0.01f, 1e12f}) {
     SCOPED_TRACE(gain);
     Case c;
     c.out_gain = gain;
@@ -321,6 +336,9 @@ TEST(X86Int8Conv, Int32Output) {
   c.p = Conv(1, 6, 9, 11, 6, 3, 3);
   c.p.groups = 6;
   CheckConv(c, 131);
+  c.p = Conv(1, 4, 8, 7, 4, 3, 3);  // depthwise, rows of 5: two per vector
+  c.p.groups = 4;
+  CheckConv(c, 132);
 }
 
 TEST(X86Int8Conv, WeightZeroPointsFallBack) {
@@ -452,6 +470,70 @@ TEST(X86Int8Add, BroadcastFallsBack) {
   REQUIRE_VNNI();
   CheckAdd({2, 3, 5, 7}, {3, 1, 1}, {0.05f, 4}, {0.02f, -3}, {0.06f, 0}, Activation::NONE, 430,
            "add_i8_avx512vnni");
+}
+
+// ---------------------------------------------------------------------------------------------
+// MAX_POOL_2D
+
+struct PoolCase {
+  std::vector<int32_t> x, y;
+  int kh = 3, kw = 3, sh = 2, sw = 2, dh = 1, dw = 1, pt = 1, pl = 1, pb = 1, pr = 1;
+};
+
+void CheckMaxPool(const PoolCase& c, uint32_t seed, const char* want_kernel) {
+  opm::Pool2DOptionsT o;
+  o.kernel_h = c.kh, o.kernel_w = c.kw, o.stride_h = c.sh, o.stride_w = c.sw;
+  o.dilation_h = c.dh, o.dilation_w = c.dw;
+  o.pad_top = c.pt, o.pad_left = c.pl, o.pad_bottom = c.pb, o.pad_right = c.pr;
+  const auto x = RandomInt8(static_cast<size_t>(Product(c.x)), seed);
+  const QParams q{0.05f, -7};
+  SingleOpModel model(opm::OpCode::MAX_POOL_2D, Options(o), {Int8(c.x, x, q)}, {OutI8(c.y, q)});
+  ASSERT_EQ(model.status(), Status::kOk) << model.error();
+  ExpectSameAsReference(model.file(), {std::vector<uint8_t>(x.begin(), x.end())}, want_kernel);
+}
+
+TEST(X86Int8MaxPool, Shapes) {
+  REQUIRE_VNNI();
+  PoolCase c;
+  c.x = {1, 8, 112, 112}, c.y = {1, 8, 56, 56};  // ResNet's stem pool
+  CheckMaxPool(c, 500, "max_pool2d_i8_avx512vnni");
+  c.x = {2, 3, 13, 150}, c.y = {2, 3, 7, 75};  // batch 2, rows wider than 64 outputs
+  CheckMaxPool(c, 501, "max_pool2d_i8_avx512vnni");
+  c.x = {1, 5, 9, 11}, c.y = {1, 5, 5, 6};  // ceil mode: the last window runs past the input
+  c.pb = 0, c.pr = 0;
+  CheckMaxPool(c, 502, "max_pool2d_i8_avx512vnni");
+  c = PoolCase();
+  c.sh = c.sw = 1, c.kh = 2, c.kw = 3, c.dh = 2, c.dw = 2, c.pt = 0, c.pl = 2, c.pb = 1, c.pr = 0;
+  c.x = {1, 7, 10, 71}, c.y = {1, 7, 9, 69};  // stride 1, dilations, asymmetric pads
+  CheckMaxPool(c, 503, "max_pool2d_i8_avx512vnni");
+  c.sh = 3, c.sw = 3, c.dh = c.dw = 1, c.pl = 0, c.pb = 0;
+  c.x = {1, 2, 9, 12}, c.y = {1, 2, 3, 4};  // stride 3: the reference arithmetic
+  CheckMaxPool(c, 504, "max_pool2d_i8_avx512vnni");
+}
+
+// ---------------------------------------------------------------------------------------------
+// GLOBAL_AVERAGE_POOL
+
+TEST(X86Int8GlobalAveragePool, Shapes) {
+  REQUIRE_VNNI();
+  const std::vector<std::vector<int32_t>> shapes = {{1, 70, 7, 7}, {2, 5, 7, 9}, {1, 3, 150, 151},
+                                                    {2, 4, 33},    {1, 2, 1, 1}, {1, 3, 8, 8}};
+  uint32_t seed = 600;
+  for (const auto& x_shape : shapes)
+    for (int zx : {-128, 5, 127}) {
+      SCOPED_TRACE(::testing::Message() << x_shape.size() << "-d, " << x_shape[2] << " zx " << zx);
+      std::vector<int32_t> y_shape = x_shape;
+      for (size_t a = 2; a < y_shape.size(); ++a) y_shape[a] = 1;
+      const auto x = RandomInt8(static_cast<size_t>(Product(x_shape)), seed);
+      for (const QParams& out : {QParams{0.05f, zx}, QParams{0.013f, -20}}) {
+        SingleOpModel model(opm::OpCode::GLOBAL_AVERAGE_POOL, opm::OpOptionsUnion(),
+                            {Int8(x_shape, x, {0.05f, zx})}, {OutI8(y_shape, out)});
+        ASSERT_EQ(model.status(), Status::kOk) << model.error();
+        ExpectSameAsReference(model.file(), {std::vector<uint8_t>(x.begin(), x.end())},
+                              "global_average_pool_i8_avx512vnni");
+      }
+      ++seed;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

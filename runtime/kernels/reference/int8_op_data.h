@@ -144,6 +144,8 @@ Status EvalMaxPool2D(KernelContext& ctx);
 Status EvalAveragePool2D(KernelContext& ctx);
 Status EvalGlobalMaxPool(KernelContext& ctx);
 Status EvalGlobalAveragePool(KernelContext& ctx);
+// The requantized average of `count` pooled cells whose (x - input_zp) sum to `sum`.
+int8_t PoolAverage(const PoolData& d, int64_t sum, int64_t count);
 Status EvalLut(KernelContext& ctx);
 Status EvalSoftmax(KernelContext& ctx);
 Status EvalRequantize(KernelContext& ctx);

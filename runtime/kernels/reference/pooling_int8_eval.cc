@@ -6,20 +6,17 @@
 namespace outpost {
 namespace kernels {
 namespace int8 {
-namespace {
 
 using ref::Range;
 
-// The average of `count` cells summing to `sum` (of x - zx), requantized: the quotient keeps
-// kAverageFractionBits fractional bits, rounded half away from zero, then is rescaled.
-inline int8_t Average(const PoolData& d, int64_t sum, int64_t count) {
+// The quotient keeps kAverageFractionBits fractional bits, rounded half away from zero, then
+// is rescaled.
+int8_t PoolAverage(const PoolData& d, int64_t sum, int64_t count) {
   const int64_t num = sum * (int64_t{1} << kAverageFractionBits);
   const int64_t q = num >= 0 ? (num + count / 2) / count : -((-num + count / 2) / count);
   return static_cast<int8_t>(
       Requantize(static_cast<int32_t>(q), d.multiplier, d.output_zp, -128, 127));
 }
-
-}  // namespace
 
 Status EvalMaxPool2D(KernelContext& ctx) {
   const PoolData& d = *ctx.op_data<PoolData>();
@@ -56,7 +53,7 @@ Status EvalAveragePool2D(KernelContext& ctx) {
           int64_t j) {
         const int64_t sum = ref::WindowSum<int64_t>(d, xp, w, h0, w0, rh, rw,
                                                     [zx](int8_t v) { return v - zx; });
-        y[out] = Average(d, sum, ref::AverageCount(d, h, w, i, j, rh, rw));
+        y[out] = PoolAverage(d, sum, ref::AverageCount(d, h, w, i, j, rh, rw));
       });
   return Status::kOk;
 }
@@ -87,7 +84,7 @@ Status EvalGlobalAveragePool(KernelContext& ctx) {
     const int8_t* xp = x + p * size;
     int64_t sum = 0;
     for (int64_t i = 0; i < size; ++i) sum += xp[i] - d->input_zp;
-    y[p] = Average(*d, sum, size);
+    y[p] = PoolAverage(*d, sum, size);
   }
   return Status::kOk;
 }

@@ -111,6 +111,56 @@ OUTPOST_AVX512_VNNI inline __m512i RequantizeUniformAvx512(__m512i x, const Chan
   return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo_zp), hi_zp), zp);
 }
 
+// RequantizeAvx512 for one multiplier, with its constants built once (per output channel)
+// rather than per vector. For shift < 0 (a multiplier below 1/2, every convolution's in
+// practice) it is MultiplyByQuantizedMultiplierUniformAvx512 with one step less: the odd
+// lanes' result lands in the high half of their 64-bit lane by a shift of right - 1 instead
+// of a shift by 31 + right and back up by 32.
+struct RequantVec {
+  bool fast;
+  __m512i m0, left, right, zp, lo_zp, hi_zp;
+  __m512i k, fix, neg_below;
+  __m128i count_even, count_odd;
+};
+
+OUTPOST_AVX512_VNNI inline RequantVec MakeRequantVec(const ChannelRequant& m, int32_t zp,
+                                                     int32_t act_min, int32_t act_max) {
+  RequantVec r;
+  r.fast = m.left == 0 && m.right >= 1;
+  r.m0 = _mm512_set1_epi32(m.m0);
+  r.left = _mm512_set1_epi32(m.left);
+  r.right = _mm512_set1_epi32(m.right);
+  r.zp = _mm512_set1_epi32(zp);
+  r.lo_zp = _mm512_set1_epi32(act_min - zp);
+  r.hi_zp = _mm512_set1_epi32(act_max - zp);
+  const int32_t right = r.fast ? m.right : 1;
+  r.k = _mm512_set1_epi64((int64_t{1} << 30) + (int64_t{1} << (30 + right)));
+  r.fix = _mm512_set1_epi64(int64_t{1} << 31);
+  r.neg_below = _mm512_set1_epi64(-(int64_t{1} << 30));
+  r.count_even = _mm_cvtsi32_si128(31 + right);
+  r.count_odd = _mm_cvtsi32_si128(right - 1);
+  return r;
+}
+
+OUTPOST_AVX512_VNNI inline __m512i ApplyRequantVec(const RequantVec& r, __m512i x) {
+  __m512i v;
+  if (r.fast) {
+    const __m512i pe = _mm512_mul_epi32(x, r.m0);
+    const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), r.m0);
+    const __m512i te =
+        _mm512_mask_sub_epi64(_mm512_add_epi64(pe, r.k), _mm512_cmplt_epi64_mask(pe, r.neg_below),
+                              _mm512_add_epi64(pe, r.k), r.fix);
+    const __m512i to =
+        _mm512_mask_sub_epi64(_mm512_add_epi64(po, r.k), _mm512_cmplt_epi64_mask(po, r.neg_below),
+                              _mm512_add_epi64(po, r.k), r.fix);
+    v = _mm512_mask_blend_epi32(0xAAAA, _mm512_sra_epi64(te, r.count_even),
+                                _mm512_sra_epi64(to, r.count_odd));
+  } else {
+    v = MultiplyByQuantizedMultiplierAvx512(x, r.m0, r.left, r.right);
+  }
+  return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, r.lo_zp), r.hi_zp), r.zp);
+}
+
 // Interleaves four rows of n int8 values into n groups of 4 bytes (row 0 first), flipping
 // the sign bit (x + 128 as u8), the operand layout of vpdpbusd. A null row reads as zeros
 // (its weights are zero). `out` has room for n rounded up to 16 groups; the tail is zeroed.

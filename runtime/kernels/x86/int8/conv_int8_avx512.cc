@@ -57,13 +57,16 @@ size_t ScratchBytes(const Model& model, const opm::Operator& op) {
 // Prepare.
 
 void PackGemmWeights(const ConvPlan& p, const int8_t* w, int32_t* out) {
-  // out[g][m][q] holds w[m][4q .. 4q+3] (zero past k and for the padding channels).
+  // out[g][m / kConvMr][q][m % kConvMr] holds w[m][4q .. 4q+3] (zero past k and for the
+  // padding channels): a tile reads its channels' words for one q from one cache line.
   memset(out, 0, static_cast<size_t>(p.groups * p.mg_pad * p.kq) * 4);
   for (int64_t g = 0; g < p.groups; ++g)
     for (int64_t m = 0; m < p.mg; ++m) {
       const int8_t* src = w + (g * p.mg + m) * p.k;
-      uint8_t* dst = reinterpret_cast<uint8_t*>(out + (g * p.mg_pad + m) * p.kq);
-      for (int64_t i = 0; i < p.k; ++i) dst[i] = static_cast<uint8_t>(src[i]);
+      int32_t* tile = out + (g * p.mg_pad + m / kConvMr * kConvMr) * p.kq;
+      for (int64_t i = 0; i < p.k; ++i)
+        reinterpret_cast<uint8_t*>(tile + (i / 4) * kConvMr + m % kConvMr)[i % 4] =
+            static_cast<uint8_t>(src[i]);
     }
 }
 
@@ -100,11 +103,9 @@ Status Prepare(KernelContext& ctx) {
     pk.right[m] = rq.right;
     // Unsigned arithmetic: wraps exactly like the int32 lanes it is subtracted from.
     uint32_t corr = bias ? 0u - static_cast<uint32_t>(bias[m]) : 0u;
-    if (!p.depthwise) {
-      int32_t sum = 0;
-      for (int64_t i = 0; i < k; ++i) sum += wd[m * k + i];
-      corr += static_cast<uint32_t>(128 + d->ref.out.input_zp) * static_cast<uint32_t>(sum);
-    }
+    int32_t sum = 0;
+    for (int64_t i = 0; i < k; ++i) sum += wd[m * k + i];
+    corr += static_cast<uint32_t>(128 + d->ref.out.input_zp) * static_cast<uint32_t>(sum);
     pk.corr[m] = static_cast<int32_t>(corr);
   }
   if (p.depthwise)
@@ -130,45 +131,59 @@ struct GemmJob {
 
 constexpr int64_t kNv = 3;  // 16-pixel vectors per tile
 
-template <int NV>
+// MR channels (all kConvMr of a tile, or half of them with NV = 4: 8 x 4 accumulators would
+// leave no register for the operands) by 16 * NV pixels. Every loop over the accumulators is
+// unrolled with constant indices and the edges are handled by conditions, not early exits, so
+// that the accumulators stay in registers (an indexed access makes the compiler keep them in
+// memory).
+template <int MR, int NV>
 OUTPOST_AVX512_VNNI void GemmTile(const GemmJob& j, int64_t m0, int64_t p0) {
   const ConvPlan& p = j.d->plan;
   const int64_t kq = p.kq, bstride = p.npad * 4;
-  __m512i acc[kConvMr][NV];
-  for (int i = 0; i < kConvMr; ++i)
+  __m512i acc[MR][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_si512();
-  const int32_t* a = j.a + m0 * kq;
+  const int32_t* a = j.a + (m0 / kConvMr * kConvMr) * kq + m0 % kConvMr;
   const uint8_t* b = j.b + p0 * 4;
-  for (int64_t q = 0; q < kq; ++q) {
+  for (int64_t q = 0; q < kq; ++q, a += kConvMr, b += bstride) {
     __m512i bv[NV];
-    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_si512(b + q * bstride + v * 64);
-    for (int i = 0; i < kConvMr; ++i) {
-      const __m512i av = _mm512_set1_epi32(a[i * kq + q]);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_si512(b + v * 64);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512i av = _mm512_set1_epi32(a[i]);
+#pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], bv[v], av);
     }
   }
   const int8::LinearOutput& o = j.d->ref.out;
-  const __m512i zp = _mm512_set1_epi32(o.output_zp);
-  const __m512i lo_zp = _mm512_set1_epi32(o.act_min - o.output_zp);
-  const __m512i hi_zp = _mm512_set1_epi32(o.act_max - o.output_zp);
-  for (int i = 0; i < kConvMr; ++i) {
-    const int64_t m = m0 + i;
-    if (m >= p.mg) break;
-    const int64_t ch = m;               // within the group's output planes
-    const int64_t gm = j.g * p.mg + m;  // in the model
-    const __m512i corr = _mm512_set1_epi32(j.pk.corr[gm]);
-    const ChannelRequant rq = {j.pk.m0[gm], j.pk.left[gm], j.pk.right[gm]};
-    for (int v = 0; v < NV; ++v) {
-      const int64_t px = p0 + v * 16;
-      if (px >= p.npix) break;
-      const int64_t cnt = p.npix - px < 16 ? p.npix - px : 16;
-      const __mmask16 mask = static_cast<__mmask16>((1u << cnt) - 1u);
-      const __m512i val = _mm512_sub_epi32(acc[i][v], corr);
+  __mmask16 masks[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    const int64_t left = p.npix - (p0 + v * 16);
+    masks[v] = static_cast<__mmask16>(left >= 16 ? 0xffffu : left > 0 ? (1u << left) - 1u : 0u);
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    const int64_t m = m0 + i;  // within the group's output planes
+    if (m < p.mg) {
+      const int64_t gm = j.g * p.mg + m;  // in the model
+      const __m512i corr = _mm512_set1_epi32(j.pk.corr[gm]);
       if (j.y32) {
-        _mm512_mask_storeu_epi32(j.y32 + ch * p.npix + px, mask, val);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          _mm512_mask_storeu_epi32(j.y32 + m * p.npix + p0 + v * 16, masks[v],
+                                   _mm512_sub_epi32(acc[i][v], corr));
       } else {
-        const __m512i r = RequantizeUniformAvx512(val, rq, zp, lo_zp, hi_zp);
-        _mm_mask_storeu_epi8(j.y8 + ch * p.npix + px, mask, _mm512_cvtepi32_epi8(r));
+        const RequantVec rq = MakeRequantVec({j.pk.m0[gm], j.pk.left[gm], j.pk.right[gm]},
+                                             o.output_zp, o.act_min, o.act_max);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          const __m512i r = ApplyRequantVec(rq, _mm512_sub_epi32(acc[i][v], corr));
+          _mm_mask_storeu_epi8(j.y8 + m * p.npix + p0 + v * 16, masks[v], _mm512_cvtepi32_epi8(r));
+        }
       }
     }
   }
@@ -182,13 +197,24 @@ void GemmTiles(void* arg, int64_t begin, int64_t end) {
     const int64_t nb = t / j.mtiles, mt = t % j.mtiles;
     const int64_t p0 = nb * kNv * 16;
     const int64_t rest = (p.npix - p0 + 15) / 16;
-    if (rest >= 3)
-      GemmTile<3>(j, mt * kConvMr, p0);
-    else if (rest == 2)
-      GemmTile<2>(j, mt * kConvMr, p0);
-    else
-      GemmTile<1>(j, mt * kConvMr, p0);
+    const int64_t m0 = mt * kConvMr;
+    if (rest == 4) {  // the last block takes the vector a block of 3 would leave alone
+      GemmTile<kConvMr / 2, 4>(j, m0, p0);
+      GemmTile<kConvMr / 2, 4>(j, m0 + kConvMr / 2, p0);
+    } else if (rest >= 3) {
+      GemmTile<kConvMr, 3>(j, m0, p0);
+    } else if (rest == 2) {
+      GemmTile<kConvMr, 2>(j, m0, p0);
+    } else {
+      GemmTile<kConvMr, 1>(j, m0, p0);
+    }
   }
+}
+
+// Pixel blocks of kNv vectors; a last vector on its own joins the block before it.
+int64_t PixelBlocks(const ConvPlan& p) {
+  const int64_t vectors = (p.npix + 15) / 16;
+  return vectors >= 4 && vectors % kNv == 1 ? vectors / kNv : (vectors + kNv - 1) / kNv;
 }
 
 // Row `k` of the im2col matrix of input channels `xg` (the group's first), n output pixels.
@@ -225,22 +251,38 @@ OUTPOST_AVX512_VNNI void Im2colRow(const ConvPlan& p, const int8_t* xg, int64_t 
   }
 }
 
-OUTPOST_AVX512_VNNI void PackInput(const ConvPlan& p, const int8_t* xg, int8_t zx, uint8_t* b,
-                                   int8_t* rows) {
-  for (int64_t q = 0; q < p.kq; ++q) {
-    const int8_t* r[4];
-    for (int i = 0; i < 4; ++i) {
-      const int64_t k = q * 4 + i;
-      if (k >= p.k) {
-        r[i] = nullptr;
-      } else if (p.direct) {
-        r[i] = xg + k * p.npix;
-      } else {
-        Im2colRow(p, xg, k, zx, rows + i * p.npad);
-        r[i] = rows + i * p.npad;
+constexpr int64_t kPackSlots = 4;         // parallel chunks of the packing, own im2col rows
+constexpr int64_t kPackParallel = 32768;  // bytes of packed input worth splitting
+
+struct PackJob {
+  const ConvPlan* p;
+  const int8_t* xg;  // the group's first input channel
+  int8_t zx;
+  uint8_t* b;
+  int8_t* rows;  // kPackSlots x 4 im2col rows
+  int64_t slots;
+};
+
+OUTPOST_AVX512_VNNI void PackChunks(void* arg, int64_t begin, int64_t end) {
+  const PackJob& j = *static_cast<const PackJob*>(arg);
+  const ConvPlan& p = *j.p;
+  for (int64_t s = begin; s < end; ++s) {
+    int8_t* rows = j.rows + s * 4 * p.npad;
+    for (int64_t q = s * p.kq / j.slots; q < (s + 1) * p.kq / j.slots; ++q) {
+      const int8_t* r[4];
+      for (int i = 0; i < 4; ++i) {
+        const int64_t k = q * 4 + i;
+        if (k >= p.k) {
+          r[i] = nullptr;
+        } else if (p.direct) {
+          r[i] = j.xg + k * p.npix;
+        } else {
+          Im2colRow(p, j.xg, k, j.zx, rows + i * p.npad);
+          r[i] = rows + i * p.npad;
+        }
       }
+      InterleaveRows4(r, p.npix, j.b + q * p.npad * 4);
     }
-    InterleaveRows4(r, p.npix, b + q * p.npad * 4);
   }
 }
 
@@ -262,12 +304,17 @@ Status Eval(KernelContext& ctx) {
   j.pk = pk;
   j.b = b;
   j.mtiles = p.mg_pad / kConvMr;
-  j.nblocks = (p.npix + kNv * 16 - 1) / (kNv * 16);
+  j.nblocks = PixelBlocks(p);
   const bool raw = d.ref.out.raw_output;
   for (int64_t n = 0; n < p.n; ++n)
     for (int64_t g = 0; g < p.groups; ++g) {
-      PackInput(p, x + (n * p.c + g * p.cg) * p.h * p.w, static_cast<int8_t>(d.ref.out.input_zp), b,
-                rows);
+      PackJob pack{&p,
+                   x + (n * p.c + g * p.cg) * p.h * p.w,
+                   static_cast<int8_t>(d.ref.out.input_zp),
+                   b,
+                   rows,
+                   p.kq * p.npad * 4 >= kPackParallel ? kPackSlots : 1};
+      ctx.executor().ParallelFor(pack.slots, 1, PackChunks, &pack);
       j.a = pk.weights + g * p.mg_pad * p.kq;
       j.g = g;
       const int64_t first = (n * p.m + g * p.mg) * p.npix;
@@ -298,7 +345,7 @@ bool MakeConvPlan(const int32_t x[4], const int32_t wt[4], const int32_t y[4],
   p->sh = o->stride_h(), p->sw = o->stride_w();
   p->dh = o->dilation_h(), p->dw = o->dilation_w();
   p->pt = o->pad_top(), p->pl = o->pad_left();
-  p->depthwise = p->cg == 1 && p->mg == 1 && p->kh * p->kw <= 64;
+  p->depthwise = p->cg == 1 && p->mg == 1 && p->kh * p->kw <= 64 && p->sw <= kDwMaxStride;
   p->direct = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
               p->oh == p->h && p->ow == p->w;
   p->k = p->cg * p->kh * p->kw;
@@ -306,21 +353,20 @@ bool MakeConvPlan(const int32_t x[4], const int32_t wt[4], const int32_t y[4],
   p->npix = p->oh * p->ow;
   p->npad = RoundUp(p->npix, 16);
   p->mg_pad = RoundUp(p->mg, kConvMr);
-  // Depthwise: the padded input rows and columns actually read, split by stride phase into
-  // sh * sw planes of dw_rows x dw_cols (see conv_int8_dw_avx512.cc).
+  // Depthwise: the padded input rows and columns actually read. A row holds the columns of
+  // every output vector (16 outputs, sw apart) and the widest tap group's reach.
   const int64_t ph = (p->oh - 1) * p->sh + (p->kh - 1) * p->dh + 1;
   const int64_t pw = (p->ow - 1) * p->sw + (p->kw - 1) * p->dw + 1;
   p->dw_rows = (ph + p->sh - 1) / p->sh;
-  p->dw_cols = (pw + p->sw - 1) / p->sw;
-  p->dw_q = RoundUp(p->oh * p->dw_cols, 64);
-  // Reads reach dw_q - 1 plus the largest tap offset inside a phase plane.
-  p->dw_plane = RoundUp(p->dw_rows * p->dw_cols + 64 + (p->kw - 1) * p->dw / p->sw + 1, 16);
+  p->dw_row_bytes = RoundUp(pw > RoundUp(p->ow, 16) * p->sw ? pw : RoundUp(p->ow, 16) * p->sw, 4);
+  p->dw_plane = p->dw_rows * p->dw_row_bytes;
+  p->dw_groups = p->depthwise ? DepthwiseTapGroups(*p, nullptr) : 0;
   return true;
 }
 
 size_t ConvPackedBytes(const ConvPlan& p) {
   const int64_t channels = RoundUp(p.m, 16);
-  const int64_t weights = p.depthwise ? p.m * p.kh * p.kw : p.groups * p.mg_pad * p.kq;
+  const int64_t weights = p.depthwise ? p.m * p.dw_groups : p.groups * p.mg_pad * p.kq;
   return static_cast<size_t>(4 * (4 * channels + weights));
 }
 
@@ -331,9 +377,8 @@ ConvPacked ConvPackedView(const ConvPlan& p, void* packed) {
 }
 
 size_t ConvScratchBytes(const ConvPlan& p) {
-  if (p.depthwise)
-    return static_cast<size_t>(kDepthwiseSlots * (p.sh * p.sw * p.dw_plane * 4 + p.dw_q * 4));
-  return static_cast<size_t>(p.kq * p.npad * 4 + (p.direct ? 0 : 4 * p.npad));
+  if (p.depthwise) return static_cast<size_t>(kDepthwiseSlots * DepthwiseSlotBytes(p));
+  return static_cast<size_t>(p.kq * p.npad * 4 + (p.direct ? 0 : kPackSlots * 4 * p.npad));
 }
 
 const KernelRegistration kConv2DI8Avx512Vnni = {OpCode::CONV_2D,

@@ -25,8 +25,10 @@ struct ConvPlan {
   int64_t k, kq;       // GEMM depth (cg * kh * kw) and its groups of 4
   int64_t npix, npad;  // output pixels per plane, rounded up to 16
   int64_t mg_pad;      // output channels per group rounded up to kConvMr
-  // Depthwise: the padded input split by stride phase (see conv_int8_dw_avx512.cc).
-  int64_t dw_rows, dw_cols, dw_plane, dw_q;
+  // Depthwise (see conv_int8_dw_avx512.cc): the padded input as u8 rows of dw_row_bytes,
+  // split by row stride phase into sh planes of dw_rows rows (dw_plane bytes each), and the
+  // number of 4-tap groups the kernel window is cut into.
+  int64_t dw_rows, dw_row_bytes, dw_plane, dw_groups;
 };
 
 // False when the shapes or options make no sense (prepare reports the details).
@@ -36,7 +38,7 @@ bool MakeConvPlan(const int32_t x[4], const int32_t wt[4], const int32_t y[4],
 // Per-channel constants at the start of packed memory, each array of channel_pad int32, and
 // the re-laid-out weights after them.
 struct ConvPacked {
-  int32_t* corr;  // subtracted from the raw vpdpbusd sum (or -bias for depthwise)
+  int32_t* corr;  // subtracted from the raw vpdpbusd sum
   int32_t* m0;
   int32_t* left;
   int32_t* right;
@@ -51,6 +53,19 @@ struct ConvData {
   ConvPlan plan;
   bool use_reference;  // weights with a zero point or not constant
 };
+
+// Depthwise: one vpdpbusd applies up to 4 taps of one kernel row (a tap group). Each group
+// reads the phase planes at `offset` bytes past an output vector's base, the taps at byte
+// `col[t]` past each output's first byte; `tap[t]` is the tap (kh * kw_count + kw), or -1.
+struct DwTapGroup {
+  int64_t offset;
+  int32_t tap[4];
+  int32_t col[4];
+};
+constexpr int64_t kDwMaxStride = 4;  // larger column strides take the GEMM path
+// Fills `out` (room for kh * kw groups; may be null) and returns the number of groups.
+int64_t DepthwiseTapGroups(const ConvPlan& p, DwTapGroup* out);
+int64_t DepthwiseSlotBytes(const ConvPlan& p);  // scratch of one parallel chunk
 
 // Fill the depthwise weights (prepare) and run the depthwise path (eval).
 void PackDepthwiseWeights(const ConvPlan& p, const int8_t* w, int32_t* out);

@@ -1,12 +1,15 @@
 // Depthwise CONV_2D on INT8 with AVX-512 VNNI, bit-exact with conv2d_i8_ref.
 //
-// Each channel's input is copied once into scratch as int32 values x - input_zp, zero in the
-// padding, and split by stride phase: padded cell (r, c) goes to plane (r % sh, c % sw) at
-// (r / sh, c / sw). Output (oh, ow) of tap (kh, kw) then reads phase plane
-// ((kh*dh) % sh, (kw*dw) % sw) at flat index q + const, where q = oh * cols + ow: every tap is
-// one contiguous stream for any stride and dilation, across rows too (the columns ow >= OW
-// computed on the way are discarded). vpdpwssd multiplies the low 16 bits of each lane by the
-// tap weight stored zero-extended (its high half 0), i.e. acc += (x - zx) * w exactly.
+// Each channel's input is copied once into scratch as u8 (x + 128, see avx512_int8_util.h),
+// padded with the input zero point (so a padded cell adds (128 + zx) * w, which the
+// per-channel correction removes with every other cell's), and split by row stride phase:
+// padded row r goes to plane r % sh, row r / sh. Output row oh of kernel row kh then reads
+// one row of one plane, and output ow reads bytes sw * ow + kw * dw of it.
+//
+// vpdpbusd multiplies 4 bytes per lane: one 64-byte load of a row, a vpermd that gives each
+// 128-bit lane the 16 bytes its 4 outputs read, and a vpshufb that gathers each output's
+// (up to) 4 taps of one kernel row into its dword, apply 4 taps to 16 outputs. A 3x3 window
+// is 3 such steps per 16 outputs, with stride 1 or 2.
 #include <string.h>
 
 #include "runtime/kernels/x86/int8/avx512_int8_util.h"
@@ -18,6 +21,9 @@ namespace x86 {
 
 namespace {
 
+constexpr int kMaxTaps = 64;  // MakeConvPlan routes larger kernels to the GEMM path
+constexpr int kNv = 4;        // output vectors in flight
+
 struct DwJob {
   const ConvData* d;
   ConvPacked pk;
@@ -28,146 +34,219 @@ struct DwJob {
   int64_t slot_bytes, planes;
 };
 
-constexpr int kMaxTaps = 64;  // MakeConvPlan routes larger kernels to the GEMM path
-
-OUTPOST_AVX512_VNNI void FillPhases(const ConvPlan& p, const int8_t* x, int32_t zx,
-                                    int32_t* planes) {
-  memset(planes, 0, static_cast<size_t>(p.sh * p.sw * p.dw_plane) * 4);
-  const __m512i z = _mm512_set1_epi32(zx);
-  const int64_t cols = p.dw_cols;
-  for (int64_t ih = 0; ih < p.h; ++ih) {
-    const int64_t r = ih + p.pt;
-    if (r / p.sh >= p.dw_rows) break;  // below every row a tap reads
-    int32_t* row = planes + (r % p.sh) * p.sw * p.dw_plane + (r / p.sh) * cols;
-    const int8_t* src = x + ih * p.w;
-    if (p.sw == 1) {
-      int64_t n = cols - p.pl < p.w ? cols - p.pl : p.w;
-      int32_t* dst = row + p.pl;
-      int64_t i = 0;
-      for (; i + 16 <= n; i += 16)
-        _mm512_storeu_si512(
-            dst + i,
-            _mm512_sub_epi32(
-                _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))),
-                z));
-      if (i < n) {  // the tail, masked: short rows (7, 14, 28 wide) stay vectorized
-        const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1u);
-        _mm512_mask_storeu_epi32(
-            dst + i, m,
-            _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, src + i)), z));
-      }
-    } else if (p.sw == 2) {
-      // 32 inputs at a time: even and odd lanes go to the two column phases.
-      const __m512i even =
-          _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-      const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-      const int64_t n = cols * 2 - p.pl < p.w ? cols * 2 - p.pl : p.w;
-      int64_t iw = 0;
-      for (; iw + 32 <= n; iw += 32) {
-        const __m512i v0 = _mm512_sub_epi32(
-            _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + iw))), z);
-        const __m512i v1 = _mm512_sub_epi32(
-            _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + iw + 16))),
-            z);
-        const int64_t c = iw + p.pl;
-        _mm512_storeu_si512(row + (c % 2) * p.dw_plane + c / 2,
-                            _mm512_permutex2var_epi32(v0, even, v1));
-        _mm512_storeu_si512(row + ((c + 1) % 2) * p.dw_plane + (c + 1) / 2,
-                            _mm512_permutex2var_epi32(v0, odd, v1));
-      }
-      if (iw < n) {  // the tail, masked
-        const int64_t rest = n - iw;
-        const __mmask16 m0 = static_cast<__mmask16>(rest >= 16 ? 0xffffu : (1u << rest) - 1u);
-        const __mmask16 m1 = static_cast<__mmask16>(rest > 16 ? (1u << (rest - 16)) - 1u : 0u);
-        const __m512i v0 =
-            _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m0, src + iw)), z);
-        const __m512i v1 =
-            _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m1, src + iw + 16)), z);
-        const int64_t c = iw + p.pl;
-        _mm512_mask_storeu_epi32(row + (c % 2) * p.dw_plane + c / 2,
-                                 static_cast<__mmask16>((1u << ((rest + 1) / 2)) - 1u),
-                                 _mm512_permutex2var_epi32(v0, even, v1));
-        _mm512_mask_storeu_epi32(row + ((c + 1) % 2) * p.dw_plane + (c + 1) / 2,
-                                 static_cast<__mmask16>((1u << (rest / 2)) - 1u),
-                                 _mm512_permutex2var_epi32(v0, odd, v1));
-      }
-    } else {
-      for (int64_t iw = 0; iw < p.w; ++iw) {
-        const int64_t c = iw + p.pl;
-        if (c / p.sw >= cols) break;
-        row[(c % p.sw) * p.dw_plane + c / p.sw] = src[iw] - zx;
+// The padded rows of one channel, as u8, into the phase planes: 64 columns per store, the
+// input's through a masked load (lanes outside it, which may lie before the row, are not
+// read) and the padding from the preset lanes.
+OUTPOST_AVX512_VNNI void FillPlanes(const ConvPlan& p, const int8_t* x, int8_t zx,
+                                    uint8_t* planes) {
+  const int64_t bytes = p.dw_row_bytes;
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i pad = _mm512_set1_epi8(zx);  // zx + 128 after the flip
+  for (int64_t phase = 0; phase < p.sh; ++phase) {
+    uint8_t* row = planes + phase * p.dw_plane;
+    for (int64_t r = phase; r < p.dw_rows * p.sh; r += p.sh, row += bytes) {
+      const int64_t ih = r - p.pt;
+      const bool inside = ih >= 0 && ih < p.h;
+      const int8_t* src = inside ? x + ih * p.w - p.pl : x;  // padded column c: src[c]
+      for (int64_t c = 0; c < bytes; c += 64) {
+        __mmask64 in = 0;
+        if (inside) {
+          const int64_t lo = p.pl - c > 0 ? p.pl - c : 0;
+          const int64_t hi = p.pl + p.w - c < 64 ? p.pl + p.w - c : 64;
+          if (hi > lo)
+            in =
+                (hi == 64 ? ~__mmask64{0} : (__mmask64{1} << hi) - 1) & ~((__mmask64{1} << lo) - 1);
+        }
+        const __mmask64 keep = bytes - c >= 64 ? ~__mmask64{0} : (__mmask64{1} << (bytes - c)) - 1;
+        const __m512i v = in ? _mm512_mask_loadu_epi8(pad, in, src + c) : pad;
+        _mm512_mask_storeu_epi8(row + c, keep, _mm512_xor_si512(v, flip));
       }
     }
   }
 }
 
-OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, int32_t* planes, void* tmp) {
+// The positions of kNv output vectors. With Pair (rows of at most 8 outputs) lanes 8-15 hold
+// the next output row: their bytes come from base2 and go to the output row after `out`.
+struct DwBatch {
+  int64_t base[kNv], base2[kNv], out[kNv];
+  __mmask16 mask[kNv];
+};
+
+template <bool Pair>
+OUTPOST_AVX512_VNNI void DwVectors(const DwJob& j, const DwTapGroup* groups, const __m512i* shuf,
+                                   const int32_t* w, int64_t ch, const RequantVec& rq,
+                                   const uint8_t* planes, const DwBatch& b) {
   const ConvPlan& p = j.d->plan;
-  const int8::LinearOutput& o = j.d->ref.out;
-  const int64_t ch = t % p.c;
-  FillPhases(p, j.x + t * p.h * p.w, o.input_zp, planes);
-  const int64_t taps = p.kh * p.kw;
-  int64_t off[kMaxTaps];
-  for (int64_t kh = 0; kh < p.kh; ++kh)
-    for (int64_t kw = 0; kw < p.kw; ++kw) {
-      const int64_t r = kh * p.dh, c = kw * p.dw;
-      off[kh * p.kw + kw] =
-          ((r % p.sh) * p.sw + c % p.sw) * p.dw_plane + (r / p.sh) * p.dw_cols + c / p.sw;
-    }
-  const int32_t* w = j.pk.weights + ch * taps;
-  const __m512i corr = _mm512_set1_epi32(j.pk.corr[ch]);
-  const ChannelRequant rq = {j.pk.m0[ch], j.pk.left[ch], j.pk.right[ch]};
-  const __m512i zp = _mm512_set1_epi32(o.output_zp);
-  const __m512i lo_zp = _mm512_set1_epi32(o.act_min - o.output_zp);
-  const __m512i hi_zp = _mm512_set1_epi32(o.act_max - o.output_zp);
-  int8_t* t8 = static_cast<int8_t*>(tmp);
-  int32_t* t32 = static_cast<int32_t*>(tmp);
-  for (int64_t q = 0; q < p.dw_q; q += 64) {
-    __m512i acc[4];
-    for (int v = 0; v < 4; ++v) acc[v] = _mm512_setzero_si512();
-    for (int64_t k = 0; k < taps; ++k) {
-      const __m512i wv = _mm512_set1_epi32(w[k]);
-      const int32_t* src = planes + off[k] + q;
-      for (int v = 0; v < 4; ++v)
-        acc[v] = _mm512_dpwssd_epi32(acc[v], _mm512_loadu_si512(src + 16 * v), wv);
-    }
-    for (int v = 0; v < 4; ++v) {
-      const __m512i val = _mm512_sub_epi32(acc[v], corr);
-      if (j.y32) {
-        _mm512_storeu_si512(t32 + q + 16 * v, val);
-      } else {
-        const __m512i r = RequantizeUniformAvx512(val, rq, zp, lo_zp, hi_zp);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(t8 + q + 16 * v), _mm512_cvtepi32_epi8(r));
-      }
+  // Dword sources of each 128-bit lane: the 4 outputs of lane L start at byte 4 * sw * L (for
+  // Pair, lanes 2 and 3 restart at the second source, dword 16).
+  const __m512i lane = Pair ? _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1)
+                            : _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  const __m512i perm = _mm512_add_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3, Pair * 16, Pair * 16 + 1, Pair * 16 + 2,
+                        Pair * 16 + 3, Pair * 16, Pair * 16 + 1, Pair * 16 + 2, Pair * 16 + 3),
+      _mm512_mullo_epi32(_mm512_set1_epi32(static_cast<int32_t>(p.sw)), lane));
+  __m512i acc[kNv];
+#pragma GCC unroll 4
+  for (int v = 0; v < kNv; ++v) acc[v] = _mm512_setzero_si512();
+  for (int64_t g = 0; g < p.dw_groups; ++g) {
+    const __m512i wv = _mm512_set1_epi32(w[g]);
+    const __m512i sg = _mm512_loadu_si512(shuf + g);
+    const uint8_t* src = planes + groups[g].offset;
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) {
+      const __m512i bytes =
+          Pair ? _mm512_permutex2var_epi32(_mm512_loadu_si512(src + b.base[v]), perm,
+                                           _mm512_loadu_si512(src + b.base2[v]))
+               : _mm512_permutexvar_epi32(perm, _mm512_loadu_si512(src + b.base[v]));
+      acc[v] = _mm512_dpbusd_epi32(acc[v], _mm512_shuffle_epi8(bytes, sg), wv);
     }
   }
-  for (int64_t oh = 0; oh < p.oh; ++oh) {
-    if (j.y32)
-      memcpy(j.y32 + (t * p.oh + oh) * p.ow, t32 + oh * p.dw_cols, static_cast<size_t>(p.ow) * 4);
-    else
-      memcpy(j.y8 + (t * p.oh + oh) * p.ow, t8 + oh * p.dw_cols, static_cast<size_t>(p.ow));
+  const __m512i corr = _mm512_set1_epi32(j.pk.corr[ch]);
+  const int64_t up = Pair ? p.ow - 8 : 0;  // lane 8 + i of a pair goes to out + ow + i
+  if (j.y32) {
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) {
+      const __m512i val = _mm512_sub_epi32(acc[v], corr);
+      _mm512_mask_storeu_epi32(j.y32 + b.out[v], b.mask[v] & 0xff, val);
+      _mm512_mask_storeu_epi32(j.y32 + b.out[v] + up, b.mask[v] & 0xff00, val);
+    }
+    return;
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < kNv; ++v) {
+    const __m128i r = _mm512_cvtepi32_epi8(ApplyRequantVec(rq, _mm512_sub_epi32(acc[v], corr)));
+    if (Pair) {
+      _mm_mask_storeu_epi8(j.y8 + b.out[v], b.mask[v] & 0xff, r);
+      _mm_mask_storeu_epi8(j.y8 + b.out[v] + up, b.mask[v] & 0xff00, r);
+    } else {
+      _mm_mask_storeu_epi8(j.y8 + b.out[v], b.mask[v], r);
+    }
+  }
+}
+
+template <bool Pair>
+OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, const DwTapGroup* groups,
+                                 const __m512i* shuf, uint8_t* planes) {
+  const ConvPlan& p = j.d->plan;
+  const int64_t ch = t % p.c;
+  FillPlanes(p, j.x + t * p.h * p.w, static_cast<int8_t>(j.d->ref.out.input_zp), planes);
+  const int32_t* w = j.pk.weights + ch * p.dw_groups;
+  const int8::LinearOutput& o = j.d->ref.out;
+  const RequantVec rq = MakeRequantVec({j.pk.m0[ch], j.pk.left[ch], j.pk.right[ch]}, o.output_zp,
+                                       o.act_min, o.act_max);
+  // Output vectors in row order, (oh, ow) with ow a multiple of 16 (Pair: rows oh, oh + 1),
+  // kNv at a time; the missing ones of the last batch repeat the last vector with nothing
+  // stored.
+  const __mmask16 row_mask = static_cast<__mmask16>(p.ow >= 16 ? 0xffffu : (1u << p.ow) - 1u);
+  int64_t oh = 0, ow = 0;
+  while (oh < p.oh) {
+    DwBatch b;
+    for (int v = 0; v < kNv; ++v) {
+      if (oh >= p.oh) {
+        b.base[v] = b.base[v - 1], b.base2[v] = b.base2[v - 1], b.out[v] = b.out[v - 1];
+        b.mask[v] = 0;
+        continue;
+      }
+      b.base[v] = oh * p.dw_row_bytes + ow * p.sw;
+      b.out[v] = (t * p.oh + oh) * p.ow + ow;
+      if (Pair) {
+        const bool second = oh + 1 < p.oh;
+        b.base2[v] = second ? b.base[v] + p.dw_row_bytes : b.base[v];
+        b.mask[v] = static_cast<__mmask16>(row_mask | (second ? row_mask << 8 : 0));
+        oh += 2;
+      } else {
+        b.base2[v] = b.base[v];
+        const int64_t left = p.ow - ow;
+        b.mask[v] = static_cast<__mmask16>(left >= 16 ? 0xffffu : (1u << left) - 1u);
+        ow += 16;
+        if (ow >= p.ow) ow = 0, ++oh;
+      }
+    }
+    DwVectors<Pair>(j, groups, shuf, w, ch, rq, planes, b);
   }
 }
 
 // A fixed number of chunks, each with its own scratch slice, so that concurrent ranges never
 // share memory and the result does not depend on the split.
-void DwChunks(void* arg, int64_t begin, int64_t end) {
+OUTPOST_AVX512_VNNI void DwChunks(void* arg, int64_t begin, int64_t end) {
   const DwJob& j = *static_cast<const DwJob*>(arg);
   const ConvPlan& p = j.d->plan;
+  DwTapGroup groups[kMaxTaps];
+  DepthwiseTapGroups(p, groups);
+  // vpshufb pattern of each group: output position q (of 4 per 128-bit lane) takes tap t
+  // from byte sw * q + col[t] of its lane (unused taps read byte 0 and have weight 0).
+  __m512i shuf[kMaxTaps];
+  for (int64_t g = 0; g < p.dw_groups; ++g) {
+    alignas(64) uint8_t b[64];
+    for (int i = 0; i < 64; ++i) {
+      const int q = (i % 16) / 4, tap = i % 4;
+      b[i] = static_cast<uint8_t>(groups[g].tap[tap] < 0 ? 0 : p.sw * q + groups[g].col[tap]);
+    }
+    shuf[g] = _mm512_load_si512(b);
+  }
   for (int64_t s = begin; s < end; ++s) {
-    int32_t* planes = reinterpret_cast<int32_t*>(j.scratch + s * j.slot_bytes);
-    void* tmp = planes + p.sh * p.sw * p.dw_plane;
+    uint8_t* planes = j.scratch + s * j.slot_bytes;
     const int64_t lo = s * j.planes / kDepthwiseSlots, hi = (s + 1) * j.planes / kDepthwiseSlots;
-    for (int64_t t = lo; t < hi; ++t) DwPlane(j, t, planes, tmp);
+    for (int64_t t = lo; t < hi; ++t) {
+      // The next channel's input, which FillPlanes would otherwise wait for line by line.
+      if (t + 1 < hi) {
+        const char* next = reinterpret_cast<const char*>(j.x + (t + 1) * p.h * p.w);
+        for (int64_t i = 0; i < p.h * p.w; i += 64) _mm_prefetch(next + i, _MM_HINT_T0);
+      }
+      if (p.ow <= 8)
+        DwPlane<true>(j, t, groups, shuf, planes);
+      else
+        DwPlane<false>(j, t, groups, shuf, planes);
+    }
   }
 }
 
 }  // namespace
 
+int64_t DepthwiseTapGroups(const ConvPlan& p, DwTapGroup* out) {
+  // Consecutive taps of one kernel row share a group while it has room (4 taps) and each
+  // output's bytes stay inside its 16-byte lane: sw * 3 + col <= 15.
+  int64_t n = 0;
+  for (int64_t kh = 0; kh < p.kh; ++kh) {
+    const int64_t r = kh * p.dh;
+    const int64_t row = (r % p.sh) * p.dw_plane + (r / p.sh) * p.dw_row_bytes;
+    int64_t kw = 0;
+    while (kw < p.kw) {
+      DwTapGroup g;
+      g.offset = row + kw * p.dw;
+      int used = 0;
+      for (; kw < p.kw && used < 4; ++kw, ++used) {
+        const int64_t col = (kw * p.dw) - (g.offset - row);
+        if (used > 0 && p.sw * 3 + col > 15) break;
+        g.tap[used] = static_cast<int32_t>(kh * p.kw + kw);
+        g.col[used] = static_cast<int32_t>(col);
+      }
+      for (int u = used; u < 4; ++u) g.tap[u] = -1, g.col[u] = 0;
+      if (out) out[n] = g;
+      ++n;
+    }
+  }
+  return n;
+}
+
+int64_t DepthwiseSlotBytes(const ConvPlan& p) {
+  // A 64-byte load may start at the last byte a tap reads.
+  return (p.sh * p.dw_plane + 64 + 63) / 64 * 64;
+}
+
 void PackDepthwiseWeights(const ConvPlan& p, const int8_t* w, int32_t* out) {
-  // Zero-extended 16-bit weights: vpdpwssd then adds (x - zx) * w + (high half) * 0.
-  for (int64_t i = 0; i < p.m * p.kh * p.kw; ++i)
-    out[i] = static_cast<int32_t>(static_cast<uint16_t>(static_cast<int16_t>(w[i])));
+  DwTapGroup groups[kMaxTaps];
+  DepthwiseTapGroups(p, groups);
+  const int64_t taps = p.kh * p.kw;
+  for (int64_t c = 0; c < p.m; ++c)
+    for (int64_t g = 0; g < p.dw_groups; ++g) {
+      uint32_t word = 0;
+      for (int t = 0; t < 4; ++t)
+        if (groups[g].tap[t] >= 0)
+          word |= static_cast<uint32_t>(static_cast<uint8_t>(w[c * taps + groups[g].tap[t]]))
+                  << (8 * t);
+      out[c * p.dw_groups + g] = static_cast<int32_t>(word);
+    }
 }
 
 void EvalDepthwise(const ConvData& d, const ConvPacked& pk, const int8_t* x, void* y, void* scratch,
@@ -180,7 +259,7 @@ void EvalDepthwise(const ConvData& d, const ConvPacked& pk, const int8_t* x, voi
   j.y8 = d.ref.out.raw_output ? nullptr : static_cast<int8_t*>(y);
   j.y32 = d.ref.out.raw_output ? static_cast<int32_t*>(y) : nullptr;
   j.scratch = static_cast<uint8_t*>(scratch);
-  j.slot_bytes = p.sh * p.sw * p.dw_plane * 4 + p.dw_q * 4;
+  j.slot_bytes = DepthwiseSlotBytes(p);
   j.planes = p.n * p.c;
   ex.ParallelFor(kDepthwiseSlots, 1, DwChunks, &j);
 }

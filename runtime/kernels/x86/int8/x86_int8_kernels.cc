@@ -5,9 +5,9 @@ namespace kernels {
 namespace x86 {
 
 const KernelRegistration* const* Int8Kernels(size_t* count) {
-  static const KernelRegistration* const kAll[] = {&kAddI8Avx512Vnni, &kConv2DI8Avx512Vnni,
-                                                   &kFullyConnectedI8Avx512Vnni,
-                                                   &kQuantizeF32ToI8Avx512};
+  static const KernelRegistration* const kAll[] = {
+      &kAddI8Avx512Vnni,           &kConv2DI8Avx512Vnni, &kFullyConnectedI8Avx512Vnni,
+      &kGlobalAveragePoolI8Avx512, &kMaxPool2DI8Avx512,  &kQuantizeF32ToI8Avx512};
   *count = sizeof(kAll) / sizeof(kAll[0]);
   return kAll;
 }

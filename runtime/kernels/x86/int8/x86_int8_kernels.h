@@ -15,6 +15,8 @@ namespace x86 {
 extern const KernelRegistration kAddI8Avx512Vnni;
 extern const KernelRegistration kConv2DI8Avx512Vnni;
 extern const KernelRegistration kFullyConnectedI8Avx512Vnni;
+extern const KernelRegistration kGlobalAveragePoolI8Avx512;
+extern const KernelRegistration kMaxPool2DI8Avx512;
 extern const KernelRegistration kQuantizeF32ToI8Avx512;
 
 // All of them, to register after the reference kernels.
