@@ -1,10 +1,12 @@
-// The x86 float32 CONV_2D and FULLY_CONNECTED kernels against the reference kernels (the
-// specification) on awkward shapes: prime channel counts, widths that are not a multiple of
-// the vector width, strides, asymmetric padding, dilation, groups, depthwise, batch 2, with and
-// without bias, every fused activation. Also: identical results for any thread split, packed
-// memory counted by Measure, and the reference fallback for non-constant weights.
+// The x86 float32 CONV_2D, FULLY_CONNECTED and MAX_POOL_2D kernels against the reference
+// kernels (the specification) on awkward shapes: prime channel counts, widths that are not a
+// multiple of the vector width, strides, asymmetric padding, dilation, groups, depthwise,
+// batch 2, ceil mode, with and without bias, every fused activation. Also: identical results
+// for any thread split, packed memory counted by Measure, and the reference fallback for
+// non-constant weights.
 //
-// Tolerance: max |opt - ref| <= 1e-4 * (1 + max |ref|) per output tensor. The optimized
+// Tolerance: max |opt - ref| <= 1e-4 * (1 + max |ref|) per output tensor (max pooling: equal,
+// NaN where the reference has NaN). The optimized
 // kernels sum in a different order (and with FMA), so bit equality with the reference is not
 // expected; bit equality across thread counts is.
 #include <gtest/gtest.h>
@@ -165,6 +167,15 @@ std::vector<ConvParams> ConvCases() {
   v.push_back(Conv(1, 37, 6, 7, 19, 3, 1, 1));    // reduction 333: two blocks of the GEMM
   v.push_back(Conv(1, 30, 5, 5, 70, 3, 1, 1));    // 270 x 70: blocks and several panel chunks
   v.push_back(Conv(1, 600, 3, 3, 11, 1, 1, 0));   // pointwise, reduction 600: three blocks
+  v.push_back(Conv(1, 5, 40, 41, 17, 3, 1, 1));   // im2col, B too big for one pass: per tile
+  v.push_back(Conv(1, 3, 67, 29, 9, 7, 2, 3));    // stem-like, 510 columns: per-tile packing
+  v.push_back(Conv(1, 40, 33, 35, 10, 1, 1, 0));  // pointwise, 1155 columns: tile-major
+  v.push_back(Conv(2, 67, 7, 7, 37, 3, 1, 1));    // 7x7: panel-major, 48 + 1 columns, blocks
+  v.push_back(Conv(1, 19, 14, 14, 17, 1, 1, 0));  // 196 columns: 4 tiles + a 4-column tail
+  v.push_back(Conv(1, 11, 10, 5, 9, 1, 1, 0));    // 50 columns: 48 + 2
+  v.push_back(Conv(1, 9, 8, 8, 11, 1, 1, 0));     // 64 columns: 48 + a full vector
+  v.push_back(Conv(2, 9, 10, 8, 11, 3, 1, 1));    // 80 columns: 48 + two full vectors
+  v.push_back(Conv(1, 5, 6, 8, 10, 3, 1, 1));     // 48 columns: one full tile
   {
     ConvParams p = Conv(1, 5, 12, 17, 11, 3, 1, 0);
     p.pad_t = 2, p.pad_l = 0, p.pad_b = 1, p.pad_r = 3;  // asymmetric padding
@@ -185,7 +196,20 @@ std::vector<ConvParams> ConvCases() {
   v.push_back(Conv(2, 14, 5, 6, 21, 1, 1, 0, 7));   // grouped pointwise
   v.push_back(Conv(1, 13, 9, 35, 13, 3, 1, 1, 13));  // depthwise stride 1, width 35
   v.push_back(Conv(2, 7, 12, 37, 7, 3, 2, 1, 7));   // depthwise stride 2, batch 2
-  v.push_back(Conv(1, 31, 7, 7, 31, 5, 1, 2, 31));  // depthwise 5x5
+  v.push_back(Conv(1, 31, 7, 7, 31, 5, 1, 2, 31));  // depthwise 5x5 (small plane: flat)
+  v.push_back(Conv(2, 37, 14, 14, 37, 3, 1, 1, 37));  // depthwise 14x14 flat, batch 2
+  v.push_back(Conv(1, 9, 16, 16, 9, 3, 1, 1, 9));   // depthwise flat, 256 pixels: 16 vectors
+  v.push_back(Conv(1, 9, 17, 16, 9, 3, 1, 1, 9));   // 272 pixels: row-wise again
+  {
+    ConvParams p = Conv(1, 6, 9, 10, 6, 3, 1, 0, 6);
+    p.pad_t = 2, p.pad_b = 0, p.pad_l = 0, p.pad_r = 2;  // depthwise flat, one-sided pads
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 5, 8, 11, 5, 3, 1, 2, 5);
+    p.dil_h = p.dil_w = 2;  // depthwise flat, dilation 2
+    v.push_back(p);
+  }
   v.push_back(Conv(1, 3, 4, 3, 3, 3, 2, 1, 3));     // depthwise narrower than a vector
   v.push_back(Conv(1, 3, 5, 150, 3, 3, 1, 1, 3));   // depthwise, 4 blocks + 2 per row
   v.push_back(Conv(1, 5, 11, 14, 5, 3, 1, 1, 5));   // depthwise narrow: 4 rows at once + 3
@@ -235,10 +259,12 @@ TEST_P(X86F32Test, ConvMatchesReference) {
 
 TEST_P(X86F32Test, ConvActivations) {
   const Activation acts[] = {Activation::RELU, Activation::CLIP, Activation::HARD_SWISH};
-  // The last includes a blocked reduction: the activation must apply once, after the last block.
+  // The last two include a blocked reduction: the activation must apply once, after the last
+  // block; the very last has a one-column tail tile (49 columns).
   const ConvParams shapes[] = {Conv(1, 7, 5, 9, 13, 1, 1, 0), Conv(1, 3, 11, 13, 7, 3, 2, 1),
                                Conv(1, 13, 9, 35, 13, 3, 1, 1, 13),
-                               Conv(1, 37, 6, 7, 19, 3, 1, 1)};
+                               Conv(1, 13, 7, 7, 13, 3, 1, 1, 13),  // depthwise, flat plane
+                               Conv(1, 37, 6, 7, 19, 3, 1, 1), Conv(1, 37, 7, 7, 19, 3, 1, 1)};
   for (ConvParams p : shapes)
     for (Activation a : acts) {
       p.act = a;
@@ -279,7 +305,8 @@ TEST_P(X86F32Test, FullyConnectedMatchesReference) {
   RunFullyConnected(2, 7, 3, false, Activation::RELU, GetParam());
   RunFullyConnected(9, 130, 61, true, Activation::CLIP, GetParam());
   RunFullyConnected(1, 1280, 1000, true, Activation::NONE, GetParam());
-  RunFullyConnected(3, 17, 50, true, Activation::HARD_SWISH, GetParam());
+  RunFullyConnected(3, 17, 50, true, Activation::HARD_SWISH, GetParam());  // 48 + 2 columns
+  RunFullyConnected(2, 300, 52, true, Activation::RELU, GetParam());  // 48 + 4, blocked reduction
 }
 
 TEST_P(X86F32Test, MeasureCountsPackedWeights) {
@@ -302,18 +329,89 @@ TEST_P(X86F32Test, MeasureCountsPackedWeights) {
             want + (opt.req.state_bytes - ref.req.state_bytes));
 }
 
+struct PoolCase {
+  int n, c, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  bool ceil;
+};
+
+int PoolOut(int in, int k, int s, int d, int p0, int p1, bool ceil) {
+  const int span = in + p0 + p1 - (d * (k - 1) + 1);
+  return (ceil ? (span + s - 1) / s : span / s) + 1;
+}
+
+// Max pooling moves values, so the optimized kernel must match exactly: the same value, NaN
+// where the reference has NaN (a window with a NaN), -0 and +0 counting as equal.
+void RunMaxPool(const PoolCase& p, uint32_t features, bool with_nan) {
+  std::vector<float> x = RandomFloats(p.n * p.c * p.h * p.w, 7);
+  if (with_nan)
+    for (size_t i = 5; i < x.size(); i += 37) x[i] = NAN;
+  opm::Pool2DOptionsT o;
+  o.kernel_h = p.kh, o.kernel_w = p.kw, o.stride_h = p.sh, o.stride_w = p.sw;
+  o.dilation_h = p.dh, o.dilation_w = p.dw;
+  o.pad_top = p.pt, o.pad_left = p.pl, o.pad_bottom = p.pb, o.pad_right = p.pr;
+  const int oh = PoolOut(p.h, p.kh, p.sh, p.dh, p.pt, p.pb, p.ceil);
+  const int ow = PoolOut(p.w, p.kw, p.sw, p.dw, p.pl, p.pr, p.ceil);
+  std::vector<Operand> in = {Operand::F32({p.n, p.c, p.h, p.w}, x)};
+  SingleOpModel model(opm::OpCode::MAX_POOL_2D, Options(o), in,
+                      {Operand::Out({p.n, p.c, oh, ow})});
+  ASSERT_EQ(model.status(), Status::kOk) << model.error();
+  char what[200];
+  std::snprintf(what, sizeof(what), "%s max pool n%d c%d %dx%d k%dx%d s%d,%d d%d,%d p%d,%d,%d,%d%s%s",
+                IsaName(features), p.n, p.c, p.h, p.w, p.kh, p.kw, p.sh, p.sw, p.dh, p.dw, p.pt,
+                p.pl, p.pb, p.pr, p.ceil ? " ceil" : "", with_nan ? " nan" : "");
+  const RunResult ref = RunWith(model.file(), {in[0].bytes}, 0, false);
+  const RunResult opt = RunWith(model.file(), {in[0].bytes}, features, false);
+  const RunResult split = RunWith(model.file(), {in[0].bytes}, features, true);
+  ASSERT_EQ(ref.status, Status::kOk) << what;
+  ASSERT_EQ(opt.status, Status::kOk) << what;
+  ASSERT_EQ(split.status, Status::kOk) << what;
+  ASSERT_EQ(opt.out.size(), ref.out.size()) << what;
+  int mismatches = 0;
+  for (size_t i = 0; i < ref.out.size(); ++i) {
+    const bool same = std::isnan(ref.out[i]) ? std::isnan(opt.out[i]) : opt.out[i] == ref.out[i];
+    if (!same && ++mismatches <= 3)
+      ADD_FAILURE() << what << ": [" << i << "] " << opt.out[i] << " vs " << ref.out[i];
+  }
+  EXPECT_EQ(std::memcmp(split.out.data(), opt.out.data(), opt.out.size() * sizeof(float)), 0)
+      << what << ": results depend on the thread split";
+  std::printf("  %-58s %-26s %d mismatches\n", what, opt.kernel.c_str(), mismatches);
+}
+
+TEST_P(X86F32Test, MaxPoolMatchesReference) {
+  if (GetParam() != kAvx512) GTEST_SKIP() << "max pooling is optimized for AVX-512 only";
+  const PoolCase cases[] = {
+      {1, 64, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false},  // ResNet stem pool
+      {2, 5, 17, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false},     // stride 1, batch 2
+      {1, 3, 9, 70, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, false},      // 2x2/2: 35 columns
+      {1, 3, 10, 71, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, true},      // ceil mode: window overhangs
+      {1, 2, 13, 150, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false},    // 75 columns: 4 blocks + 1
+      {1, 3, 11, 200, 2, 3, 1, 1, 1, 1, 0, 1, 0, 0, false},    // 198 columns, 4 blocks + 1
+      {1, 4, 12, 40, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, true},      // stride 3 (gather), ceil
+      {1, 3, 15, 33, 3, 3, 1, 2, 2, 2, 2, 2, 2, 2, false},     // dilation 2, strides 1,2
+      {1, 3, 9, 19, 5, 4, 2, 1, 1, 3, 2, 0, 1, 3, false},      // asymmetric pads, dilation 3
+      {1, 2, 5, 5, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, false},       // window larger than the input
+      {1, 1, 3, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false},       // 1x1: a copy
+  };
+  for (const PoolCase& p : cases) {
+    RunMaxPool(p, GetParam(), false);
+    RunMaxPool(p, GetParam(), true);
+  }
+}
+
 TEST(X86F32Kernels, RegistrationsAndResolver) {
   size_t n = 0;
   const KernelRegistration* const* all = kernels::X86Kernels(&n);
-  ASSERT_EQ(n, 4u);
+  ASSERT_EQ(n, 5u);
   for (size_t i = 0; i < n; ++i) {
     const KernelRegistration& k = *all[i];
     SCOPED_TRACE(k.name);
     EXPECT_EQ(k.family, KernelFamily::kX86);
     EXPECT_EQ(k.dtype, DType::FLOAT32);
     EXPECT_NE(k.required_cpu_features & kCpuX86Avx2Fma, 0u);
-    EXPECT_NE(k.packed_bytes, nullptr);
-    EXPECT_NE(k.scratch_bytes, nullptr);
+    if (k.op == OpCode::CONV_2D || k.op == OpCode::FULLY_CONNECTED) {
+      EXPECT_NE(k.packed_bytes, nullptr);
+      EXPECT_NE(k.scratch_bytes, nullptr);
+    }
   }
   // The resolver picks the widest variant the features allow, and the reference without any.
   AllOpsResolver resolver;
@@ -326,6 +424,10 @@ TEST(X86F32Kernels, RegistrationsAndResolver) {
   EXPECT_STREQ(resolver.Find(OpCode::CONV_2D, DType::FLOAT32)->name, "conv2d_f32_avx512");
   EXPECT_STREQ(resolver.Find(OpCode::FULLY_CONNECTED, DType::FLOAT32)->name,
                "fully_connected_f32_avx512");
+  EXPECT_STREQ(resolver.Find(OpCode::MAX_POOL_2D, DType::FLOAT32)->name,
+               "max_pool2d_f32_avx512");
+  resolver.set_cpu_features(kAvx2);
+  EXPECT_STREQ(resolver.Find(OpCode::MAX_POOL_2D, DType::FLOAT32)->name, "max_pool2d_f32_ref");
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, X86F32Test, ::testing::Values(kAvx2, kAvx512),

@@ -111,6 +111,10 @@ struct Avx2 {
     }
   }
 
+  static void CopyStride2(const float* src, int64_t n, float* dst) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[2 * i];
+  }
+
   static void Tile(const float* a, const float* b, int64_t ldb, int64_t k, float* c, int64_t ldc,
                    int rows, int cols, const Epilogue& e) {
     if (cols > 8) {

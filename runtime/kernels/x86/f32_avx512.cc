@@ -2,11 +2,13 @@
 //
 // GEMM micro-tile: 8 rows x 48 columns (3 zmm) = 24 accumulators, plus 3 B vectors and one
 // broadcast of A: 28 of the 32 vector registers. Per k step the tile loads 3 B vectors and 8
-// A scalars for 24 FMAs. Column tails use masked loads and stores (no over-read, no padding).
+// A scalars for 24 FMAs. Column tails use masked loads and stores (no over-read, no padding);
+// a tail of at most 4 columns runs with the vectors along the rows (TileNarrow).
 //
 // Depthwise: 16 output columns per vector, every tap a masked load (the mask covers padding
 // and the right edge, so borders need no separate loop); stride 2 loads 32 input columns and
-// keeps the even ones with one permute.
+// keeps the even ones with one permute. Small stride-1 planes run as one flat row
+// (DepthwiseFlatPlanes).
 //
 // Only the functions in this file are compiled for AVX-512 (target pragma below); the rest of
 // the build stays baseline x86-64, and the resolver calls these only on CPUs that have it.
@@ -34,44 +36,21 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include "runtime/kernels/x86/f32_avx512_util.h"
+
 namespace outpost {
 namespace kernels {
 namespace x86 {
 namespace {
-
-// The fused activation on 16 lanes, with the reference's NaN behaviour: max/min return their
-// second operand when either is NaN, so a NaN input passes through the clamp.
-struct VecAct {
-  __m512 lo, hi;
-  bool hard_swish;
-  explicit VecAct(const FusedActivation& a)
-      : lo(_mm512_set1_ps(a.lo)), hi(_mm512_set1_ps(a.hi)), hard_swish(a.hard_swish) {}
-  __m512 operator()(__m512 x) const {
-    if (hard_swish) {
-      __m512 t = _mm512_add_ps(x, _mm512_set1_ps(3.0f));
-      t = _mm512_min_ps(_mm512_set1_ps(6.0f), _mm512_max_ps(_mm512_setzero_ps(), t));
-      return _mm512_mul_ps(_mm512_mul_ps(x, t), _mm512_set1_ps(1.0f / 6.0f));
-    }
-    return _mm512_min_ps(hi, _mm512_max_ps(lo, x));
-  }
-};
-
-// Lanes i in [0, lanes) for which begin + i lies in [0, limit).
-inline uint64_t RangeMask(int64_t begin, int64_t limit, int lanes) {
-  int64_t lo = -begin, hi = limit - begin;
-  if (lo < 0) lo = 0;
-  if (hi > lanes) hi = lanes;
-  if (hi <= lo) return 0;
-  const uint64_t upto = hi == 64 ? ~uint64_t{0} : (uint64_t{1} << hi) - 1;
-  return upto & ~((uint64_t{1} << lo) - 1);
-}
 
 struct Avx512 {
   static constexpr int kMR = 8;
   static constexpr int kNR = 48;
   static constexpr bool kHasDepthwise = true;
 
-  template <int kNV>
+  // kTail: the last vector is partial (masked loads and stores); a full tile uses plain ones,
+  // as masked loads cost more on some cores (AMD Zen) even with every lane enabled.
+  template <int kNV, bool kTail>
   static void TileN(const float* a, const float* b, int64_t ldb, int64_t k, float* c,
                     int64_t ldc, int rows, int cols, const Epilogue& e) {
     const __mmask16 tail = static_cast<__mmask16>(RangeMask(0, cols - (kNV - 1) * 16, 16));
@@ -80,7 +59,7 @@ struct Avx512 {
     for (int r = 0; r < kMR; ++r) {
 #pragma GCC unroll 3
       for (int v = 0; v < kNV; ++v) {
-        const __mmask16 m = v == kNV - 1 ? tail : 0xffff;
+        const __mmask16 m = kTail && v == kNV - 1 ? tail : 0xffff;
         if (!e.first) {
           acc[r][v] = r < rows ? _mm512_maskz_loadu_ps(m, c + r * ldc + 16 * v)
                                : _mm512_setzero_ps();
@@ -95,7 +74,8 @@ struct Avx512 {
       __m512 bv[kNV];
 #pragma GCC unroll 3
       for (int v = 0; v < kNV; ++v)
-        bv[v] = v == kNV - 1 ? _mm512_maskz_loadu_ps(tail, b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+        bv[v] = kTail && v == kNV - 1 ? _mm512_maskz_loadu_ps(tail, b + 16 * v)
+                                      : _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 8
       for (int r = 0; r < kMR; ++r) {
         const __m512 av = _mm512_set1_ps(a[r]);
@@ -113,7 +93,7 @@ struct Avx512 {
 #pragma GCC unroll 3
       for (int v = 0; v < kNV; ++v) {
         const __m512 out = e.last ? act(acc[r][v]) : acc[r][v];
-        if (v == kNV - 1) {
+        if (kTail && v == kNV - 1) {
           _mm512_mask_storeu_ps(cr + 16 * v, tail, out);
         } else {
           _mm512_storeu_ps(cr + 16 * v, out);
@@ -122,29 +102,100 @@ struct Avx512 {
     }
   }
 
-  static void Tile(const float* a, const float* b, int64_t ldb, int64_t k, float* c, int64_t ldc,
-                   int rows, int cols, const Epilogue& e) {
-    if (cols > 32) {
-      TileN<3>(a, b, ldb, k, c, ldc, rows, cols, e);
-    } else if (cols > 16) {
-      TileN<2>(a, b, ldb, k, c, ldc, rows, cols, e);
-    } else {
-      TileN<1>(a, b, ldb, k, c, ldc, rows, cols, e);
+  // 16 outputs per step from 32 loaded inputs; the last step's masks stop at src[2 * (n - 1)].
+  static void CopyStride2(const float* src, int64_t n, float* dst) {
+    for (int64_t i = 0; i < n; i += 16) {
+      const int64_t left = n - i < 16 ? n - i : 16;
+      const __m512 v = LoadEven(RangeMask(0, 2 * left - 1, 32), src + 2 * i, _mm512_setzero_ps());
+      StoreLanes(static_cast<__mmask16>(RangeMask(0, left, 16)), dst + i, v);
     }
   }
 
-  // kNB blocks of 16 output columns of kR rows starting at (oy, ox0), kR * kNB <= 4:
+  // A tile of at most kNarrow columns (the remainder of n after the 48-column tiles, e.g. 1 of
+  // the 49 pixels of a 7x7 map) with the vectors along the rows instead: one 8-row FMA per
+  // column per k, where TileN<1> would spend 8 16-column FMAs on a mostly empty vector. Each
+  // column keeps 4 partial sums (k mod 4) so that the FMA latency does not serialize the
+  // loop; they are added in a fixed order at the end, so results stay the same for any split.
+  static constexpr int kNarrow = 4;
+  template <int kCols>
+  static void TileNarrow(const float* a, const float* b, int64_t ldb, int64_t k, float* c,
+                         int64_t ldc, int rows, const Epilogue& e) {
+    const __mmask8 row_mask = static_cast<__mmask8>(RangeMask(0, rows, 8));
+    const __m512i row_offsets = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7),
+                                                   _mm512_set1_epi64(ldc));
+    __m256 acc[kCols][4];
+#pragma GCC unroll 4
+    for (int j = 0; j < kCols; ++j) {
+      if (!e.first) {
+        acc[j][0] = _mm512_mask_i64gather_ps(_mm256_setzero_ps(), row_mask, row_offsets,
+                                             c + j, 4);
+      } else if (e.bias_col != nullptr) {
+        acc[j][0] = _mm256_set1_ps(e.bias_col[j]);
+      } else if (e.bias_row != nullptr) {
+        acc[j][0] = _mm256_maskz_loadu_ps(row_mask, e.bias_row);
+      } else {
+        acc[j][0] = _mm256_setzero_ps();
+      }
+      acc[j][1] = acc[j][2] = acc[j][3] = _mm256_setzero_ps();
+    }
+    int64_t kk = 0;
+    for (; kk + 4 <= k; kk += 4) {
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u) {
+        const __m256 av = _mm256_loadu_ps(a + (kk + u) * kMR);
+#pragma GCC unroll 4
+        for (int j = 0; j < kCols; ++j)
+          acc[j][u] = _mm256_fmadd_ps(av, _mm256_set1_ps(b[(kk + u) * ldb + j]), acc[j][u]);
+      }
+    }
+    for (; kk < k; ++kk) {
+      const __m256 av = _mm256_loadu_ps(a + kk * kMR);
+#pragma GCC unroll 4
+      for (int j = 0; j < kCols; ++j)
+        acc[j][0] = _mm256_fmadd_ps(av, _mm256_set1_ps(b[kk * ldb + j]), acc[j][0]);
+    }
+    const VecAct act(e.act);
+#pragma GCC unroll 4
+    for (int j = 0; j < kCols; ++j) {
+      __m256 sum = _mm256_add_ps(_mm256_add_ps(acc[j][0], acc[j][1]),
+                                 _mm256_add_ps(acc[j][2], acc[j][3]));
+      if (e.last) sum = _mm512_castps512_ps256(act(_mm512_castps256_ps512(sum)));
+      _mm512_mask_i64scatter_ps(c + j, row_mask, row_offsets, sum, 4);
+    }
+  }
+
+  static void Tile(const float* a, const float* b, int64_t ldb, int64_t k, float* c, int64_t ldc,
+                   int rows, int cols, const Epilogue& e) {
+    if (cols <= kNarrow) {
+      switch (cols) {
+        case 1: return TileNarrow<1>(a, b, ldb, k, c, ldc, rows, e);
+        case 2: return TileNarrow<2>(a, b, ldb, k, c, ldc, rows, e);
+        case 3: return TileNarrow<3>(a, b, ldb, k, c, ldc, rows, e);
+        default: return TileNarrow<4>(a, b, ldb, k, c, ldc, rows, e);
+      }
+    }
+    const bool tail = cols % 16 != 0;
+    if (cols > 32) {
+      if (!tail) return TileN<3, false>(a, b, ldb, k, c, ldc, rows, cols, e);
+      TileN<3, true>(a, b, ldb, k, c, ldc, rows, cols, e);
+    } else if (cols > 16) {
+      if (!tail) return TileN<2, false>(a, b, ldb, k, c, ldc, rows, cols, e);
+      TileN<2, true>(a, b, ldb, k, c, ldc, rows, cols, e);
+    } else {
+      if (!tail) return TileN<1, false>(a, b, ldb, k, c, ldc, rows, cols, e);
+      TileN<1, true>(a, b, ldb, k, c, ldc, rows, cols, e);
+    }
+  }
+
+  // kNB blocks of 16 output columns of kR rows starting at (oy, ox0), kR * kNB <= 8:
   // independent accumulators, so the FMA latency of one block's tap chain hides behind the
-  // others. Narrow planes (the late layers: 7x7, 14x14) take several rows at once.
+  // others. Several rows at once share the column masks and offsets.
   template <int kR, int kNB>
   static void DepthwiseBlocks(const DepthwiseArgs& j, const float* xp, const float* wp,
                               float* yp, int64_t oy, int64_t ox0, __m512 b0,
                               const VecAct& act) {
     const ref::ConvF32Data& d = *j.d;
     const int64_t sw = d.stride_w, h = j.h, wd = j.wd, kh = j.kh, kw = j.kw;
-    // Even lanes of the concatenation (lo, hi): the stride-2 columns.
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                           28, 30);
     __m512 acc[kR][kNB];
 #pragma GCC unroll 4
     for (int r = 0; r < kR; ++r)
@@ -169,18 +220,12 @@ struct Avx512 {
           const float* row = xp + iy * wd;
 #pragma GCC unroll 4
           for (int b = 0; b < kNB; ++b) {
-            // Lanes outside the row are masked off, so the (possibly out-of-row) address is
-            // never dereferenced there; integer arithmetic keeps forming it well defined.
-            const float* p = reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(row) +
-                                                            static_cast<uintptr_t>(ix0[b] * 4));
+            const float* p = MaskedAddress(row, ix0[b]);
             __m512 xv;
             if (sw == 1) {
-              xv = _mm512_maskz_loadu_ps(static_cast<__mmask16>(mask[b]), p);
+              xv = LoadLanes(static_cast<__mmask16>(mask[b]), p, _mm512_setzero_ps());
             } else {
-              const __m512 lo = _mm512_maskz_loadu_ps(static_cast<__mmask16>(mask[b]), p);
-              const __m512 hi =
-                  _mm512_maskz_loadu_ps(static_cast<__mmask16>(mask[b] >> 16), p + 16);
-              xv = _mm512_permutex2var_ps(lo, even, hi);
+              xv = LoadEven(mask[b], p, _mm512_setzero_ps());
             }
             acc[r][b] = _mm512_fmadd_ps(wv, xv, acc[r][b]);
           }
@@ -192,23 +237,85 @@ struct Avx512 {
 #pragma GCC unroll 4
       for (int b = 0; b < kNB; ++b) {
         const __mmask16 out = static_cast<__mmask16>(RangeMask(ox0 + 16 * b, j.ow, 16));
-        _mm512_mask_storeu_ps(yp + (oy + r) * j.ow + ox0 + 16 * b, out, act(acc[r][b]));
+        StoreLanes(out, yp + (oy + r) * j.ow + ox0 + 16 * b, act(acc[r][b]));
       }
   }
 
-  // One output row from column ox0 on, in blocks of up to 4 vectors.
-  static void DepthwiseRow(const DepthwiseArgs& j, const float* xp, const float* wp, float* yp,
-                           int64_t oy, __m512 b0, const VecAct& act) {
+  // kR output rows from column 0 on, in blocks of up to 4 vectors.
+  template <int kR>
+  static void DepthwiseRows(const DepthwiseArgs& j, const float* xp, const float* wp, float* yp,
+                            int64_t oy, __m512 b0, const VecAct& act) {
     int64_t ox0 = 0;
-    for (; ox0 + 48 < j.ow; ox0 += 64) DepthwiseBlocks<1, 4>(j, xp, wp, yp, oy, ox0, b0, act);
+    for (; ox0 + 48 < j.ow; ox0 += 64) DepthwiseBlocks<kR, 4>(j, xp, wp, yp, oy, ox0, b0, act);
     const int64_t left = (j.ow - ox0 + 15) / 16;  // 0..3 blocks
-    if (left == 3) DepthwiseBlocks<1, 3>(j, xp, wp, yp, oy, ox0, b0, act);
-    if (left == 2) DepthwiseBlocks<1, 2>(j, xp, wp, yp, oy, ox0, b0, act);
-    if (left == 1) DepthwiseBlocks<1, 1>(j, xp, wp, yp, oy, ox0, b0, act);
+    if (left == 3) DepthwiseBlocks<kR, 3>(j, xp, wp, yp, oy, ox0, b0, act);
+    if (left == 2) DepthwiseBlocks<kR, 2>(j, xp, wp, yp, oy, ox0, b0, act);
+    if (left == 1) DepthwiseBlocks<kR, 1>(j, xp, wp, yp, oy, ox0, b0, act);
+  }
+
+  // Small planes of a stride-1 depthwise conv that keeps the row width (w == ow): the plane is
+  // one flat row of pixels, and tap (u, v) reads the input plane shifted by a constant. The
+  // masks (padding, row edges, plane end) depend only on the tap and the vector, so they are
+  // built once per task and serve every channel; per-row setup would otherwise dominate the
+  // late MobileNet layers (14x14, 7x7: a few vectors per plane).
+  static constexpr int kFlatVectors = 16, kFlatTaps = 25;
+
+  static bool FlatPlanes(const DepthwiseArgs& j) {
+    return j.d->stride_h == 1 && j.d->stride_w == 1 && j.ow == j.wd &&
+           j.oh * j.ow <= kFlatVectors * 16 && j.kh * j.kw <= kFlatTaps;
+  }
+
+  static void DepthwiseFlatPlanes(const DepthwiseArgs& j, int64_t begin, int64_t end) {
+    const ref::ConvF32Data& d = *j.d;
+    const int64_t pixels = j.oh * j.ow, taps = j.kh * j.kw;
+    __mmask16 masks[kFlatTaps][kFlatVectors] = {};  // vectors past the plane stay 0: no access
+    int64_t shift[kFlatTaps];
+    for (int64_t u = 0; u < j.kh; ++u)
+      for (int64_t v = 0; v < j.kw; ++v)
+        shift[u * j.kw + v] = (u * d.dilation_h - d.pad_top) * j.wd + v * d.dilation_w - d.pad_left;
+    for (int64_t p = 0, oy = 0, ox = 0; p < pixels; ++p) {
+      for (int64_t u = 0; u < j.kh; ++u) {
+        const int64_t iy = oy - d.pad_top + u * d.dilation_h;
+        if (iy < 0 || iy >= j.h) continue;
+        for (int64_t v = 0; v < j.kw; ++v) {
+          const int64_t ix = ox - d.pad_left + v * d.dilation_w;
+          if (ix >= 0 && ix < j.wd) masks[u * j.kw + v][p / 16] |= 1u << (p % 16);
+        }
+      }
+      if (++ox == j.ow) ox = 0, ++oy;
+    }
+    const int64_t vectors = (pixels + 15) / 16;
+    const VecAct act(d.act);
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t ch = t % j.c;
+      const float* xp = j.x + t * j.h * j.wd;
+      const float* wp = j.w + ch * taps;
+      float* yp = j.y + t * pixels;
+      const __m512 b0 = _mm512_set1_ps(j.bias != nullptr ? j.bias[ch] : 0.0f);
+      for (int64_t v0 = 0; v0 < vectors; v0 += 4) {
+        __m512 acc[4] = {b0, b0, b0, b0};
+        for (int64_t tap = 0; tap < taps; ++tap) {
+          const __m512 wv = _mm512_set1_ps(wp[tap]);
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; ++i) {
+            const __m512 xv = LoadLanes(masks[tap][v0 + i],
+                                        MaskedAddress(xp, (v0 + i) * 16 + shift[tap]),
+                                        _mm512_setzero_ps());
+            acc[i] = _mm512_fmadd_ps(wv, xv, acc[i]);
+          }
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) {
+          const __mmask16 out = static_cast<__mmask16>(RangeMask((v0 + i) * 16, pixels, 16));
+          StoreLanes(out, yp + (v0 + i) * 16, act(acc[i]));
+        }
+      }
+    }
   }
 
   static void DepthwisePlanes(void* arg, int64_t begin, int64_t end) {
     const DepthwiseArgs& j = *static_cast<const DepthwiseArgs*>(arg);
+    if (FlatPlanes(j)) return DepthwiseFlatPlanes(j, begin, end);
     const VecAct act(j.d->act);
     for (int64_t t = begin; t < end; ++t) {
       const int64_t ch = t % j.c;
@@ -221,8 +328,11 @@ struct Avx512 {
         for (; oy + 4 <= j.oh; oy += 4) DepthwiseBlocks<4, 1>(j, xp, wp, yp, oy, 0, b0, act);
       } else if (j.ow <= 32) {
         for (; oy + 2 <= j.oh; oy += 2) DepthwiseBlocks<2, 2>(j, xp, wp, yp, oy, 0, b0, act);
+      } else {
+        // Wide planes: two rows share each column's masks and offsets.
+        for (; oy + 2 <= j.oh; oy += 2) DepthwiseRows<2>(j, xp, wp, yp, oy, b0, act);
       }
-      for (; oy < j.oh; ++oy) DepthwiseRow(j, xp, wp, yp, oy, b0, act);
+      for (; oy < j.oh; ++oy) DepthwiseRows<1>(j, xp, wp, yp, oy, b0, act);
     }
   }
 };

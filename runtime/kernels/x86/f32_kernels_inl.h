@@ -8,6 +8,7 @@
 //   Tile(...)       one micro-tile over one block of the reduction: starts from the bias or
 //                   from C, applies the activation after the last block (Epilogue)
 //   DepthwisePlanes a ParallelFor body over (image, channel) planes of a depthwise conv
+//   CopyStride2     dst[i] = src[2 * i] for i < n (im2col of stride-2 convolutions)
 // Everything is in an anonymous namespace: each including file gets its own copy, compiled for
 // its own instruction set, and no copy can be linked in place of another.
 //
@@ -32,8 +33,7 @@ namespace kernels {
 namespace x86 {
 namespace {
 
-// C[m, n] = act(bias + A[m, k] * B[k, n]); A is packed in panels of kMR rows stored k-major
-// (panel p holds A[p*kMR + r, kk] at [kk * kMR + r], rows past m zero).
+// C[m, n] = act(bias + A[m, k] * B[k, n]); A is packed by PackPanels (below).
 struct GemmArgs {
   const float* a;
   const float* b;
@@ -49,56 +49,129 @@ struct GemmArgs {
   FusedActivation act;
 };
 
-// The reduction is split into blocks of kKc so that the B block a task works on (kKc x kNR)
-// stays in L1/L2 while the task's A panels stream past it; without this, a long reduction
-// (3x3 convs on 256+ channels) re-reads a B tile too big for L2 once per panel.
+// The reduction is split into blocks of kKc so that the B block a tile works on (kKc x kNR)
+// stays in L1/L2 while A panels stream past it; without this, a long reduction (3x3 convs on
+// 256+ channels) re-reads a B tile too big for L2 once per panel.
 constexpr int64_t kKc = 256;
-// A panels per task: enough rows to reuse each B block, few enough to leave tasks to share.
-constexpr int64_t kPanelsPerTask = 8;
+// When the whole B block (kKc rows x n columns) fits in this much of L2, each A panel block is
+// applied to every column tile while it is in L1 (panel-major order), so A, the weights, is
+// read once; otherwise each column tile is applied to every panel (tile-major order) and A is
+// re-read per tile. Small maps (7x7, 14x14) with large weights gain most from the former.
+constexpr int64_t kPanelMajorBBytes = 320 * 1024;
+
+// The GEMM as units of work, one micro-tile (panel, column tile) each over the whole
+// reduction, split into `tasks` contiguous ranges of equal cost (a tile's cost is its width),
+// kTasksPerThread per thread: a pool that hands each thread an equal share of the task indices
+// then keeps every core busy to the end, and one that lets threads claim tasks can still
+// rebalance when a core is taken by another process. Each output element still belongs to one
+// unit and is summed in order 0..K-1, so the split does not change any result.
+constexpr int64_t kTasksPerThread = 4;
+
+struct GemmWork {
+  const GemmArgs* g;
+  int64_t panels, tiles, tasks;
+  bool panel_major;
+  int64_t nr;          // cost of a full column tile: its width
+  int64_t last_width;  // cost of the last column tile
+
+  int64_t units() const { return panels * tiles; }
+  int64_t total() const { return (tiles - 1) * panels * nr + panels * last_width; }
+  // Cost of units [0, u).
+  int64_t CostBefore(int64_t u) const {
+    if (panel_major) {
+      const int64_t row = (tiles - 1) * nr + last_width;
+      return u / tiles * row + u % tiles * nr;
+    }
+    const int64_t tile = u / panels, panel = u % panels;
+    return tile * panels * nr + panel * (tile == tiles - 1 ? last_width : nr);
+  }
+  // First unit whose preceding cost reaches `cost`.
+  int64_t UnitAt(int64_t cost) const {
+    int64_t lo = 0, hi = units();
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (CostBefore(mid) < cost) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+};
 
 template <class Isa>
-void GemmTiles(void* arg, int64_t begin, int64_t end) {
-  const GemmArgs& g = *static_cast<const GemmArgs*>(arg);
-  const int64_t panels = (g.m + Isa::kMR - 1) / Isa::kMR;
-  const int64_t chunks = (panels + kPanelsPerTask - 1) / kPanelsPerTask;
+void GemmUnit(const GemmArgs& g, int64_t panel, int64_t tile, int64_t k0) {
+  const int64_t n0 = tile * Isa::kNR, m0 = panel * Isa::kMR;
+  const int64_t cols = g.n - n0 < Isa::kNR ? g.n - n0 : Isa::kNR;
+  const int64_t rows = g.m - m0 < Isa::kMR ? g.m - m0 : Isa::kMR;
+  const int64_t kc = g.k - k0 < kKc ? g.k - k0 : kKc;
+  const float* b = g.b_panel_stride ? g.b + tile * g.b_panel_stride : g.b + n0;
+  const int64_t ldb = g.b_panel_stride ? Isa::kNR : g.ldb;
+  Epilogue e{g.bias_row ? g.bias_row + m0 : nullptr, g.bias_col ? g.bias_col + n0 : nullptr,
+             g.act, k0 == 0, k0 + kc >= g.k};
+  const int64_t padded_m = (g.m + Isa::kMR - 1) / Isa::kMR * Isa::kMR;
+  Isa::Tile(g.a + k0 * padded_m + panel * Isa::kMR * kc, b + k0 * ldb, ldb, kc,
+            g.c + m0 * g.ldc + n0, g.ldc, static_cast<int>(rows), static_cast<int>(cols), e);
+}
+
+template <class Isa>
+void GemmTasks(void* arg, int64_t begin, int64_t end) {
+  const GemmWork& w = *static_cast<const GemmWork*>(arg);
+  const GemmArgs& g = *w.g;
+  const int64_t total = w.total();
   for (int64_t t = begin; t < end; ++t) {
-    const int64_t tile = t / chunks, chunk = t % chunks;
-    const int64_t n0 = tile * Isa::kNR;
-    const int64_t cols = g.n - n0 < Isa::kNR ? g.n - n0 : Isa::kNR;
-    const int64_t p_end =
-        (chunk + 1) * kPanelsPerTask < panels ? (chunk + 1) * kPanelsPerTask : panels;
-    const float* b = g.b_panel_stride ? g.b + tile * g.b_panel_stride : g.b + n0;
-    const int64_t ldb = g.b_panel_stride ? Isa::kNR : g.ldb;
-    for (int64_t k0 = 0; k0 < g.k; k0 += kKc) {
-      const int64_t kc = g.k - k0 < kKc ? g.k - k0 : kKc;
-      for (int64_t panel = chunk * kPanelsPerTask; panel < p_end; ++panel) {
-        const int64_t m0 = panel * Isa::kMR;
-        const int64_t rows = g.m - m0 < Isa::kMR ? g.m - m0 : Isa::kMR;
-        Epilogue e{g.bias_row ? g.bias_row + m0 : nullptr,
-                   g.bias_col ? g.bias_col + n0 : nullptr, g.act, k0 == 0, k0 + kc >= g.k};
-        Isa::Tile(g.a + panel * Isa::kMR * g.k + k0 * Isa::kMR, b + k0 * ldb, ldb, kc,
-                  g.c + m0 * g.ldc + n0, g.ldc, static_cast<int>(rows), static_cast<int>(cols),
-                  e);
-      }
+    const int64_t ub = w.UnitAt(total / w.tasks * t + total % w.tasks * t / w.tasks);
+    const int64_t ue = t + 1 == w.tasks
+                           ? w.units()
+                           : w.UnitAt(total / w.tasks * (t + 1) + total % w.tasks * (t + 1) /
+                                                                     w.tasks);
+    if (w.panel_major) {
+      for (int64_t k0 = 0; k0 < g.k; k0 += kKc)
+        for (int64_t u = ub; u < ue; ++u) GemmUnit<Isa>(g, u / w.tiles, u % w.tiles, k0);
+      continue;
+    }
+    for (int64_t u = ub; u < ue;) {
+      const int64_t tile = u / w.panels;
+      const int64_t stop = (tile + 1) * w.panels < ue ? (tile + 1) * w.panels : ue;
+      for (int64_t k0 = 0; k0 < g.k; k0 += kKc)
+        for (int64_t v = u; v < stop; ++v) GemmUnit<Isa>(g, v % w.panels, tile, k0);
+      u = stop;
     }
   }
 }
 
 template <class Isa>
 void Gemm(const Executor& ex, const GemmArgs& g) {
-  const int64_t panels = (g.m + Isa::kMR - 1) / Isa::kMR;
-  const int64_t chunks = (panels + kPanelsPerTask - 1) / kPanelsPerTask;
-  const int64_t tiles = (g.n + Isa::kNR - 1) / Isa::kNR;
-  ex.ParallelFor(chunks * tiles, 1, GemmTiles<Isa>, const_cast<GemmArgs*>(&g));
+  GemmWork w;
+  w.g = &g;
+  w.nr = Isa::kNR;
+  w.panels = (g.m + Isa::kMR - 1) / Isa::kMR;
+  w.tiles = (g.n + Isa::kNR - 1) / Isa::kNR;
+  const int64_t last_cols = g.n - (w.tiles - 1) * Isa::kNR;
+  w.last_width = (last_cols + 7) / 8 * 8;
+  const int64_t kc = g.k < kKc ? g.k : kKc;
+  w.panel_major = kc * g.n * static_cast<int64_t>(sizeof(float)) <= kPanelMajorBBytes;
+  const int64_t tasks = ex.threads > 1 ? ex.threads * kTasksPerThread : 1;
+  w.tasks = tasks < w.units() ? tasks : w.units();
+  ex.ParallelFor(w.tasks, 1, GemmTasks<Isa>, &w);
 }
 
-// Packs rows [0, m) of a row-major matrix (row stride `ld`, k columns) into kMR-row panels.
+// Packs rows [0, m) of a row-major matrix (row stride `ld`, k columns) into kMR-row panels,
+// reduction block by block: block k0 (kKc columns, fewer in the last) of every panel, then the
+// next block. Panel p's block at k0 starts at k0 * (padded m) + p * kMR * kc and holds
+// A[p*kMR + r, k0 + kk] at [kk * kMR + r] (rows past m zero), so a pass over the panels for one
+// block reads one contiguous stream (the hardware prefetcher follows it) rather than one short
+// stretch per panel.
 template <class Isa>
 void PackPanels(const float* src, int64_t m, int64_t k, int64_t ld, float* dst) {
-  for (int64_t m0 = 0; m0 < m; m0 += Isa::kMR)
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int r = 0; r < Isa::kMR; ++r)
-        *dst++ = m0 + r < m ? src[(m0 + r) * ld + kk] : 0.0f;
+  for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+    const int64_t kc = k - k0 < kKc ? k - k0 : kKc;
+    for (int64_t m0 = 0; m0 < m; m0 += Isa::kMR)
+      for (int64_t kk = k0; kk < k0 + kc; ++kk)
+        for (int r = 0; r < Isa::kMR; ++r)
+          *dst++ = m0 + r < m ? src[(m0 + r) * ld + kk] : 0.0f;
+  }
 }
 
 template <class Isa>
@@ -201,6 +274,7 @@ struct Im2colArgs {
   int64_t h, w, kh, kw, oh, ow;
 };
 
+template <class Isa>
 void Im2colRows(void* arg, int64_t begin, int64_t end) {
   const Im2colArgs& a = *static_cast<const Im2colArgs*>(arg);
   const ref::ConvF32Data& d = *a.d;
@@ -222,6 +296,8 @@ void Im2colRows(void* arg, int64_t begin, int64_t end) {
       for (int64_t ox = 0; ox < rw.begin; ++ox) o[ox] = 0.0f;
       if (d.stride_w == 1) {
         memcpy(o + rw.begin, src, static_cast<size_t>(rw.size()) * sizeof(float));
+      } else if (d.stride_w == 2) {
+        Isa::CopyStride2(src, rw.size(), o + rw.begin);
       } else {
         for (int64_t i = 0; i < rw.size(); ++i) o[rw.begin + i] = src[i * d.stride_w];
       }
@@ -263,7 +339,7 @@ Status EvalConv(KernelContext& ctx) {
         a.b = xg;
       } else {
         Im2colArgs ia{&d.ref, xg, cols, h, w, kh, kw, oh, ow};
-        ex.ParallelFor(k, 1, Im2colRows, &ia);
+        ex.ParallelFor(k, 1, Im2colRows<Isa>, &ia);
         a.b = cols;
       }
       a.a = packed + g * PanelFloats<Isa>(mg, k);
