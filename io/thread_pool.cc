@@ -24,14 +24,43 @@ namespace {
 // wait on workers that are busy with the outer loop).
 thread_local bool tls_inside_pool = false;
 
-// How long a worker that just finished a job keeps polling for the next one before sleeping.
-// An Invoke issues one parallel loop per operator, microseconds apart; a futex wake-up costs
-// about as much as a small operator, while 50 us of polling per gap is negligible and bounded.
+// How long an idle thread polls before it sleeps. Outside a run, kSpin after the last job:
+// enough to bridge back-to-back calls, negligible CPU. Inside one, up to kRunSpin: a futex
+// wake-up costs 30-100 us on a virtual machine, so polling through the serial operators
+// between two parallel ones pays, while after a gap of kRunSpin one wake-up costs at most
+// ~10% more. The bound also keeps a forgotten RunEnd from polling forever.
 constexpr auto kSpin = std::chrono::microseconds(50);
+constexpr auto kRunSpin = std::chrono::microseconds(500);
+// Polling starts with pause instructions (a new job is seen within ~0.1 us); after kPauseSpin
+// it yields the CPU between polls, so that on a machine with more runnable threads than cores
+// a polling thread does not take time from the thread it waits for, or from other processes
+// (docs/performance.md has the measurement).
+constexpr auto kPauseSpin = std::chrono::microseconds(20);
+
+constexpr uint64_t kFieldMask = 0xffff;
+
+uint64_t Generation(uint64_t w) { return w >> 32; }
+uint64_t Chunks(uint64_t w) { return (w >> 16) & kFieldMask; }
+uint64_t NextChunk(uint64_t w) { return w & kFieldMask; }
+
+// Polls `ready` until it returns true or `limit` has passed.
+template <class Ready, class Limit>
+bool Poll(Ready ready, Limit limit) {
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    for (int k = 0; k < 16; ++k) {
+      if (ready()) return true;
+      OUTPOST_CPU_RELAX();
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    if (elapsed >= limit()) return ready();
+    if (elapsed >= kPauseSpin) std::this_thread::yield();
+  }
+}
 
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
+ThreadPool::ThreadPool(int threads) : threads_(std::clamp(threads, 1, kMaxThreads)) {
   executor_.parallel_for = &ThreadPool::ExecutorEntry;
   executor_.self = this;
   executor_.threads = threads_;
@@ -42,8 +71,7 @@ ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);  // ends any spin
+    stop_.store(true);
   }
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -53,13 +81,19 @@ void ThreadPool::ExecutorEntry(void* self, int64_t n, int64_t grain, Fn fn, void
   static_cast<ThreadPool*>(self)->ParallelFor(n, grain, fn, arg);
 }
 
+std::chrono::steady_clock::duration ThreadPool::SpinLimit() const {
+  if (running_.load(std::memory_order_relaxed) > 0) return kRunSpin;
+  return kSpin;
+}
+
+void ThreadPool::RunBegin() { running_.fetch_add(1, std::memory_order_relaxed); }
+void ThreadPool::RunEnd() { running_.fetch_sub(1, std::memory_order_relaxed); }
+
 void ThreadPool::ParallelFor(int64_t n, int64_t grain, Fn fn, void* arg) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
-  // Chunks of at least `grain` each, one per thread at most: contiguous ranges keep each
-  // thread on its own part of the output (no false sharing, good prefetching).
-  const int64_t chunks = std::min<int64_t>(threads_, n / grain);
-  if (chunks <= 1 || tls_inside_pool) {
+  const int64_t chunks = std::min<int64_t>(int64_t{threads_} * kChunksPerThread, n / grain);
+  if (chunks <= 1 || threads_ == 1 || tls_inside_pool) {
     fn(arg, 0, n);
     return;
   }
@@ -68,61 +102,81 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain, Fn fn, void* arg) {
     fn(arg, 0, n);
     return;
   }
-  {
+  // No thread is inside the previous job (its chunks are all done), so its fields are free.
+  fn_ = fn;
+  arg_ = arg;
+  n_ = n;
+  done_.store(0, std::memory_order_relaxed);
+  const uint64_t generation = Generation(work_.load(std::memory_order_relaxed)) + 1;
+  work_.store((generation << 32) | (static_cast<uint64_t>(chunks) << 16));  // seq_cst: publish
+  if (sleeping_workers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mu_);
-    fn_ = fn;
-    arg_ = arg;
-    n_ = n;
-    chunks_ = chunks;
-    next_chunk_.store(0, std::memory_order_relaxed);
-    open_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
+    wake_.notify_all();
   }
-  wake_.notify_all();
   tls_inside_pool = true;
-  RunChunks();
+  RunChunks(generation);
   tls_inside_pool = false;
-  // Every chunk is claimed now; wait for the workers still running theirs. Closing the job
-  // first keeps late wakers out, so the job fields can be rewritten by the next call.
-  std::unique_lock<std::mutex> lock(mu_);
-  open_ = false;
-  done_.wait(lock, [this] { return in_job_ == 0; });
+  WaitForDone(static_cast<uint64_t>(chunks));
 }
 
-void ThreadPool::RunChunks() {
-  const int64_t base = n_ / chunks_;
-  const int64_t rem = n_ % chunks_;
+void ThreadPool::RunChunks(uint64_t generation) {
+  uint64_t w = work_.load(std::memory_order_acquire);
   for (;;) {
-    const int64_t i = next_chunk_.fetch_add(1, std::memory_order_relaxed);
-    if (i >= chunks_) return;
-    // The first `rem` chunks are one longer: sizes differ by at most 1.
-    const int64_t begin = i * base + std::min(i, rem);
-    const int64_t end = begin + base + (i < rem ? 1 : 0);
-    fn_(arg_, begin, end);
+    if (Generation(w) != generation) return;
+    const uint64_t chunks = Chunks(w), i = NextChunk(w);
+    if (i >= chunks) return;
+    if (!work_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel,
+                                     std::memory_order_acquire))
+      continue;
+    // Chunk sizes differ by at most one (the first n % chunks are one longer).
+    const int64_t c = static_cast<int64_t>(chunks), k = static_cast<int64_t>(i);
+    const int64_t base = n_ / c, rem = n_ % c;
+    const int64_t begin = k * base + std::min(k, rem);
+    fn_(arg_, begin, begin + base + (k < rem ? 1 : 0));
+    // seq_cst, paired with caller_sleeping_: either this thread sees the caller asleep, or
+    // the caller sees this chunk done before it sleeps.
+    if (done_.fetch_add(1) + 1 == chunks && caller_sleeping_.load()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_cv_.notify_one();
+    }
+    w = work_.load(std::memory_order_acquire);
   }
+}
+
+void ThreadPool::WaitForDone(uint64_t chunks) {
+  // A worker finishing its chunk is usually microseconds away: poll for it (the caller has
+  // nothing else to do), and sleep only if it was descheduled.
+  auto done = [&] { return done_.load(std::memory_order_acquire) == chunks; };
+  if (Poll(done, [&] { return SpinLimit(); })) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  caller_sleeping_.store(true);
+  done_cv_.wait(lock, [&] { return done_.load() == chunks; });
+  caller_sleeping_.store(false);
+}
+
+bool ThreadPool::WaitForJob(uint64_t seen) {
+  auto ready = [&] {
+    return Generation(work_.load(std::memory_order_acquire)) != seen ||
+           stop_.load(std::memory_order_relaxed);
+  };
+  const bool found = Poll(ready, [&] { return SpinLimit(); });
+  if (!found) {
+    std::unique_lock<std::mutex> lock(mu_);
+    sleeping_workers_.fetch_add(1);  // seq_cst, paired with the publishing store of work_
+    wake_.wait(lock, [&] { return stop_.load() || Generation(work_.load()) != seen; });
+    sleeping_workers_.fetch_sub(1);
+  }
+  return !stop_.load();
 }
 
 void ThreadPool::WorkerLoop() {
   tls_inside_pool = true;
   // 0, not the current value: a job posted before this thread got scheduled must still be
-  // seen as new (the constructor starts the workers with generation_ at 0).
+  // seen as new (the constructor starts the workers with generation 0).
   uint64_t seen = 0;
-  for (;;) {
-    const auto deadline = std::chrono::steady_clock::now() + kSpin;
-    while (generation_.load(std::memory_order_acquire) == seen) {
-      for (int k = 0; k < 64; ++k) OUTPOST_CPU_RELAX();
-      if (std::chrono::steady_clock::now() >= deadline) break;
-    }
-    std::unique_lock<std::mutex> lock(mu_);
-    wake_.wait(lock, [&] { return stop_ || generation_.load(std::memory_order_relaxed) != seen; });
-    if (stop_) return;
-    seen = generation_.load(std::memory_order_relaxed);
-    if (!open_) continue;  // woke after the job had finished
-    ++in_job_;
-    lock.unlock();
-    RunChunks();  // job fields are stable: the caller waits for in_job_ == 0 to change them
-    lock.lock();
-    if (--in_job_ == 0) done_.notify_one();
+  while (WaitForJob(seen)) {
+    seen = Generation(work_.load(std::memory_order_acquire));
+    RunChunks(seen);
   }
 }
 

@@ -225,12 +225,23 @@ TEST_F(CliTest, BenchSaysHowManyThreadsItUsed) {
   EXPECT_NE(r.out.find("threads:  4 available to the kernels"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("median"), std::string::npos);
   EXPECT_NE(r.out.find("add_bias"), std::string::npos);
+  EXPECT_NE(r.out.find("start:    load "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pool:     a "), std::string::npos) << r.out;
+  const CliResult j2 =
+      RunOutpost({"bench", classifier_, "--runs", "3", "--threads", "2", "--json"});
+  ExpectOk(j2);
+  const nlohmann::json pooled = nlohmann::json::parse(j2.out);
+  EXPECT_GT(pooled["parallel_for_us"]["work"].get<double>(), 0.0);
+  EXPECT_GT(pooled["parallel_for_us"]["back_to_back"].get<double>(), 0.0);
+  EXPECT_GT(pooled["parallel_for_us"]["after_idle"].get<double>(), 0.0);
   const CliResult j = RunOutpost({"bench", classifier_, "--runs", "3", "--threads", "1", "--json"});
   ExpectOk(j);
   const nlohmann::json parsed = nlohmann::json::parse(j.out);
   EXPECT_EQ(parsed["threads_used"], 1);
   EXPECT_TRUE(parsed["latency_ms"].contains("p90"));
   EXPECT_GE(parsed["load_ms"].get<double>(), 0.0);
+  EXPECT_GT(parsed["first_run_ms"].get<double>(), 0.0);
+  EXPECT_FALSE(parsed.contains("parallel_for_us"));  // no pool with one thread
   EXPECT_EQ(RunOutpost({"bench", classifier_, "--threads", "-1"}).exit_code, 2);
   ExpectOk(RunOutpost({"run", classifier_, "--self-test", "--threads", "2"}));
   EXPECT_EQ(parsed["ops"].size(), 1u);

@@ -1,4 +1,5 @@
-// The host thread pool: every index exactly once, nesting, reuse, idle cost, clean shutdown.
+// The host thread pool: every index exactly once, nesting, reuse, calls inside and between
+// runs, idle cost (also inside a run that never ends), clean shutdown.
 #include "io/thread_pool.h"
 
 #include <gtest/gtest.h>
@@ -42,7 +43,7 @@ TEST(ThreadPoolTest, CoversEveryIndexExactlyOnce) {
         for (int64_t i = 0; i < n; ++i)
           ASSERT_EQ(c.hits[static_cast<size_t>(i)].load(), 1)
               << "threads " << threads << " n " << n << " grain " << grain << " index " << i;
-        EXPECT_LE(c.calls.load(), threads);
+        EXPECT_LE(c.calls.load(), threads * ThreadPool::kChunksPerThread);
         if (n == 0) {
           EXPECT_EQ(c.calls.load(), 0);
         } else if (n >= grain) {  // each range is at least `grain` long
@@ -141,9 +142,28 @@ TEST(ThreadPoolTest, ExecutorForwardsToThePool) {
   Coverage c(1000);
   e.ParallelFor(1000, 8, &Mark, &c);
   for (auto& h : c.hits) ASSERT_EQ(h.load(), 1);
-  EXPECT_EQ(c.calls.load(), 2);
+  EXPECT_EQ(c.calls.load(), 2 * ThreadPool::kChunksPerThread);
 }
 
+TEST(ThreadPoolTest, CallsDuringARunAndAfterIt) {
+  ThreadPool pool(2);
+  std::atomic<int64_t> total{0};
+  auto add = [](void* arg, int64_t b, int64_t e) {
+    static_cast<std::atomic<int64_t>*>(arg)->fetch_add(e - b);
+  };
+  for (int run = 0; run < 50; ++run) {
+    pool.RunBegin();
+    for (int op = 0; op < 20; ++op) {
+      pool.ParallelFor(64, 1, add, &total);
+      // A serial operator between two parallel ones; every few, one longer than any spin.
+      if (op % 7 == 6) std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    }
+    pool.RunEnd();
+  }
+  EXPECT_EQ(total.load(), 50 * 20 * 64);
+}
+
+// CPU time of the whole process: the workers, and the test thread, which only sleeps.
 double ProcessCpuMillis() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -165,6 +185,43 @@ TEST(ThreadPoolTest, IdleWorkersSleep) {
   const double used = ProcessCpuMillis() - before;
   // Spinning workers would burn about 600 ms here.
   EXPECT_LT(used, 20.0) << "idle pool used " << used << " ms of CPU in 300 ms";
+  EXPECT_EQ(total.load(), 100);
+}
+
+TEST(ThreadPoolTest, IdleWorkersSleepAfterARun) {
+  ThreadPool pool(3);
+  std::atomic<int64_t> total{0};
+  auto add = [](void* arg, int64_t b, int64_t e) {
+    static_cast<std::atomic<int64_t>*>(arg)->fetch_add(e - b);
+  };
+  pool.RunBegin();
+  for (int op = 0; op < 100; ++op) pool.ParallelFor(100, 1, add, &total);
+  pool.RunEnd();
+  const double before = ProcessCpuMillis();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const double used = ProcessCpuMillis() - before;
+  EXPECT_LT(used, 15.0) << "idle pool used " << used << " ms of CPU in 200 ms after a run";
+  EXPECT_EQ(total.load(), 100 * 100);
+}
+
+TEST(ThreadPoolTest, SpinInsideARunIsBounded) {
+  // A run that never ends (a caller that forgot RunEnd, or one long serial operator) must not
+  // keep the workers polling: they sleep after a bounded spin.
+  ThreadPool pool(3);
+  std::atomic<int64_t> total{0};
+  pool.RunBegin();
+  pool.ParallelFor(
+      100, 1,
+      [](void* arg, int64_t b, int64_t e) {
+        static_cast<std::atomic<int64_t>*>(arg)->fetch_add(e - b);
+      },
+      &total);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past any spin
+  const double before = ProcessCpuMillis();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const double used = ProcessCpuMillis() - before;
+  pool.RunEnd();
+  EXPECT_LT(used, 15.0) << "workers used " << used << " ms of CPU in 200 ms inside a run";
   EXPECT_EQ(total.load(), 100);
 }
 

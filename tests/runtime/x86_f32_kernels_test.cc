@@ -307,6 +307,33 @@ TEST_P(X86F32Test, FullyConnectedMatchesReference) {
   RunFullyConnected(1, 1280, 1000, true, Activation::NONE, GetParam());
   RunFullyConnected(3, 17, 50, true, Activation::HARD_SWISH, GetParam());  // 48 + 2 columns
   RunFullyConnected(2, 300, 52, true, Activation::RELU, GetParam());  // 48 + 4, blocked reduction
+  // Batch 1 runs as a GEMV on the stored weights: rows not a multiple of the row block,
+  // reductions shorter than, equal to and not a multiple of the vector width, and one large
+  // enough to be split across tasks.
+  RunFullyConnected(1, 5, 1, false, Activation::NONE, GetParam());
+  RunFullyConnected(1, 16, 4, true, Activation::CLIP, GetParam());
+  RunFullyConnected(1, 47, 6, true, Activation::HARD_SWISH, GetParam());
+  RunFullyConnected(1, 3136, 130, true, Activation::RELU, GetParam());
+}
+
+TEST_P(X86F32Test, FullyConnectedBatchOnePacksNothing) {
+  for (int n : {1, 2}) {
+    const int k = 40, o = 9;
+    const std::vector<float> x = RandomFloats(n * k, 1), w = RandomFloats(o * k, 2);
+    std::vector<Operand> in = {Operand::F32({n, k}, x), Operand::F32({o, k}, w, true),
+                               Operand::Absent()};
+    SingleOpModel model(opm::OpCode::FULLY_CONNECTED, Options(opm::FullyConnectedOptionsT()),
+                        in, {Operand::Out({n, o})});
+    ASSERT_EQ(model.status(), Status::kOk);
+    const RunResult opt = RunWith(model.file(), {in[0].bytes}, GetParam(), false);
+    ASSERT_EQ(opt.status, Status::kOk);
+    if (n == 1) {
+      EXPECT_EQ(opt.req.packed_bytes, 0u);
+      EXPECT_EQ(opt.req.scratch_bytes, 0u);
+    } else {
+      EXPECT_GT(opt.req.packed_bytes, 0u);
+    }
+  }
 }
 
 TEST_P(X86F32Test, MeasureCountsPackedWeights) {

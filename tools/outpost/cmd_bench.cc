@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "io/model_file.h"
 #include "io/session.h"
+#include "io/thread_pool.h"
 #include "tools/outpost/cli_util.h"
 #include "tools/outpost/commands.h"
 
@@ -70,6 +72,54 @@ struct OpStats {
   double median_us;
 };
 
+// A fixed amount of dependent arithmetic per index, so that the work cannot be optimized away
+// and takes the same time on every thread.
+void SpinWork(void* sink, int64_t begin, int64_t end) {
+  float v = 1.0f;
+  for (int64_t i = begin * 64; i < end * 64; ++i) v = v * 0.999999f + 1e-7f;
+  if (v == 0.5f) *static_cast<float*>(sink) = v;  // never true; keeps v alive
+}
+
+// What splitting a loop across the pool costs and gains: one loop of about kLoopUs of work,
+// run serially, then through a pool of `threads`, both back to back (threads polling for the
+// next call, as between the operators of an Invoke) and after the pool has gone to sleep.
+struct ParallelForFigures {
+  double work_us = 0;          // the loop run serially
+  double back_to_back_us = 0;  // through the pool, calls back to back
+  double after_idle_us = 0;    // through the pool, each call after 5 ms idle
+};
+
+ParallelForFigures MeasureParallelFor(int threads) {
+  constexpr double kLoopUs = 50;
+  constexpr int kCalls = 200, kIdleCalls = 20;
+  float sink = 0;
+  auto time_us = [](auto&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+        .count();
+  };
+  // Size the loop: indices per microsecond, from the median of a few serial runs.
+  std::vector<double> probe;
+  for (int r = 0; r < 21; ++r) probe.push_back(time_us([&] { SpinWork(&sink, 0, 1000); }));
+  const int64_t n =
+      std::max<int64_t>(threads, static_cast<int64_t>(kLoopUs * 1000 / Median(probe)));
+  io::ThreadPool pool(threads);
+  ParallelForFigures f;
+  std::vector<double> serial, busy, idle;
+  for (int r = 0; r < kCalls; ++r) serial.push_back(time_us([&] { SpinWork(&sink, 0, n); }));
+  for (int r = 0; r < kCalls; ++r)
+    busy.push_back(time_us([&] { pool.ParallelFor(n, 1, SpinWork, &sink); }));
+  for (int r = 0; r < kIdleCalls; ++r) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    idle.push_back(time_us([&] { pool.ParallelFor(n, 1, SpinWork, &sink); }));
+  }
+  f.work_us = Median(serial);
+  f.back_to_back_us = Median(busy);
+  f.after_idle_us = Median(idle);
+  return f;
+}
+
 void RunBench(const BenchArgs& a) {
   if (a.runs < 1) throw UsageError("--runs must be at least 1");
   if (a.warmup < 0) throw UsageError("--warmup must not be negative");
@@ -77,6 +127,7 @@ void RunBench(const BenchArgs& a) {
   if (a.kernels != "auto" && a.kernels != "reference")
     throw UsageError("--kernels must be 'auto' or 'reference'");
   // Cold start: reading and verifying the file, then arena, kernel prepare and weight packing.
+  // Memory first touched by a kernel faults in during the first run, reported separately.
   const auto load_start = std::chrono::steady_clock::now();
   const io::LoadedModel model = Must(io::LoadedModel::Open(a.model));
   io::SessionOptions options;
@@ -94,10 +145,12 @@ void RunBench(const BenchArgs& a) {
   std::vector<double> run_ms;
   std::vector<std::vector<double>> op_us(num_ops);
   Progress progress("bench", total, std::chrono::milliseconds(1000));
+  double first_run_ms = 0;
   for (int r = 0; r < total; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     Must(s->Run());
     const auto t1 = std::chrono::steady_clock::now();
+    if (r == 0) first_run_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
     if (r >= a.warmup) {
       run_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
       for (int i = 0; i < num_ops; ++i)
@@ -128,6 +181,9 @@ void RunBench(const BenchArgs& a) {
 
   uint64_t macs = 0;
   for (const io::OpProfile& p : s->op_profiles()) macs += p.macs;
+  const bool pooled = s->threads_used() > 1;
+  const ParallelForFigures pf =
+      pooled ? MeasureParallelFor(s->threads_used()) : ParallelForFigures();
   if (a.json) {
     nlohmann::json j;
     j["model"] = model.path();
@@ -137,6 +193,11 @@ void RunBench(const BenchArgs& a) {
     j["threads_used"] = s->threads_used();
     j["input"] = data;
     j["load_ms"] = load_ms;
+    j["first_run_ms"] = first_run_ms;
+    if (pooled)
+      j["parallel_for_us"] = {{"work", pf.work_us},
+                              {"back_to_back", pf.back_to_back_us},
+                              {"after_idle", pf.after_idle_us}};
     j["latency_ms"] = {{"min", sorted.front()},
                        {"median", median},
                        {"mean", mean},
@@ -171,6 +232,13 @@ void RunBench(const BenchArgs& a) {
   std::cout << "latency:  min " << FormatFixed(sorted.front(), 3) << " ms, median "
             << FormatFixed(median, 3) << " ms, mean " << FormatFixed(mean, 3) << " ms, p99 "
             << FormatFixed(p99, 3) << " ms, max " << FormatFixed(sorted.back(), 3) << " ms\n";
+  std::cout << "start:    load " << FormatFixed(load_ms, 3) << " ms, first run "
+            << FormatFixed(first_run_ms, 3) << " ms\n";
+  if (pooled)
+    std::cout << "pool:     a " << FormatFixed(pf.work_us, 1) << " us loop takes "
+              << FormatFixed(pf.back_to_back_us, 1) << " us on " << s->threads_used()
+              << " threads back to back, " << FormatFixed(pf.after_idle_us, 1)
+              << " us after idle\n";
   std::cout << "compute:  " << FormatCount(macs) << " MACs, "
             << FormatFixed(gmacs(macs, median * 1e3), 2) << " GMAC/s at the median\n";
   std::cout << "\nper-op profile (median of " << a.runs << " runs, slowest first):\n";

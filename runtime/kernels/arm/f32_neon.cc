@@ -77,6 +77,15 @@ struct Neon {
   static constexpr int kNR = 12;
   static constexpr bool kHasDepthwise = true;
 
+  // dst[i] = src[2 * i] for i < n: LD2 de-interleaves 8 floats into even and odd lanes. It
+  // reads up to src[2 * i + 7], so the vector loop stops while that stays below the last
+  // element read, src[2 * n - 2].
+  static void CopyStride2(const float* src, int64_t n, float* dst) {
+    int64_t i = 0;
+    for (; i + 5 <= n; i += 4) vst1q_f32(dst + i, vld2q_f32(src + 2 * i).val[0]);
+    for (; i < n; ++i) dst[i] = src[2 * i];
+  }
+
   // kR rows (4 or 8: a fully connected layer with batch 1 computes one panel of 4) by kNV
   // vectors of columns, the last holding `cols - 4 * (kNV - 1)` of them.
   template <int kR, int kNV>

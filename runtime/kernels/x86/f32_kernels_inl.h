@@ -24,6 +24,7 @@
 #include "runtime/kernels/reference/conv_f32.h"
 #include "runtime/kernels/reference/fully_connected_f32.h"
 #include "runtime/kernels/reference/reference_util.h"
+#include "runtime/kernels/x86/f32_fc_gemv_inl.h"
 #include "runtime/kernels/x86/f32_plan.h"
 #include "runtime/kernels/x86/f32_tile.h"
 #include "runtime/model.h"
@@ -360,14 +361,15 @@ Status EvalConv(KernelContext& ctx) {
 
 // -------------------------------------------------------------------------- FULLY_CONNECTED
 //
-// Y[n, o] = X[n, k] * W[o, k]^T: W is transposed once into packed memory so that it is the
-// GEMM's B, in column panels of kNR so that each tile streams contiguous memory (with a batch
-// of one, reading W is the whole cost). The batch rows of X are A, packed per Invoke into
-// scratch (a few rows: cheap). The bias is then per column.
+// Y[n, o] = X[n, k] * W[o, k]^T. A batch of one is a GEMV on W as stored (f32_fc_gemv_inl.h).
+// Larger batches: W is transposed once into packed memory so that it is the GEMM's B, in
+// column panels of kNR so that each tile streams contiguous memory. The batch rows of X are A,
+// packed per Invoke into scratch (a few rows: cheap). The bias is then per column.
 
 struct FullyConnectedOpData {
   ref::FullyConnectedF32Data ref;  // first: the reference prepare and eval use it in place
   bool optimized;
+  bool gemv;
 };
 
 template <class Isa>
@@ -407,7 +409,8 @@ Status PrepareFullyConnected(KernelContext& ctx) {
       PlanFullyConnected(x.dims[0], x.dims[1], w.dims[0], w.is_constant, Isa::kMR, Isa::kNR);
   FullyConnectedOpData* d = ctx.op_data<FullyConnectedOpData>();
   d->optimized = plan.optimized;
-  if (!plan.optimized) return Status::kOk;
+  d->gemv = plan.gemv;
+  if (!plan.optimized || plan.gemv) return Status::kOk;
   OUTPOST_KERNEL_CHECK(ctx, ctx.packed_bytes() >= plan.packed_bytes &&
                                 ctx.scratch_bytes() >= plan.scratch_bytes,
                        Status::kInternal, "fully connected: %zu packed / %zu scratch bytes "
@@ -428,6 +431,13 @@ Status EvalFullyConnected(KernelContext& ctx) {
   if (!d.optimized) return ref::EvalFullyConnectedF32(ctx);
   const TensorView& x = ctx.input(0);
   const int64_t n = x.dims[0], k = x.dims[1], o = ctx.input(1).dims[0];
+  if (d.gemv) {
+    FcGemvArgs a{x.as<float>(), ctx.input(1).as<float>(),
+                 ctx.has_input(2) ? ctx.input(2).as<float>() : nullptr, ctx.output(0).as<float>(),
+                 k, o, d.ref.act};
+    FcGemv(ctx.executor(), a);
+    return Status::kOk;
+  }
   float* a = static_cast<float*>(ctx.scratch());
   PackPanels<Isa>(x.as<float>(), n, k, k, a);
   GemmArgs g;

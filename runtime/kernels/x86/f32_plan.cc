@@ -50,6 +50,10 @@ FullyConnectedPlan PlanFullyConnected(int64_t n, int64_t k, int64_t o, bool weig
   if (!weights_constant || !Positive(n) || !Positive(k) || !Positive(o)) return p;
   if (k > kMaxElements / RoundUp(o, nr) || RoundUp(n, mr) > kMaxElements / k) return p;
   p.optimized = true;
+  if (n == 1) {
+    p.gemv = true;
+    return p;
+  }
   p.packed_bytes = static_cast<size_t>(k * RoundUp(o, nr)) * sizeof(float);
   p.scratch_bytes = static_cast<size_t>(RoundUp(n, mr) * k) * sizeof(float);
   return p;

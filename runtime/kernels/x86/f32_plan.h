@@ -39,8 +39,9 @@ ConvPlan PlanConv(const ConvShape& s, int64_t mr, bool has_depthwise);
 
 struct FullyConnectedPlan {
   bool optimized = false;
-  size_t packed_bytes = 0;   // W transposed to [k, o] in column panels of nr
-  size_t scratch_bytes = 0;  // X packed into A panels
+  bool gemv = false;         // batch 1: a matrix-vector product on W as stored, nothing packed
+  size_t packed_bytes = 0;   // otherwise W transposed to [k, o] in column panels of nr
+  size_t scratch_bytes = 0;  // and X packed into A panels
 };
 
 FullyConnectedPlan PlanFullyConnected(int64_t n, int64_t k, int64_t o, bool weights_constant,
