@@ -2,7 +2,7 @@
 // AArch64 CPU: no target switch is needed.
 //
 // The planning, weight packing, im2col and GEMM tiling are the instruction-set-independent
-// driver the x86 kernels use (runtime/kernels/x86/f32_kernels_inl.h, f32_plan.h); this file
+// driver the x86 kernels use (runtime/kernels/f32/driver_inl.h, f32_plan.h); this file
 // supplies the micro-kernels:
 //
 // GEMM micro-tile: 8 rows x 12 columns (3 q registers) = 24 accumulators, plus 3 B vectors
@@ -24,8 +24,8 @@
 #include "runtime/kernels/reference/conv_f32.h"
 #include "runtime/kernels/reference/fully_connected_f32.h"
 #include "runtime/kernels/reference/reference_util.h"
-#include "runtime/kernels/x86/f32_plan.h"
-#include "runtime/kernels/x86/f32_tile.h"
+#include "runtime/kernels/f32/plan.h"
+#include "runtime/kernels/f32/tile.h"
 #include "runtime/model.h"
 
 namespace outpost {
@@ -33,8 +33,8 @@ namespace kernels {
 namespace arm {
 namespace {
 
-using x86::DepthwiseArgs;
-using x86::Epilogue;
+using f32::DepthwiseArgs;
+using f32::Epilogue;
 
 // The fused activation on 4 lanes. FMAX/FMIN return NaN when either operand is NaN, so a NaN
 // passes through the clamp as in the reference.
@@ -229,7 +229,7 @@ struct Neon {
 }  // namespace kernels
 }  // namespace outpost
 
-#include "runtime/kernels/x86/f32_kernels_inl.h"
+#include "runtime/kernels/f32/driver_inl.h"
 
 namespace outpost {
 namespace kernels {
@@ -240,12 +240,12 @@ const KernelRegistration kConv2DF32Neon = {
     DType::FLOAT32,
     KernelFamily::kArm,
     "conv2d_f32_neon",
-    sizeof(x86::ConvOpData),
-    x86::ConvScratchBytes<Neon>,
-    x86::PrepareConv<Neon>,
-    x86::EvalConv<Neon>,
+    sizeof(f32::ConvOpData),
+    f32::ConvScratchBytes<Neon>,
+    f32::PrepareConv<Neon>,
+    f32::EvalConv<Neon>,
     kCpuArmNeon,
-    x86::ConvPackedBytes<Neon>,
+    f32::ConvPackedBytes<Neon>,
 };
 
 const KernelRegistration kFullyConnectedF32Neon = {
@@ -253,12 +253,12 @@ const KernelRegistration kFullyConnectedF32Neon = {
     DType::FLOAT32,
     KernelFamily::kArm,
     "fully_connected_f32_neon",
-    sizeof(x86::FullyConnectedOpData),
-    x86::FullyConnectedScratchBytes<Neon>,
-    x86::PrepareFullyConnected<Neon>,
-    x86::EvalFullyConnected<Neon>,
+    sizeof(f32::FullyConnectedOpData),
+    f32::FullyConnectedScratchBytes<Neon>,
+    f32::PrepareFullyConnected<Neon>,
+    f32::EvalFullyConnected<Neon>,
     kCpuArmNeon,
-    x86::FullyConnectedPackedBytes<Neon>,
+    f32::FullyConnectedPackedBytes<Neon>,
 };
 
 }  // namespace arm

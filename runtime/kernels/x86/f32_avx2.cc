@@ -16,8 +16,8 @@
 #include "runtime/kernels/reference/conv_f32.h"
 #include "runtime/kernels/reference/fully_connected_f32.h"
 #include "runtime/kernels/reference/reference_util.h"
-#include "runtime/kernels/x86/f32_plan.h"
-#include "runtime/kernels/x86/f32_tile.h"
+#include "runtime/kernels/f32/plan.h"
+#include "runtime/kernels/f32/tile.h"
 #include "runtime/kernels/x86/x86_kernels.h"
 #include "runtime/model.h"
 
@@ -32,6 +32,9 @@ namespace outpost {
 namespace kernels {
 namespace x86 {
 namespace {
+
+using f32::DepthwiseArgs;
+using f32::Epilogue;
 
 // The fused activation on 8 lanes; NaN passes through the clamp as in the reference.
 struct VecAct {
@@ -133,7 +136,7 @@ struct Avx2 {
 }  // namespace kernels
 }  // namespace outpost
 
-#include "runtime/kernels/x86/f32_kernels_inl.h"
+#include "runtime/kernels/f32/driver_inl.h"
 
 namespace outpost {
 namespace kernels {
@@ -143,12 +146,12 @@ const KernelRegistration kConv2DF32Avx2 = {
     DType::FLOAT32,
     KernelFamily::kX86,
     "conv2d_f32_avx2",
-    sizeof(x86::ConvOpData),
-    x86::ConvScratchBytes<x86::Avx2>,
-    x86::PrepareConv<x86::Avx2>,
-    x86::EvalConv<x86::Avx2>,
+    sizeof(f32::ConvOpData),
+    f32::ConvScratchBytes<x86::Avx2>,
+    f32::PrepareConv<x86::Avx2>,
+    f32::EvalConv<x86::Avx2>,
     kCpuX86Avx2Fma,
-    x86::ConvPackedBytes<x86::Avx2>,
+    f32::ConvPackedBytes<x86::Avx2>,
 };
 
 const KernelRegistration kFullyConnectedF32Avx2 = {
@@ -156,12 +159,12 @@ const KernelRegistration kFullyConnectedF32Avx2 = {
     DType::FLOAT32,
     KernelFamily::kX86,
     "fully_connected_f32_avx2",
-    sizeof(x86::FullyConnectedOpData),
-    x86::FullyConnectedScratchBytes<x86::Avx2>,
-    x86::PrepareFullyConnected<x86::Avx2>,
-    x86::EvalFullyConnected<x86::Avx2>,
+    sizeof(f32::FullyConnectedOpData),
+    f32::FullyConnectedScratchBytes<x86::Avx2>,
+    f32::PrepareFullyConnected<x86::Avx2>,
+    f32::EvalFullyConnected<x86::Avx2>,
     kCpuX86Avx2Fma,
-    x86::FullyConnectedPackedBytes<x86::Avx2>,
+    f32::FullyConnectedPackedBytes<x86::Avx2>,
 };
 
 }  // namespace kernels

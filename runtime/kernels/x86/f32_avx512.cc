@@ -21,8 +21,8 @@
 #include "runtime/kernels/reference/conv_f32.h"
 #include "runtime/kernels/reference/fully_connected_f32.h"
 #include "runtime/kernels/reference/reference_util.h"
-#include "runtime/kernels/x86/f32_plan.h"
-#include "runtime/kernels/x86/f32_tile.h"
+#include "runtime/kernels/f32/plan.h"
+#include "runtime/kernels/f32/tile.h"
 #include "runtime/kernels/x86/x86_kernels.h"
 #include "runtime/model.h"
 
@@ -42,6 +42,9 @@ namespace outpost {
 namespace kernels {
 namespace x86 {
 namespace {
+
+using f32::DepthwiseArgs;
+using f32::Epilogue;
 
 struct Avx512 {
   static constexpr int kMR = 8;
@@ -342,7 +345,7 @@ struct Avx512 {
 }  // namespace kernels
 }  // namespace outpost
 
-#include "runtime/kernels/x86/f32_kernels_inl.h"
+#include "runtime/kernels/f32/driver_inl.h"
 
 namespace outpost {
 namespace kernels {
@@ -352,12 +355,12 @@ const KernelRegistration kConv2DF32Avx512 = {
     DType::FLOAT32,
     KernelFamily::kX86,
     "conv2d_f32_avx512",
-    sizeof(x86::ConvOpData),
-    x86::ConvScratchBytes<x86::Avx512>,
-    x86::PrepareConv<x86::Avx512>,
-    x86::EvalConv<x86::Avx512>,
+    sizeof(f32::ConvOpData),
+    f32::ConvScratchBytes<x86::Avx512>,
+    f32::PrepareConv<x86::Avx512>,
+    f32::EvalConv<x86::Avx512>,
     kCpuX86Avx512 | kCpuX86Avx2Fma,
-    x86::ConvPackedBytes<x86::Avx512>,
+    f32::ConvPackedBytes<x86::Avx512>,
 };
 
 const KernelRegistration kFullyConnectedF32Avx512 = {
@@ -365,12 +368,12 @@ const KernelRegistration kFullyConnectedF32Avx512 = {
     DType::FLOAT32,
     KernelFamily::kX86,
     "fully_connected_f32_avx512",
-    sizeof(x86::FullyConnectedOpData),
-    x86::FullyConnectedScratchBytes<x86::Avx512>,
-    x86::PrepareFullyConnected<x86::Avx512>,
-    x86::EvalFullyConnected<x86::Avx512>,
+    sizeof(f32::FullyConnectedOpData),
+    f32::FullyConnectedScratchBytes<x86::Avx512>,
+    f32::PrepareFullyConnected<x86::Avx512>,
+    f32::EvalFullyConnected<x86::Avx512>,
     kCpuX86Avx512 | kCpuX86Avx2Fma,
-    x86::FullyConnectedPackedBytes<x86::Avx512>,
+    f32::FullyConnectedPackedBytes<x86::Avx512>,
 };
 
 }  // namespace kernels

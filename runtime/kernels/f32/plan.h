@@ -1,6 +1,6 @@
-// How the x86 float32 kernels execute an operator, decided from shapes and options alone so
-// that packed_bytes and scratch_bytes (called with the Model before prepare) and prepare (called
-// with the tensors) always agree. Portable code: no intrinsics here.
+// How the optimized float32 kernels (x86 and AArch64) execute an operator, decided from shapes
+// and options alone so that packed_bytes and scratch_bytes (called with the Model before
+// prepare) and prepare (called with the tensors) always agree. Portable code: no intrinsics.
 #pragma once
 
 #include <stddef.h>
@@ -8,7 +8,7 @@
 
 namespace outpost {
 namespace kernels {
-namespace x86 {
+namespace f32 {
 
 enum class ConvPath : int32_t {
   kReference = 0,  // not optimized: the reference eval runs
@@ -47,6 +47,6 @@ struct FullyConnectedPlan {
 FullyConnectedPlan PlanFullyConnected(int64_t n, int64_t k, int64_t o, bool weights_constant,
                                       int64_t mr, int64_t nr);
 
-}  // namespace x86
+}  // namespace f32
 }  // namespace kernels
 }  // namespace outpost

@@ -1,8 +1,8 @@
-#include "runtime/kernels/x86/f32_plan.h"
+#include "runtime/kernels/f32/plan.h"
 
 namespace outpost {
 namespace kernels {
-namespace x86 {
+namespace f32 {
 namespace {
 
 // Sizes above this are not planned (the reference runs): keeps every product below in range.
@@ -59,6 +59,6 @@ FullyConnectedPlan PlanFullyConnected(int64_t n, int64_t k, int64_t o, bool weig
   return p;
 }
 
-}  // namespace x86
+}  // namespace f32
 }  // namespace kernels
 }  // namespace outpost

@@ -5,7 +5,7 @@
 // and with one input row a GEMM micro-tile would waste most of its rows anyway. Every weight
 // is read once per Invoke in either layout, so the product is bound by memory bandwidth.
 //
-// Included by f32_kernels_inl.h, i.e. compiled once per instruction set with that set enabled.
+// Included by driver_inl.h, i.e. compiled once per instruction set with that set enabled.
 // 16-float GCC vectors: one zmm under AVX-512, a pair of ymm under AVX2.
 //
 // Determinism: each output is computed by one task, its dot product in a fixed order (16 lanes
@@ -16,7 +16,7 @@
 
 namespace outpost {
 namespace kernels {
-namespace x86 {
+namespace f32 {
 namespace {
 
 struct FcGemvArgs {
@@ -74,6 +74,6 @@ void FcGemv(const Executor& ex, const FcGemvArgs& a) {
 }
 
 }  // namespace
-}  // namespace x86
+}  // namespace f32
 }  // namespace kernels
 }  // namespace outpost

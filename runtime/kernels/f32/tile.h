@@ -1,4 +1,4 @@
-// Data handed from the instruction-set-independent driver (f32_kernels_inl.h) to the
+// Data handed from the instruction-set-independent driver (driver_inl.h) to the
 // per-instruction-set micro-kernels. Plain data only.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 namespace outpost {
 namespace kernels {
-namespace x86 {
+namespace f32 {
 
 // How a GEMM micro-kernel starts and ends one block of the reduction. The first block starts
 // from the bias, per row (conv: per output channel) or per column (fully connected: per output
@@ -34,6 +34,6 @@ struct DepthwiseArgs {
   int64_t c, h, wd, oh, ow, kh, kw;
 };
 
-}  // namespace x86
+}  // namespace f32
 }  // namespace kernels
 }  // namespace outpost

@@ -1,5 +1,6 @@
-// The instruction-set-independent part of the x86 float32 kernels: weight packing, im2col,
-// GEMM tiling and the CONV_2D / FULLY_CONNECTED prepare and eval built on them.
+// The instruction-set-independent part of the optimized float32 kernels (x86 AVX2 and AVX-512,
+// AArch64 NEON): weight packing, im2col, GEMM tiling and the CONV_2D / FULLY_CONNECTED prepare
+// and eval built on them.
 //
 // Included by one source file per instruction set, after that file has switched the compiler's
 // target (so everything here is compiled for it) and defined `Isa`, which supplies:
@@ -24,14 +25,14 @@
 #include "runtime/kernels/reference/conv_f32.h"
 #include "runtime/kernels/reference/fully_connected_f32.h"
 #include "runtime/kernels/reference/reference_util.h"
-#include "runtime/kernels/x86/f32_fc_gemv_inl.h"
-#include "runtime/kernels/x86/f32_plan.h"
-#include "runtime/kernels/x86/f32_tile.h"
+#include "runtime/kernels/f32/fc_gemv_inl.h"
+#include "runtime/kernels/f32/plan.h"
+#include "runtime/kernels/f32/tile.h"
 #include "runtime/model.h"
 
 namespace outpost {
 namespace kernels {
-namespace x86 {
+namespace f32 {
 namespace {
 
 // C[m, n] = act(bias + A[m, k] * B[k, n]); A is packed by PackPanels (below).
@@ -361,7 +362,7 @@ Status EvalConv(KernelContext& ctx) {
 
 // -------------------------------------------------------------------------- FULLY_CONNECTED
 //
-// Y[n, o] = X[n, k] * W[o, k]^T. A batch of one is a GEMV on W as stored (f32_fc_gemv_inl.h).
+// Y[n, o] = X[n, k] * W[o, k]^T. A batch of one is a GEMV on W as stored (fc_gemv_inl.h).
 // Larger batches: W is transposed once into packed memory so that it is the GEMM's B, in
 // column panels of kNR so that each tile streams contiguous memory. The batch rows of X are A,
 // packed per Invoke into scratch (a few rows: cheap). The bias is then per column.
@@ -458,6 +459,6 @@ Status EvalFullyConnected(KernelContext& ctx) {
 }
 
 }  // namespace
-}  // namespace x86
+}  // namespace f32
 }  // namespace kernels
 }  // namespace outpost
