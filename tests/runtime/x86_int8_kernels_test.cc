@@ -13,7 +13,10 @@
 #include <cstring>
 #include <memory>
 
+#include <random>
+
 #include "runtime/cpu_features.h"
+#include "runtime/kernels/x86/int8/avx512_int8_util.h"
 #include "tests/runtime/conv_test_util.h"
 #include "tests/runtime/int8_test_util.h"
 
@@ -568,6 +571,70 @@ TEST(X86Int8Quantize, TiesSpecialValuesAndFallbacks) {
   // UINT8 output: the reference arithmetic.
   CheckQuantize(
       x, Operand::Out({static_cast<int32_t>(x.size())}, opm::DType::UINT8).Quantized(0.25f, 128));
+}
+
+
+// ApplyRequantVec and ApplyRequantVecI8 (every convolution's requantization) against
+// Requantize, lane by lane, for every right shift, multipliers at the ends of their range,
+// zero points and bounds of both output types (int8's own bounds take the saturating
+// narrowing), and accumulators at the int32 extremes, near rounding ties and random.
+// GCC 12 flags the intrinsics' internal _mm512_undefined operands once they are inlined here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+OUTPOST_AVX512_VNNI void ApplyRequantVec16(const kernels::x86::ChannelRequant& m, int32_t zp,
+                                           int32_t lo, int32_t hi, const int32_t* x,
+                                           int32_t* y, uint8_t* y8) {
+  const kernels::x86::RequantVec r = kernels::x86::MakeRequantVec(m, zp, lo, hi);
+  _mm512_storeu_si512(y, kernels::x86::ApplyRequantVec(r, _mm512_loadu_si512(x)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(y8),
+                   kernels::x86::ApplyRequantVecI8(r, _mm512_loadu_si512(x)));
+}
+#pragma GCC diagnostic pop
+
+TEST(X86Int8Requantize, ApplyRequantVecMatchesReference) {
+  REQUIRE_VNNI();
+  std::mt19937 rng(7);
+  const int32_t m0s[] = {0, 1, 1 << 30, (1 << 30) + 1, 1518500250, INT32_MAX};
+  struct Out {
+    int32_t zp, lo, hi;
+  };
+  const Out outs[] = {{-128, -128, 127}, {0, -128, 127}, {5, 5, 127},    {127, -128, 127},
+                      {-3, -128, 80},    {0, 0, 255},    {255, 0, 255}, {128, 0, 200},
+                      {0, INT32_MIN, INT32_MAX}};  // unclamped: MultiplyRequantVec
+  int64_t checked = 0;
+  for (int shift = -31; shift <= 30; ++shift)
+    for (int32_t m0 : m0s)
+      for (const Out& o : outs) {
+        const kernels::x86::ChannelRequant cr = kernels::x86::MakeChannelRequant({m0, shift});
+        for (int round = 0; round < 12; ++round) {
+          alignas(64) int32_t x[16], y[16];
+          uint8_t y8[16];
+          for (int i = 0; i < 16; ++i) {
+            const int kind = static_cast<int>(rng() % 5);
+            if (kind == 0) {
+              const int32_t edge[] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX};
+              x[i] = edge[rng() % 6];
+            } else if (kind == 1) {  // around a tie of the final rounding
+              const int r = shift < 0 ? (-shift < 30 ? -shift : 30) : 0;
+              const int64_t t = (static_cast<int64_t>(rng() % 4096) - 2048) * (int64_t{1} << r) +
+                                (int64_t{1} << r) / 2 + static_cast<int64_t>(rng() % 3) - 1;
+              x[i] = static_cast<int32_t>(t);
+            } else {
+              x[i] = static_cast<int32_t>(rng()) >> (rng() % 32);
+            }
+          }
+          ApplyRequantVec16(cr, o.zp, o.lo, o.hi, x, y, y8);
+          for (int i = 0; i < 16; ++i) {
+            const int32_t want = kernels::Requantize(x[i], {m0, shift}, o.zp, o.lo, o.hi);
+            ASSERT_EQ(y[i], want) << "x " << x[i] << " m0 " << m0 << " shift " << shift
+                                  << " zp " << o.zp;
+            ASSERT_EQ(y8[i], static_cast<uint8_t>(want)) << "x " << x[i] << " m0 " << m0
+                                                         << " shift " << shift << " zp " << o.zp;
+            ++checked;
+          }
+        }
+      }
+  EXPECT_GT(checked, 0);
 }
 
 }  // namespace

@@ -39,11 +39,11 @@ OUTPOST_AVX512_VNNI void AddChunks(void* arg, int64_t begin, int64_t end) {
   const int8::BinaryData& d = *j.d;
   const ChannelRequant ma = MakeChannelRequant(d.a_multiplier);
   const ChannelRequant mb = MakeChannelRequant(d.b_multiplier);
-  const ChannelRequant mo = MakeChannelRequant(d.output_multiplier);
+  // The output side through RequantVec: zero point folded into the rounding constant, and
+  // for int8's own bounds the clamp done by the saturating narrowing (ApplyRequantVecI8).
+  const RequantVec mo =
+      MakeRequantVec(MakeChannelRequant(d.output_multiplier), d.output_zp, d.act_min, d.act_max);
   const __m512i za = _mm512_set1_epi32(d.a_zp), zb = _mm512_set1_epi32(d.b_zp);
-  const __m512i zp = _mm512_set1_epi32(d.output_zp);
-  const __m512i lo_zp = _mm512_set1_epi32(d.act_min - d.output_zp);
-  const __m512i hi_zp = _mm512_set1_epi32(d.act_max - d.output_zp);
   const int64_t first = begin * kChunk, last = end * kChunk < j.n ? end * kChunk : j.n;
   for (int64_t i = first; i < last; i += 16) {
     const int64_t cnt = last - i < 16 ? last - i : 16;
@@ -53,8 +53,7 @@ OUTPOST_AVX512_VNNI void AddChunks(void* arg, int64_t begin, int64_t end) {
     const __m128i qb = _mm_maskz_loadu_epi8(mask, j.b + i);
     const __m512i sum =
         _mm512_add_epi32(Scaled(qa, za, d.left_shift, ma), Scaled(qb, zb, d.left_shift, mb));
-    const __m512i r = RequantizeUniformAvx512(sum, mo, zp, lo_zp, hi_zp);
-    _mm_mask_storeu_epi8(j.y + i, mask, _mm512_cvtepi32_epi8(r));
+    _mm_mask_storeu_epi8(j.y + i, mask, ApplyRequantVecI8(mo, sum));
   }
 }
 

@@ -113,11 +113,17 @@ OUTPOST_AVX512_VNNI inline __m512i RequantizeUniformAvx512(__m512i x, const Chan
 
 // RequantizeAvx512 for one multiplier, with its constants built once (per output channel)
 // rather than per vector. For shift < 0 (a multiplier below 1/2, every convolution's in
-// practice) it is MultiplyByQuantizedMultiplierUniformAvx512 with one step less: the odd
-// lanes' result lands in the high half of their 64-bit lane by a shift of right - 1 instead
-// of a shift by 31 + right and back up by 32.
+// practice) it is MultiplyByQuantizedMultiplierUniformAvx512 with two steps less:
+//   - the odd lanes' result lands in the high half of their 64-bit lane by a shift of
+//     right - 1 instead of a shift by 31 + right and back up by 32;
+//   - the output zero point rides in the rounding constant as zp * 2^(31 + right), a
+//     multiple of the divisor, so the floor division yields v + zp exactly. With right <= 22
+//     the 64-bit sum cannot overflow (|P| <= 2^62, |zp| * 2^53 <= 2^61), and |v| <= 2^30 so
+//     v + zp fits in int32 and clamping it to [act_min, act_max] equals the reference's
+//     saturating add and clamp.
 struct RequantVec {
   bool fast;
+  bool saturate_i8;  // fast, and the bounds are int8's own: see ApplyRequantVecI8
   __m512i m0, left, right, zp, lo_zp, hi_zp;
   __m512i k, fix, neg_below;
   __m128i count_even, count_odd;
@@ -126,15 +132,18 @@ struct RequantVec {
 OUTPOST_AVX512_VNNI inline RequantVec MakeRequantVec(const ChannelRequant& m, int32_t zp,
                                                      int32_t act_min, int32_t act_max) {
   RequantVec r;
-  r.fast = m.left == 0 && m.right >= 1;
+  r.fast = m.left == 0 && m.right >= 1 && m.right <= 22;
+  r.saturate_i8 = r.fast && act_min == -128 && act_max == 127;
   r.m0 = _mm512_set1_epi32(m.m0);
   r.left = _mm512_set1_epi32(m.left);
   r.right = _mm512_set1_epi32(m.right);
+  // The fast path has the zero point folded into k: it clamps v + zp to the bounds directly.
   r.zp = _mm512_set1_epi32(zp);
-  r.lo_zp = _mm512_set1_epi32(act_min - zp);
-  r.hi_zp = _mm512_set1_epi32(act_max - zp);
+  r.lo_zp = _mm512_set1_epi32(r.fast ? act_min : act_min - zp);
+  r.hi_zp = _mm512_set1_epi32(r.fast ? act_max : act_max - zp);
   const int32_t right = r.fast ? m.right : 1;
-  r.k = _mm512_set1_epi64((int64_t{1} << 30) + (int64_t{1} << (30 + right)));
+  r.k = _mm512_set1_epi64((int64_t{1} << 30) + (int64_t{1} << (30 + right)) +
+                          (r.fast ? static_cast<int64_t>(zp) * (int64_t{1} << (31 + right)) : 0));
   r.fix = _mm512_set1_epi64(int64_t{1} << 31);
   r.neg_below = _mm512_set1_epi64(-(int64_t{1} << 30));
   r.count_even = _mm_cvtsi32_si128(31 + right);
@@ -142,8 +151,10 @@ OUTPOST_AVX512_VNNI inline RequantVec MakeRequantVec(const ChannelRequant& m, in
   return r;
 }
 
-OUTPOST_AVX512_VNNI inline __m512i ApplyRequantVec(const RequantVec& r, __m512i x) {
-  __m512i v;
+// MultiplyByQuantizedMultiplier(x, m) + zp per lane, before the clamp. The fast path has zp
+// folded into k (exact, see MakeRequantVec); the other path adds it with int32 wrap-around, so
+// a caller that uses the value unclamped passes zp = 0.
+OUTPOST_AVX512_VNNI inline __m512i MultiplyRequantVec(const RequantVec& r, __m512i x) {
   if (r.fast) {
     const __m512i pe = _mm512_mul_epi32(x, r.m0);
     const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), r.m0);
@@ -153,12 +164,27 @@ OUTPOST_AVX512_VNNI inline __m512i ApplyRequantVec(const RequantVec& r, __m512i 
     const __m512i to =
         _mm512_mask_sub_epi64(_mm512_add_epi64(po, r.k), _mm512_cmplt_epi64_mask(po, r.neg_below),
                               _mm512_add_epi64(po, r.k), r.fix);
-    v = _mm512_mask_blend_epi32(0xAAAA, _mm512_sra_epi64(te, r.count_even),
-                                _mm512_sra_epi64(to, r.count_odd));
-  } else {
-    v = MultiplyByQuantizedMultiplierAvx512(x, r.m0, r.left, r.right);
+    return _mm512_mask_blend_epi32(0xAAAA, _mm512_sra_epi64(te, r.count_even),
+                                   _mm512_sra_epi64(to, r.count_odd));
   }
+  return _mm512_add_epi32(MultiplyByQuantizedMultiplierAvx512(x, r.m0, r.left, r.right), r.zp);
+}
+
+OUTPOST_AVX512_VNNI inline __m512i ApplyRequantVec(const RequantVec& r, __m512i x) {
+  // Fast: zp is already in; the bounds are act_min and act_max themselves.
+  if (r.fast) return _mm512_min_epi32(_mm512_max_epi32(MultiplyRequantVec(r, x), r.lo_zp), r.hi_zp);
+  const __m512i v = MultiplyByQuantizedMultiplierAvx512(x, r.m0, r.left, r.right);
   return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, r.lo_zp), r.hi_zp), r.zp);
+}
+
+// ApplyRequantVec narrowed to int8 bytes (the low byte of each lane, as vpmovdb would). When
+// the bounds are exactly [-128, 127] (no activation, or a RELU6 whose 6 quantizes to 127 or
+// beyond, MobileNet's usual case) the clamp is the saturation of vpmovsdb itself, which saves
+// the max and min: the fast path's v + zp fits in int32 (see MakeRequantVec), so saturating
+// it to int8 is min(max(v + zp, -128), 127).
+OUTPOST_AVX512_VNNI inline __m128i ApplyRequantVecI8(const RequantVec& r, __m512i x) {
+  if (r.saturate_i8) return _mm512_cvtsepi32_epi8(MultiplyRequantVec(r, x));
+  return _mm512_cvtepi32_epi8(ApplyRequantVec(r, x));
 }
 
 // Interleaves four rows of n int8 values into n groups of 4 bytes (row 0 first), flipping

@@ -181,8 +181,8 @@ OUTPOST_AVX512_VNNI void GemmTile(const GemmJob& j, int64_t m0, int64_t p0) {
                                              o.output_zp, o.act_min, o.act_max);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) {
-          const __m512i r = ApplyRequantVec(rq, _mm512_sub_epi32(acc[i][v], corr));
-          _mm_mask_storeu_epi8(j.y8 + m * p.npix + p0 + v * 16, masks[v], _mm512_cvtepi32_epi8(r));
+          const __m128i r = ApplyRequantVecI8(rq, _mm512_sub_epi32(acc[i][v], corr));
+          _mm_mask_storeu_epi8(j.y8 + m * p.npix + p0 + v * 16, masks[v], r);
         }
       }
     }

@@ -114,7 +114,7 @@ OUTPOST_AVX512_VNNI void DwVectors(const DwJob& j, const DwTapGroup* groups, con
   }
 #pragma GCC unroll 4
   for (int v = 0; v < kNv; ++v) {
-    const __m128i r = _mm512_cvtepi32_epi8(ApplyRequantVec(rq, _mm512_sub_epi32(acc[v], corr)));
+    const __m128i r = ApplyRequantVecI8(rq, _mm512_sub_epi32(acc[v], corr));
     if (Pair) {
       _mm_mask_storeu_epi8(j.y8 + b.out[v], b.mask[v] & 0xff, r);
       _mm_mask_storeu_epi8(j.y8 + b.out[v] + up, b.mask[v] & 0xff00, r);
