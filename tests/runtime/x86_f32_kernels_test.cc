@@ -1,12 +1,12 @@
-// The x86 float32 CONV_2D, FULLY_CONNECTED and MAX_POOL_2D kernels against the reference
+// The x86 float32 CONV_2D, FULLY_CONNECTED, MAX_POOL_2D and ADD kernels against the reference
 // kernels (the specification) on awkward shapes: prime channel counts, widths that are not a
 // multiple of the vector width, strides, asymmetric padding, dilation, groups, depthwise,
 // batch 2, ceil mode, with and without bias, every fused activation. Also: identical results
 // for any thread split, packed memory counted by Measure, and the reference fallback for
 // non-constant weights.
 //
-// Tolerance: max |opt - ref| <= 1e-4 * (1 + max |ref|) per output tensor (max pooling: equal,
-// NaN where the reference has NaN). The optimized
+// Tolerance: max |opt - ref| <= 1e-4 * (1 + max |ref|) per output tensor (max pooling and ADD:
+// equal, NaN where the reference has NaN). The optimized
 // kernels sum in a different order (and with FMA), so bit equality with the reference is not
 // expected; bit equality across thread counts is.
 #include <gtest/gtest.h>
@@ -216,6 +216,20 @@ std::vector<ConvParams> ConvCases() {
   v.push_back(Conv(1, 5, 13, 28, 5, 3, 2, 1, 5));   // depthwise narrow, stride 2
   v.push_back(Conv(1, 5, 13, 56, 5, 3, 2, 1, 5));   // depthwise 2 rows x 2 blocks at once + 1
   v.push_back(Conv(2, 3, 6, 151, 3, 3, 2, 1, 3));   // depthwise stride 2, 4 blocks + 1
+  v.push_back(Conv(1, 3, 15, 112, 3, 3, 1, 1, 3));  // depthwise 3-row, 4 rows at once + 3
+  v.push_back(Conv(1, 3, 19, 113, 3, 3, 2, 1, 3));  // depthwise 3-row stride 2: 10 rows
+  v.push_back(Conv(1, 3, 22, 29, 3, 3, 1, 1, 3));   // depthwise 3-row, 2 vectors, 4 rows + 2
+  v.push_back(Conv(1, 3, 23, 20, 3, 3, 1, 0, 3));   // depthwise 3-row, 2 vectors, no padding
+  {
+    ConvParams p = Conv(1, 5, 14, 70, 5, 3, 1, 0, 5);
+    p.kw = 5, p.pad_t = 2, p.pad_b = 0, p.pad_l = 1, p.pad_r = 3;  // 3x5, one-sided rows
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 2, 13, 66, 2, 3, 2, 0, 2);
+    p.stride_w = 1, p.pad_t = 0, p.pad_b = 2, p.pad_l = 1, p.pad_r = 1;  // strides 2,1
+    v.push_back(p);
+  }
   {
     ConvParams p = Conv(1, 5, 10, 21, 5, 3, 2, 0, 5);
     p.pad_t = 0, p.pad_l = 1, p.pad_b = 2, p.pad_r = 0;  // depthwise asymmetric padding
@@ -425,10 +439,81 @@ TEST_P(X86F32Test, MaxPoolMatchesReference) {
   }
 }
 
+struct AddCase {
+  std::vector<int32_t> a, b, y;
+  bool b_constant;
+};
+
+// ADD is one rounding per element, so the optimized kernel must match the reference exactly
+// (NaN where the reference has NaN). Shapes that broadcast must run the reference eval.
+void RunAdd(const AddCase& c, Activation act, uint32_t features) {
+  auto count = [](const std::vector<int32_t>& d) {
+    size_t n = 1;
+    for (int32_t v : d) n *= static_cast<size_t>(v);
+    return n;
+  };
+  std::vector<float> a = RandomFloats(count(c.a), 11, -4.0f, 4.0f);
+  std::vector<float> b = RandomFloats(count(c.b), 12, -4.0f, 4.0f);
+  for (size_t i = 3; i < a.size(); i += 41) a[i] = NAN;
+  for (size_t i = 7; i < b.size(); i += 53) b[i] = i % 2 ? INFINITY : -INFINITY;
+  opm::BinaryOptionsT o;
+  o.activation = act;
+  o.act_min = -0.5f;
+  o.act_max = 0.25f;
+  std::vector<Operand> in = {Operand::F32(c.a, a), Operand::F32(c.b, b, c.b_constant)};
+  SingleOpModel model(opm::OpCode::ADD, Options(o), in, {Operand::Out(c.y)});
+  ASSERT_EQ(model.status(), Status::kOk) << model.error();
+  std::vector<std::vector<uint8_t>> feeds = {in[0].bytes};
+  if (!c.b_constant) feeds.push_back(in[1].bytes);
+  std::string what = std::string(IsaName(features)) + " add a[";
+  for (int32_t v : c.a) what += std::to_string(v) + ",";
+  what += "] b[";
+  for (int32_t v : c.b) what += std::to_string(v) + ",";
+  what += "] act " + std::to_string(static_cast<int>(act));
+  const RunResult ref = RunWith(model.file(), feeds, 0, false);
+  const RunResult opt = RunWith(model.file(), feeds, features, false);
+  const RunResult split = RunWith(model.file(), feeds, features, true);
+  ASSERT_EQ(ref.status, Status::kOk) << what;
+  ASSERT_EQ(opt.status, Status::kOk) << what;
+  ASSERT_EQ(split.status, Status::kOk) << what;
+  EXPECT_EQ(opt.kernel, "add_f32_avx512") << what;
+  ASSERT_EQ(opt.out.size(), ref.out.size()) << what;
+  int mismatches = 0;
+  for (size_t i = 0; i < ref.out.size(); ++i) {
+    const bool same = std::isnan(ref.out[i])
+                          ? std::isnan(opt.out[i])
+                          : std::memcmp(&opt.out[i], &ref.out[i], sizeof(float)) == 0;
+    if (!same && ++mismatches <= 3)
+      ADD_FAILURE() << what << ": [" << i << "] " << opt.out[i] << " vs " << ref.out[i];
+  }
+  EXPECT_EQ(std::memcmp(split.out.data(), opt.out.data(), opt.out.size() * sizeof(float)), 0)
+      << what << ": results depend on the thread split";
+  std::printf("  %-58s %-26s %d mismatches\n", what.c_str(), opt.kernel.c_str(), mismatches);
+}
+
+TEST_P(X86F32Test, AddMatchesReference) {
+  if (GetParam() != kAvx512) GTEST_SKIP() << "ADD is optimized for AVX-512 only";
+  const AddCase cases[] = {
+      {{1, 1}, {1, 1}, {1, 1}, false},                          // one element: masked only
+      {{1, 3, 5, 7}, {1, 3, 5, 7}, {1, 3, 5, 7}, false},        // 105: 64-step + masked tail
+      {{2, 13, 11, 17}, {2, 13, 11, 17}, {2, 13, 11, 17}, true},  // 4862: several tasks
+      {{1, 24, 56, 56}, {1, 24, 56, 56}, {1, 24, 56, 56}, false},  // MobileNetV2 residual
+      {{1, 1, 1, 1024}, {1, 1, 1, 1024}, {1, 1, 1, 1024}, false},  // exactly one task
+      {{1, 1, 1, 1041}, {1, 1, 1, 1041}, {1, 1, 1, 1041}, false},  // one task + 17
+      {{2, 13, 11, 17}, {13, 1, 1}, {2, 13, 11, 17}, true},     // per-channel broadcast
+      {{1, 5}, {3, 1}, {3, 5}, false},                          // both operands broadcast
+      {{67}, {1}, {67}, false},                                 // scalar operand
+  };
+  const Activation acts[] = {Activation::NONE, Activation::RELU, Activation::CLIP,
+                             Activation::HARD_SWISH};
+  for (const AddCase& c : cases)
+    for (Activation act : acts) RunAdd(c, act, GetParam());
+}
+
 TEST(X86F32Kernels, RegistrationsAndResolver) {
   size_t n = 0;
   const KernelRegistration* const* all = kernels::X86Kernels(&n);
-  ASSERT_EQ(n, 5u);
+  ASSERT_EQ(n, 6u);
   for (size_t i = 0; i < n; ++i) {
     const KernelRegistration& k = *all[i];
     SCOPED_TRACE(k.name);
@@ -453,8 +538,10 @@ TEST(X86F32Kernels, RegistrationsAndResolver) {
                "fully_connected_f32_avx512");
   EXPECT_STREQ(resolver.Find(OpCode::MAX_POOL_2D, DType::FLOAT32)->name,
                "max_pool2d_f32_avx512");
+  EXPECT_STREQ(resolver.Find(OpCode::ADD, DType::FLOAT32)->name, "add_f32_avx512");
   resolver.set_cpu_features(kAvx2);
   EXPECT_STREQ(resolver.Find(OpCode::MAX_POOL_2D, DType::FLOAT32)->name, "max_pool2d_f32_ref");
+  EXPECT_STREQ(resolver.Find(OpCode::ADD, DType::FLOAT32)->name, "add_f32_ref");
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, X86F32Test, ::testing::Values(kAvx2, kAvx512),

@@ -8,7 +8,8 @@
 // Depthwise: 16 output columns per vector, every tap a masked load (the mask covers padding
 // and the right edge, so borders need no separate loop); stride 2 loads 32 input columns and
 // keeps the even ones with one permute. Small stride-1 planes run as one flat row
-// (DepthwiseFlatPlanes).
+// (DepthwiseFlatPlanes); the other planes of a 3-row kernel run 4 output rows at once, loading
+// each input row once for all of them (DepthwiseBlocks3).
 //
 // Only the functions in this file are compiled for AVX-512 (target pragma below); the rest of
 // the build stays baseline x86-64, and the resolver calls these only on CPUs that have it.
@@ -244,6 +245,79 @@ struct Avx512 {
       }
   }
 
+  // As DepthwiseBlocks, for a 3-row kernel (dilation 1) with row stride kSH: the loop runs
+  // over the input rows the kR output rows need, loading each once per column tap and feeding
+  // every output row whose window covers it ((kR - 1) * kSH + 3 loads instead of 3 * kR). On
+  // the large early MobileNet planes the loads, not the FMAs, limit the plain version. Each
+  // accumulator still sees its taps column by column, kernel row by kernel row: the same sum
+  // order as DepthwiseBlocks.
+  template <int kR, int kNB, int kSH>
+  static void DepthwiseBlocks3(const DepthwiseArgs& j, const float* xp, const float* wp,
+                               float* yp, int64_t oy, int64_t ox0, __m512 b0,
+                               const VecAct& act) {
+    const ref::ConvF32Data& d = *j.d;
+    const int64_t sw = d.stride_w, h = j.h, wd = j.wd, kw = j.kw;
+    constexpr int kRows = (kR - 1) * kSH + 3;
+    const int64_t iy0 = oy * kSH - d.pad_top;
+    __m512 acc[kR][kNB];
+#pragma GCC unroll 4
+    for (int r = 0; r < kR; ++r)
+#pragma GCC unroll 4
+      for (int b = 0; b < kNB; ++b) acc[r][b] = b0;
+    for (int64_t v = 0; v < kw; ++v) {
+      int64_t ix0[kNB];
+      uint64_t mask[kNB];
+#pragma GCC unroll 4
+      for (int b = 0; b < kNB; ++b) {
+        ix0[b] = (ox0 + 16 * b) * sw - d.pad_left + v * d.dilation_w;
+        mask[b] = RangeMask(ix0[b], wd, sw == 1 ? 16 : 32);
+      }
+      const __m512 wv[3] = {_mm512_set1_ps(wp[v]), _mm512_set1_ps(wp[kw + v]),
+                            _mm512_set1_ps(wp[2 * kw + v])};
+#pragma GCC unroll 16
+      for (int t = 0; t < kRows; ++t) {
+        const int64_t iy = iy0 + t;
+        if (iy < 0 || iy >= h) continue;
+        const float* row = xp + iy * wd;
+#pragma GCC unroll 4
+        for (int b = 0; b < kNB; ++b) {
+          const float* p = MaskedAddress(row, ix0[b]);
+          __m512 xv;
+          if (sw == 1) {
+            xv = LoadLanes(static_cast<__mmask16>(mask[b]), p, _mm512_setzero_ps());
+          } else {
+            xv = LoadEven(mask[b], p, _mm512_setzero_ps());
+          }
+#pragma GCC unroll 3
+          for (int u = 0; u < 3; ++u) {
+            if (t < u || (t - u) % kSH != 0 || (t - u) / kSH >= kR) continue;
+            const int r = (t - u) / kSH;
+            acc[r][b] = _mm512_fmadd_ps(wv[u], xv, acc[r][b]);
+          }
+        }
+      }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < kR; ++r)
+#pragma GCC unroll 4
+      for (int b = 0; b < kNB; ++b) {
+        const __mmask16 out = static_cast<__mmask16>(RangeMask(ox0 + 16 * b, j.ow, 16));
+        StoreLanes(out, yp + (oy + r) * j.ow + ox0 + 16 * b, act(acc[r][b]));
+      }
+  }
+
+  template <int kR, int kSH>
+  static void DepthwiseRows3(const DepthwiseArgs& j, const float* xp, const float* wp,
+                             float* yp, int64_t oy, __m512 b0, const VecAct& act) {
+    int64_t ox0 = 0;
+    for (; ox0 + 48 < j.ow; ox0 += 64)
+      DepthwiseBlocks3<kR, 4, kSH>(j, xp, wp, yp, oy, ox0, b0, act);
+    const int64_t left = (j.ow - ox0 + 15) / 16;  // 0..3 blocks
+    if (left == 3) DepthwiseBlocks3<kR, 3, kSH>(j, xp, wp, yp, oy, ox0, b0, act);
+    if (left == 2) DepthwiseBlocks3<kR, 2, kSH>(j, xp, wp, yp, oy, ox0, b0, act);
+    if (left == 1) DepthwiseBlocks3<kR, 1, kSH>(j, xp, wp, yp, oy, ox0, b0, act);
+  }
+
   // kR output rows from column 0 on, in blocks of up to 4 vectors.
   template <int kR>
   static void DepthwiseRows(const DepthwiseArgs& j, const float* xp, const float* wp, float* yp,
@@ -320,6 +394,7 @@ struct Avx512 {
     const DepthwiseArgs& j = *static_cast<const DepthwiseArgs*>(arg);
     if (FlatPlanes(j)) return DepthwiseFlatPlanes(j, begin, end);
     const VecAct act(j.d->act);
+    const bool rows3 = j.kh == 3 && j.d->dilation_h == 1;
     for (int64_t t = begin; t < end; ++t) {
       const int64_t ch = t % j.c;
       const float* xp = j.x + t * j.h * j.wd;
@@ -327,10 +402,24 @@ struct Avx512 {
       float* yp = j.y + t * j.oh * j.ow;
       const __m512 b0 = _mm512_set1_ps(j.bias != nullptr ? j.bias[ch] : 0.0f);
       int64_t oy = 0;
-      if (j.ow <= 16) {
+      if (rows3 && j.ow <= 32 && j.d->stride_h <= 2) {
+        // Narrow planes, 3-row kernel: 4 rows of 1 or 2 vectors, each input row loaded once.
+        const bool one = j.ow <= 16, s1 = j.d->stride_h == 1;
+        for (; oy + 4 <= j.oh; oy += 4) {
+          if (one && s1) DepthwiseBlocks3<4, 1, 1>(j, xp, wp, yp, oy, 0, b0, act);
+          if (one && !s1) DepthwiseBlocks3<4, 1, 2>(j, xp, wp, yp, oy, 0, b0, act);
+          if (!one && s1) DepthwiseBlocks3<4, 2, 1>(j, xp, wp, yp, oy, 0, b0, act);
+          if (!one && !s1) DepthwiseBlocks3<4, 2, 2>(j, xp, wp, yp, oy, 0, b0, act);
+        }
+      } else if (j.ow <= 16) {
         for (; oy + 4 <= j.oh; oy += 4) DepthwiseBlocks<4, 1>(j, xp, wp, yp, oy, 0, b0, act);
       } else if (j.ow <= 32) {
         for (; oy + 2 <= j.oh; oy += 2) DepthwiseBlocks<2, 2>(j, xp, wp, yp, oy, 0, b0, act);
+      } else if (rows3 && j.d->stride_h == 1) {
+        // Wide planes, 3-row kernel: 4 output rows load each of their 6 input rows once.
+        for (; oy + 4 <= j.oh; oy += 4) DepthwiseRows3<4, 1>(j, xp, wp, yp, oy, b0, act);
+      } else if (rows3 && j.d->stride_h == 2) {
+        for (; oy + 4 <= j.oh; oy += 4) DepthwiseRows3<4, 2>(j, xp, wp, yp, oy, b0, act);
       } else {
         // Wide planes: two rows share each column's masks and offsets.
         for (; oy + 2 <= j.oh; oy += 2) DepthwiseRows<2>(j, xp, wp, yp, oy, b0, act);

@@ -10,6 +10,7 @@ const KernelRegistration* const kAll[] = {
     &kConv2DF32Avx512,
     &kFullyConnectedF32Avx512,
     &kMaxPool2DF32Avx512,
+    &kAddF32Avx512,
 };
 
 }  // namespace
