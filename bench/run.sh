@@ -12,11 +12,16 @@ step() { printf 'bench/run.sh: %s\n' "$*" >&2; }
 
 quick=0
 have_bin=0
+outpost=build/release/tools/outpost/outpost
+prev=""
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    --outpost|--outpost=*) have_bin=1 ;;
+    --outpost) have_bin=1 ;;
+    --outpost=*) have_bin=1; outpost="${arg#--outpost=}" ;;
   esac
+  if [ "$prev" = "--outpost" ]; then outpost="$arg"; fi
+  prev="$arg"
 done
 
 if [ $have_bin -eq 0 ]; then
@@ -30,4 +35,17 @@ if [ $quick -eq 0 ]; then
   step "exporting the large zoo models (models/zoo.py export-large)"
   /usr/bin/python3 models/zoo.py export-large
 fi
-exec /usr/bin/python3 bench/bench.py "$@"
+/usr/bin/python3 bench/bench.py "$@"
+if [ $quick -eq 0 ]; then
+  # Would XNNPACK run any convolution faster? Layer by layer on the large models (bench.py
+  # compiled and quantized them into build/bench/models).
+  step "XNNPACK against Outpost, convolution by convolution (bench/xnnpack_decision.py)"
+  models=()
+  for m in resnet18 resnet18_int8 mobilenet_v2 mobilenet_v2_int8; do
+    if [ -f "build/bench/models/$m.opm" ]; then models+=("build/bench/models/$m.opm"); fi
+  done
+  if [ ${#models[@]} -gt 0 ]; then
+    /usr/bin/python3 bench/xnnpack_decision.py "${models[@]}" --outpost "$outpost" \
+      --threads 1 --rounds 3 --json build/bench/xnnpack.json | tee build/bench/xnnpack.md
+  fi
+fi

@@ -3,8 +3,8 @@
 # Idempotent: re-running installs nothing new. Uses sudo when not root.
 # Usage: scripts/setup.sh [--models] [--peers] [--arm64]
 #   --models  what regenerating the model zoo needs (PyTorch, torchvision, onnx)
-#   --peers   the runtimes Outpost is compared with (bench/run.sh): PyTorch and OpenCV DNN
-#             (Debian) and ONNX Runtime (npm)
+#   --peers   the runtimes Outpost is compared with (bench/run.sh): PyTorch, OpenCV DNN and
+#             XNNPACK (Debian) and ONNX Runtime (npm)
 #   --arm64   the 64-bit ARM cross build and its emulator: g++-aarch64-linux-gnu, qemu-user,
 #             and the arm64 GoogleTest and libsodium (Debian multiarch)
 set -euo pipefail
@@ -41,7 +41,8 @@ if [ $arm64 -eq 1 ]; then
   packages+=(g++-aarch64-linux-gnu qemu-user libgtest-dev:arm64 libsodium-dev:arm64)
 fi
 if [ $peers -eq 1 ]; then
-  packages+=(python3-opencv)
+  # OpenCV DNN is a peer; XNNPACK is measured op by op (bench/xnnpack_decision.py).
+  packages+=(python3-opencv libxnnpack-dev libpthreadpool-dev)
 fi
 # Node.js and npm: the machine's own when present (Debian's npm conflicts with other Node
 # installs), Debian's otherwise.
