@@ -6,8 +6,8 @@
 
 namespace outpost::io {
 
-std::vector<int> TopK(std::span<const float> scores, int k) {
-  std::vector<int> idx(scores.size());
+int TopKInto(std::span<const float> scores, int k, std::span<int> order) {
+  const auto idx = order.first(scores.size());
   std::iota(idx.begin(), idx.end(), 0);
   k = std::clamp(k, 0, static_cast<int>(idx.size()));
   std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int a, int b) {
@@ -16,7 +16,12 @@ std::vector<int> TopK(std::span<const float> scores, int k) {
     if (na != nb) return nb;
     return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
   });
-  idx.resize(k);
+  return k;
+}
+
+std::vector<int> TopK(std::span<const float> scores, int k) {
+  std::vector<int> idx(scores.size());
+  idx.resize(TopKInto(scores, k, idx));
   return idx;
 }
 
@@ -34,17 +39,28 @@ bool LooksLikeProbabilities(std::span<const float> scores) {
   return !scores.empty() && std::fabs(sum - 1.0) < 1e-3;
 }
 
-std::vector<float> Softmax(std::span<const float> scores) {
-  std::vector<float> out(scores.size());
-  if (scores.empty()) return out;
+void SoftmaxInto(std::span<const float> scores, std::span<float> out) {
+  if (scores.empty()) return;
   const float mx = *std::max_element(scores.begin(), scores.end());
   double sum = 0;
   for (size_t i = 0; i < scores.size(); ++i) {
     out[i] = std::exp(scores[i] - mx);
     sum += out[i];
   }
-  for (float& v : out) v = static_cast<float>(v / sum);
+  for (size_t i = 0; i < scores.size(); ++i) out[i] = static_cast<float>(out[i] / sum);
+}
+
+std::vector<float> Softmax(std::span<const float> scores) {
+  std::vector<float> out(scores.size());
+  SoftmaxInto(scores, out);
   return out;
+}
+
+std::vector<std::string> ModelLabels(const opm::Model& model) {
+  std::vector<std::string> labels;
+  if (model.labels())
+    for (const auto* l : *model.labels()) labels.push_back(l->str());
+  return labels;
 }
 
 ConfusionMatrix::ConfusionMatrix(int classes)

@@ -3,19 +3,31 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "runtime/model.h"
+
 namespace outpost::io {
 
-// Indices of the k largest values, largest first (ties: lower index first).
+// Indices of the k largest values, largest first (ties: lower index first; NaN last).
 std::vector<int> TopK(std::span<const float> scores, int k);
+// The same into `order`, which must hold scores.size() ints (the indices are sorted in place);
+// returns k clamped to [0, scores.size()]: order[0..k) is the top k. Does not allocate, so a
+// real-time stage can call it per frame with a buffer sized once.
+int TopKInto(std::span<const float> scores, int k, std::span<int> order);
 int ArgMax(std::span<const float> scores);
 
 // True when the scores already look like probabilities (all in [0, 1], summing to ~1).
 bool LooksLikeProbabilities(std::span<const float> scores);
 // Numerically stable softmax.
 std::vector<float> Softmax(std::span<const float> scores);
+// The same into `out` (out.size() == scores.size(); may alias `scores`). Does not allocate.
+void SoftmaxInto(std::span<const float> scores, std::span<float> out);
+
+// The class labels stored in the model (Model.labels), empty when it has none.
+std::vector<std::string> ModelLabels(const opm::Model& model);
 
 class ConfusionMatrix {
  public:

@@ -87,9 +87,7 @@ void RunEval(const EvalArgs& a) {
   std::vector<float> buffer(plan.num_values());
   int64_t outputs = 1;
   for (int64_t d : s->output_shape(0)) outputs *= d;
-  std::vector<std::string> model_labels;
-  if (model.fb().labels())
-    for (const auto* l : *model.fb().labels()) model_labels.push_back(l->str());
+  const std::vector<std::string> model_labels = io::ModelLabels(model.fb());
 
   std::vector<std::string> names;
   std::optional<io::ConfusionMatrix> cm;
