@@ -1,5 +1,8 @@
 #include "io/session.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -43,6 +46,29 @@ void Dequantize(const TensorView& t, std::vector<float>& out) {
     out[k] = scale * static_cast<float>(static_cast<int64_t>(p[k]) - zp);
 }
 
+// Faults in, with one system call, the pages of the arena that every kernel's prepare writes
+// (packed weights and runtime state, the arena's tail; see runtime/interpreter.h). On a virtual
+// machine a page fault costs 10-40 us; populating a range in one call saved about a third of
+// that per page here (64 fresh pages: 0.52-0.64 ms against 0.88 ms touched one by one).
+// Activations and scratch are left to fault in at the first run. Best effort: on a kernel
+// without MADV_POPULATE_WRITE the call fails and the pages fault in as before.
+void PopulatePreparedPages(uint8_t* arena, const ArenaRequirement& need) {
+#ifdef MADV_POPULATE_WRITE
+  const uintptr_t align = Interpreter::kArenaAlignment;
+  const uintptr_t base = (reinterpret_cast<uintptr_t>(arena) + align - 1) & ~(align - 1);
+  const uintptr_t start = base + ((need.activation_bytes + align - 1) & ~(align - 1)) +
+                          ((need.scratch_bytes + align - 1) & ~(align - 1));
+  const uintptr_t end = base + need.total_bytes;
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  // Whole pages inside the block only: the partial pages at either end fault in as usual.
+  const uintptr_t first = (start + page - 1) & ~(page - 1), last = end & ~(page - 1);
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_POPULATE_WRITE);
+#else
+  (void)arena;
+  (void)need;
+#endif
+}
+
 }  // namespace
 
 Session::Session(const LoadedModel& model, const SessionOptions& options)
@@ -82,6 +108,7 @@ Expected<Unit> Session::Init() {
   arena_ = static_cast<uint8_t*>(std::calloc(1, bytes));
   if (arena_ == nullptr)
     return Error(path + ": cannot allocate an arena of " + std::to_string(bytes) + " bytes");
+  PopulatePreparedPages(arena_, need);
   // Before Init: kernels may split weight packing in prepare across the pool too.
   const int threads = threads_requested_ == 0 ? PhysicalCoreCount() : threads_requested_;
   if (threads > 1) {

@@ -401,8 +401,10 @@ void CheckFc(const FcCase& c, uint32_t seed) {
 
 TEST(X86Int8FullyConnected, Shapes) {
   REQUIRE_VNNI();
-  const int shapes[][3] = {{1, 1, 1},       {1, 5, 17},  {3, 37, 100},
-                           {2, 1280, 1000}, {1, 64, 64}, {1, 7, 65}};
+  // Batch 1 runs on the weights in place (k in 64-byte blocks plus a masked tail, channels in
+  // fours plus a remainder); larger batches on the packed weights.
+  const int shapes[][3] = {{1, 1, 1},   {1, 5, 17}, {3, 37, 100},   {2, 1280, 1000},
+                           {1, 64, 64}, {1, 7, 65}, {1, 3136, 128}, {1, 201, 67}};
   uint32_t seed = 200;
   for (const auto& s : shapes)
     for (int zx : {-128, 0, 127}) {
@@ -431,6 +433,10 @@ TEST(X86Int8FullyConnected, ClipInt32AndFallback) {
   CheckFc(c, 302);
   c.int32_out = false;
   CheckFc(c, 303);
+  c.n = 1, c.weight_zp = false;  // batch 1: weights in place
+  CheckFc(c, 304);
+  c.int32_out = true;
+  CheckFc(c, 305);
 }
 
 // ---------------------------------------------------------------------------------------------

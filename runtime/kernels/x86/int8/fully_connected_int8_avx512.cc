@@ -5,10 +5,13 @@
 // zero past k and past the last channel); one row of X is turned into u8 groups of 4
 // (x + 128, see avx512_int8_util.h) in scratch and each group is broadcast. Per-channel
 // requantization constants sit in front of the weights, so the epilogue loads them as vectors.
+// A batch of one skips the packing and reads the weights where they lie
+// (fc_gemv_int8_avx512.h); only the constants are in packed memory then.
 #include <string.h>
 
 #include "runtime/kernels/reference/int8_linear_prepare.h"
 #include "runtime/kernels/x86/int8/avx512_int8_util.h"
+#include "runtime/kernels/x86/int8/fc_gemv_int8_avx512.h"
 #include "runtime/kernels/x86/int8/x86_int8_kernels.h"
 #include "runtime/model.h"
 
@@ -24,6 +27,7 @@ struct FcData {
   int8::FullyConnectedData ref;  // first: filled by the reference prepare
   int64_t out, k, kq, out_pad;
   bool use_reference;
+  bool gemv;  // batch of one: weights used in place, not packed
 };
 
 struct FcPacked {
@@ -35,9 +39,17 @@ FcPacked PackedView(int64_t out_pad, void* packed) {
   return {b, b + out_pad, b + 2 * out_pad, b + 3 * out_pad, b + 4 * out_pad};
 }
 
-size_t PackedBytesFor(int64_t out, int64_t k) {
+size_t PackedBytesFor(int64_t out, int64_t k, bool gemv) {
   const int64_t out_pad = (out + 15) / 16 * 16, kq = (k + 3) / 4;
-  return static_cast<size_t>(4 * (4 * out_pad + out_pad * kq));
+  return static_cast<size_t>(4 * (4 * out_pad + (gemv ? 0 : out_pad * kq)));
+}
+
+// The batch from the model (the input's first dimension), as prepare will see it.
+bool BatchOfOne(const Model& model, const opm::Operator& op) {
+  const int32_t t = op.inputs()->Get(0);
+  if (t < 0 || t >= model.num_tensors()) return false;
+  const auto* shape = model.fb()->tensors()->Get(t)->shape();
+  return shape != nullptr && shape->size() >= 1 && shape->Get(0) == 1;
 }
 
 bool WeightDims(const Model& model, const opm::Operator& op, int64_t* out, int64_t* k) {
@@ -54,7 +66,7 @@ bool WeightDims(const Model& model, const opm::Operator& op, int64_t* out, int64
 
 size_t PackedBytes(const Model& model, const opm::Operator& op) {
   int64_t out, k;
-  return WeightDims(model, op, &out, &k) ? PackedBytesFor(out, k) : 0;
+  return WeightDims(model, op, &out, &k) ? PackedBytesFor(out, k, BatchOfOne(model, op)) : 0;
 }
 
 size_t ScratchBytes(const Model& model, const opm::Operator& op) {
@@ -71,6 +83,7 @@ Status Prepare(KernelContext& ctx) {
   d->k = w.dims[1];
   d->kq = (d->k + 3) / 4;
   d->out_pad = (d->out + 15) / 16 * 16;
+  d->gemv = ctx.input(0).dims[0] == 1;
   // Asymmetric or run-time weights take the reference path (see conv_int8_avx512.cc).
   d->use_reference = !w.is_constant;
   for (int64_t c = 0; c < d->out && !d->use_reference; ++c)
@@ -78,10 +91,10 @@ Status Prepare(KernelContext& ctx) {
       d->use_reference = true;
   if (d->use_reference) return Status::kOk;
   OUTPOST_KERNEL_CHECK(
-      ctx, ctx.packed() != nullptr && ctx.packed_bytes() >= PackedBytesFor(d->out, d->k),
+      ctx, ctx.packed() != nullptr && ctx.packed_bytes() >= PackedBytesFor(d->out, d->k, d->gemv),
       Status::kInternal, "packed memory missing");
   const FcPacked pk = PackedView(d->out_pad, ctx.packed());
-  memset(ctx.packed(), 0, PackedBytesFor(d->out, d->k));
+  memset(ctx.packed(), 0, PackedBytesFor(d->out, d->k, d->gemv));
   const int8_t* wd = w.as<int8_t>();
   const int32_t* bias = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
   for (int64_t c = 0; c < d->out; ++c) {
@@ -98,6 +111,7 @@ Status Prepare(KernelContext& ctx) {
     const uint32_t corr = static_cast<uint32_t>(128 + o.input_zp) * static_cast<uint32_t>(sum) -
                           (bias ? static_cast<uint32_t>(bias[c]) : 0u);
     pk.corr[c] = static_cast<int32_t>(corr);
+    if (d->gemv) continue;
     uint8_t* dst = reinterpret_cast<uint8_t*>(pk.weights);
     for (int64_t i = 0; i < d->k; ++i)
       dst[(((c / 16) * d->kq + i / 4) * 16 + c % 16) * 4 + i % 4] =
@@ -109,6 +123,7 @@ Status Prepare(KernelContext& ctx) {
 struct FcJob {
   const FcData* d;
   FcPacked pk;
+  const int8_t* w;     // the weights as stored (batch of one)
   const uint32_t* xq;  // one row of X as u8 groups of 4
   int8_t* y8;          // the row's outputs, or
   int32_t* y32;
@@ -127,8 +142,16 @@ OUTPOST_AVX512_VNNI void FcBlocks(void* arg, int64_t begin, int64_t end) {
     const int64_t blocks = nb - b0 < kBlocks ? nb - b0 : kBlocks;
     __m512i acc[kBlocks];
     for (int v = 0; v < kBlocks; ++v) acc[v] = _mm512_setzero_si512();
-    const int32_t* w = j.pk.weights + b0 * d.kq * 16;
-    if (blocks == kBlocks) {
+    const int32_t* w = d.gemv ? nullptr : j.pk.weights + b0 * d.kq * 16;
+    if (d.gemv) {
+      for (int v = 0; v < blocks; ++v) {
+        const int64_t c0 = (b0 + v) * 16;
+        alignas(64) int32_t sums[16] = {};
+        FcGemvSums16(reinterpret_cast<const uint8_t*>(j.xq), j.w, d.k, c0,
+                     static_cast<int>(d.out - c0 < 16 ? d.out - c0 : 16), sums);
+        acc[v] = _mm512_load_si512(sums);
+      }
+    } else if (blocks == kBlocks) {
       for (int64_t q = 0; q < d.kq; ++q) {
         const __m512i xv = _mm512_set1_epi32(static_cast<int32_t>(j.xq[q]));
         for (int v = 0; v < kBlocks; ++v)
@@ -168,6 +191,7 @@ Status Eval(KernelContext& ctx) {
   FcJob j;
   j.d = &d;
   j.pk = PackedView(d.out_pad, ctx.packed());
+  j.w = ctx.input(1).as<int8_t>();
   j.xq = reinterpret_cast<const uint32_t*>(xq);
   const int64_t groups = (d.out_pad / 16 + kBlocks - 1) / kBlocks;
   for (int64_t n = 0; n < rows; ++n) {
