@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "io/op_info.h"
+#include "runtime/cpu_features.h"
 #include "runtime/fp16.h"
 
 namespace outpost::io {
@@ -75,7 +76,8 @@ Session::Session(const LoadedModel& model, const SessionOptions& options)
     : model_(model),
       profile_(options.profile),
       threads_requested_(options.threads),
-      reference_kernels_(options.reference_kernels) {}
+      reference_kernels_(options.reference_kernels),
+      cpu_feature_mask_(options.cpu_feature_mask) {}
 
 Session::~Session() { std::free(arena_); }
 
@@ -93,8 +95,12 @@ Expected<Unit> Session::Init() {
   if (RegisterAllKernels(resolver_) != Status::kOk)
     return Error("internal: kernel table larger than the resolver");
   // --kernels reference, or OUTPOST_KERNELS=reference in the environment: the reference kernels
-  // only, to compare speed and results.
+  // only, to compare speed and results; --kernels avx2 (OUTPOST_KERNELS=avx2): no AVX-512, as
+  // on a CPU without it.
   const char* kernels = std::getenv("OUTPOST_KERNELS");
+  resolver_.set_cpu_features(resolver_.cpu_features() & cpu_feature_mask_);
+  if (kernels != nullptr && std::strcmp(kernels, "avx2") == 0)
+    resolver_.set_cpu_features(resolver_.cpu_features() & kCpuX86Avx2Fma);
   if (reference_kernels_ || (kernels != nullptr && std::strcmp(kernels, "reference") == 0))
     resolver_.set_cpu_features(0);
   ArenaRequirement need;

@@ -33,6 +33,9 @@ struct SessionOptions {
   bool profile = false;
   // Run the reference kernels only, even where the CPU has optimized ones (for comparisons).
   bool reference_kernels = false;
+  // CPU features (runtime/cpu_features.h) the optimized kernels may use, intersected with the
+  // detected ones: kCpuX86Avx2Fma alone runs the AVX2 kernels on an AVX-512 CPU.
+  uint32_t cpu_feature_mask = ~0u;
 };
 
 // Static facts about one operator plus its time in the last profiled Run.
@@ -148,6 +151,7 @@ class Session {
   bool profile_ = false;
   int threads_requested_ = 1;
   bool reference_kernels_ = false;
+  uint32_t cpu_feature_mask_ = ~0u;
   std::unique_ptr<ThreadPool> pool_;  // null when single-threaded
 };
 

@@ -16,6 +16,7 @@
 #include "io/classification.h"
 #include "io/model_file.h"
 #include "io/session.h"
+#include "runtime/cpu_features.h"
 
 namespace outpost::quant {
 namespace {
@@ -40,18 +41,21 @@ class ZooQuantize : public ::testing::TestWithParam<std::string> {
     if (it != cache.end()) return it->second;
     Zoo z;
     compiler::CompileOptions co;
-    const std::string onnx = std::string(OUTPOST_SOURCE_DIR) + "/models/zoo/" + name + "/model.onnx";
+    const std::string onnx =
+        std::string(OUTPOST_SOURCE_DIR) + "/models/zoo/" + name + "/model.onnx";
     z.float_graph = compiler::CompileOnnx(onnx, co).value();
     z.float_opm = emit::EmitOpm(z.float_graph);
     z.float_graph.plan.reset();
     z.float_graph.self_test.reset();
     DatasetOptions limit;
     limit.limit = kCalibSamples;
-    z.calib = LoadDataset({kData + "/train-images-idx3-ubyte.gz", ""}, z.float_graph, limit).value();
+    z.calib =
+        LoadDataset({kData + "/train-images-idx3-ubyte.gz", ""}, z.float_graph, limit).value();
     limit.limit = kTestSamples;
-    z.test = LoadDataset({kData + "/t10k-images-idx3-ubyte.gz", kData + "/t10k-labels-idx1-ubyte.gz"},
-                         z.float_graph, limit)
-                 .value();
+    z.test =
+        LoadDataset({kData + "/t10k-images-idx3-ubyte.gz", kData + "/t10k-labels-idx1-ubyte.gz"},
+                    z.float_graph, limit)
+            .value();
     z.stats = Calibrate(z.float_graph, z.calib).value();
     return cache.emplace(name, std::move(z)).first->second;
   }
@@ -93,7 +97,8 @@ TEST_P(ZooQuantize, Int8AgreesWithFloatAndIsSmaller) {
   QuantizeReport report;
   Expected<ir::Graph> q = QuantizeGraph(z.float_graph, z.stats, {}, &report);
   ASSERT_TRUE(q.ok()) << q.message();
-  for (const LayerReport& l : report.layers) EXPECT_TRUE(l.quantized) << l.node << ": " << l.why_float;
+  for (const LayerReport& l : report.layers)
+    EXPECT_TRUE(l.quantized) << l.node << ": " << l.why_float;
   const std::vector<int> p = Predict(q.value(), z, &qbytes);
   const int agree = Agreement(f, p);
   std::printf("%s: int8 agrees with float on %d/%d test images; .opm %zu -> %zu bytes (%.2fx)\n",
@@ -162,6 +167,53 @@ TEST_P(ZooQuantize, FloatOpmGivesBackTheGraph) {
   plan::PlanMemory(pa);
   plan::PlanMemory(pb);
   EXPECT_EQ(emit::EmitOpm(pa), emit::EmitOpm(pb));
+}
+
+// The optimized int8 kernels are bit-exact with the reference kernels on whole models: the
+// reference kernels, the AVX2 ones (AVX-512 left out of the CPU features, as on a CPU without
+// it) on 1 and 3 threads, and the best this CPU has give the same output bytes.
+TEST_P(ZooQuantize, OptimizedInt8KernelsMatchReferenceExactly) {
+  const Zoo& z = Load(GetParam());
+  ir::Graph q = QuantizeGraph(z.float_graph, z.stats, {}).value();
+  ASSERT_TRUE(PlanAndSelfTest(q, &z.calib.samples[0]).ok());
+  const std::vector<uint8_t> bytes = emit::EmitOpm(q);
+  const io::LoadedModel m = io::LoadedModel::FromBytes("model", bytes).value();
+  struct Variant {
+    const char* name;
+    bool reference;
+    uint32_t features;
+    int threads;
+  };
+  const Variant variants[] = {{"reference", true, ~0u, 1},
+                              {"avx2", false, kCpuX86Avx2Fma, 1},
+                              {"avx2, 3 threads", false, kCpuX86Avx2Fma, 3},
+                              {"auto", false, ~0u, 2}};
+  std::vector<std::vector<uint8_t>> want;
+  for (const Variant& v : variants) {
+    SCOPED_TRACE(v.name);
+    io::SessionOptions o;
+    o.reference_kernels = v.reference;
+    o.cpu_feature_mask = v.features;
+    o.threads = v.threads;
+    o.profile = true;
+    std::unique_ptr<io::Session> s = io::Session::Create(m, o).value();
+    std::vector<std::vector<uint8_t>> got;
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(s->SetInputFromFloat(0, z.test.samples[i]).ok());
+      ASSERT_TRUE(s->Run().ok());
+      got.push_back(s->Output(0).bytes);
+    }
+    if (v.reference) {
+      want = got;
+      continue;
+    }
+    EXPECT_EQ(got, want);
+    if (v.features == kCpuX86Avx2Fma && (DetectCpuFeatures() & kCpuX86Avx2Fma)) {
+      int avx2_convs = 0;
+      for (const io::OpProfile& p : s->op_profiles()) avx2_convs += p.kernel == "conv2d_i8_avx2";
+      EXPECT_GT(avx2_convs, 0) << "the AVX2 convolution did not run";
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fashion, ZooQuantize,

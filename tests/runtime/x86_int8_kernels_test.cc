@@ -1,21 +1,22 @@
-// The x86 int8 kernels (AVX-512 VNNI) against the int8 reference kernels, which are their
-// specification: every output byte must be equal, on shapes chosen to hit every remainder
-// path (prime channel counts, widths not a multiple of 16 or 48, k not a multiple of 4,
+// The x86 int8 kernels (AVX-512 VNNI, and AVX2 for CONV_2D and FULLY_CONNECTED, run here by
+// leaving AVX-512 out of the resolver's CPU features) against the int8 reference kernels,
+// which are their specification: every output byte must be equal, on shapes chosen to hit every
+// remainder path (prime channel counts, widths not a multiple of 16 or 48, k not a multiple of 4,
 // strides, dilations, asymmetric padding, groups, depthwise, batch 2), every input zero point
 // extreme, per-tensor and per-channel weights, with and without bias, each fused activation,
 // multipliers above 1 and below 2^-32, and INT32 outputs; ADD with and without broadcasting;
 // MAX_POOL_2D with strides, dilations and ceil mode; GLOBAL_AVERAGE_POOL; QUANTIZE from float
 // on ties and special values.
-// Also: the same bytes whatever the executor's split.
+// Also: the same bytes whatever the executor's split (1, 2, 3 threads and more).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <memory>
-
 #include <random>
 
 #include "runtime/cpu_features.h"
+#include "runtime/kernels/x86/int8/avx2_int8_util.h"
 #include "runtime/kernels/x86/int8/avx512_int8_util.h"
 #include "tests/runtime/conv_test_util.h"
 #include "tests/runtime/int8_test_util.h"
@@ -26,15 +27,57 @@ namespace {
 using opm::Activation;
 
 bool HaveVnni() { return (DetectCpuFeatures() & kCpuX86Avx512Vnni) != 0; }
+bool HaveAvx2() { return (DetectCpuFeatures() & kCpuX86Avx2Fma) != 0; }
 
 #define REQUIRE_VNNI()                                                                     \
   do {                                                                                     \
     if (!HaveVnni()) GTEST_SKIP() << "this CPU has no AVX-512 VNNI: kernels not selected"; \
   } while (0)
 
+#define REQUIRE_AVX2()                                                                   \
+  do {                                                                                   \
+    if (!HaveAvx2()) GTEST_SKIP() << "this CPU has no AVX2 + FMA: kernels not selected"; \
+  } while (0)
+
+// An instruction set the CONV_2D and FULLY_CONNECTED kernels exist for: the CPU features the
+// resolver is given and the kernels that must then win.
+struct Isa {
+  const char* name;
+  uint32_t features;
+  const char* conv;
+  const char* fc;
+};
+
+// Every one this CPU runs: AVX-512 VNNI with all detected features, AVX2 with AVX2 alone (as
+// on a CPU without AVX-512).
+std::vector<Isa> Isas() {
+  std::vector<Isa> v;
+  if (HaveVnni())
+    v.push_back({"avx512vnni", DetectCpuFeatures(), "conv2d_i8_avx512vnni",
+                 "fully_connected_i8_avx512vnni"});
+  if (HaveAvx2())
+    v.push_back({"avx2", kCpuX86Avx2Fma, "conv2d_i8_avx2", "fully_connected_i8_avx2"});
+  return v;
+}
+
+template <class Check>
+void ForEachIsa(Check check) {
+  for (const Isa& isa : Isas()) {
+    SCOPED_TRACE(isa.name);
+    check(isa);
+  }
+}
+
 // Splits [0, n) into chunks of one, last first, as if each ran on its own thread.
 void ReversedSingles(void*, int64_t n, int64_t, void (*fn)(void*, int64_t, int64_t), void* arg) {
   for (int64_t b = n - 1; b >= 0; --b) fn(arg, b, b + 1);
+}
+
+// Two chunks, the second first.
+void TwoChunks(void*, int64_t n, int64_t, void (*fn)(void*, int64_t, int64_t), void* arg) {
+  const int64_t a = n / 2;
+  if (n > a) fn(arg, a, n);
+  if (a > 0) fn(arg, 0, a);
 }
 
 // Three uneven chunks.
@@ -54,9 +97,9 @@ struct RunOut {
 
 using Inputs = std::vector<std::vector<uint8_t>>;
 
-// Runs the one-operator model `file` with the reference kernels only, or with every kernel
-// this CPU supports, feeding `inputs` to its non-constant inputs.
-RunOut RunModel(const std::vector<uint8_t>& file, const Inputs& inputs, bool optimized,
+// Runs the one-operator model `file` with the kernels `features` allow (0: the reference
+// kernels only), feeding `inputs` to its non-constant inputs.
+RunOut RunModel(const std::vector<uint8_t>& file, const Inputs& inputs, uint32_t features,
                 const Executor* executor = nullptr) {
   RunOut r;
   std::unique_ptr<uint8_t[]> storage(new uint8_t[file.size() + 64]);
@@ -68,7 +111,7 @@ RunOut RunModel(const std::vector<uint8_t>& file, const Inputs& inputs, bool opt
   r.status = model.Load(p, file.size(), &errors);
   AllOpsResolver resolver;
   if (r.status == Status::kOk) r.status = RegisterAllKernels(resolver);
-  if (!optimized) resolver.set_cpu_features(0);
+  resolver.set_cpu_features(resolver.cpu_features() & features);
   ArenaRequirement req;
   if (r.status == Status::kOk) r.status = Interpreter::Measure(model, resolver, &req, &errors);
   std::vector<uint8_t> arena(req.total_bytes + 64, 0xA5);
@@ -91,12 +134,13 @@ RunOut RunModel(const std::vector<uint8_t>& file, const Inputs& inputs, bool opt
   return r;
 }
 
-// The optimized run equals the reference run byte for byte, serially and split two ways.
+// The optimized run (with the kernels `features` allow) equals the reference run byte for
+// byte, serially and split three ways.
 void ExpectSameAsReference(const std::vector<uint8_t>& file, const Inputs& input,
-                           const char* want_kernel) {
-  const RunOut ref = RunModel(file, input, false);
+                           const char* want_kernel, uint32_t features = ~0u) {
+  const RunOut ref = RunModel(file, input, 0);
   ASSERT_EQ(ref.status, Status::kOk) << ref.error;
-  const RunOut opt = RunModel(file, input, true);
+  const RunOut opt = RunModel(file, input, features);
   ASSERT_EQ(opt.status, Status::kOk) << opt.error;
   EXPECT_EQ(opt.kernel, want_kernel);
   ASSERT_EQ(opt.bytes.size(), ref.bytes.size());
@@ -107,11 +151,15 @@ void ExpectSameAsReference(const std::vector<uint8_t>& file, const Inputs& input
   Executor reversed;
   reversed.parallel_for = ReversedSingles;
   reversed.threads = 4;
-  EXPECT_EQ(RunModel(file, input, true, &reversed).bytes, ref.bytes) << "reversed singles";
+  EXPECT_EQ(RunModel(file, input, features, &reversed).bytes, ref.bytes) << "reversed singles";
+  Executor two;
+  two.parallel_for = TwoChunks;
+  two.threads = 2;
+  EXPECT_EQ(RunModel(file, input, features, &two).bytes, ref.bytes) << "two chunks";
   Executor three;
   three.parallel_for = ThreeChunks;
   three.threads = 3;
-  EXPECT_EQ(RunModel(file, input, true, &three).bytes, ref.bytes) << "three chunks";
+  EXPECT_EQ(RunModel(file, input, features, &three).bytes, ref.bytes) << "three chunks";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +180,7 @@ std::vector<int32_t> OutShape(const ConvParams& p) {
   return {p.n, p.m, oh, ow};
 }
 
-void CheckConv(const Case& c, uint32_t seed, const char* want_kernel = "conv2d_i8_avx512vnni") {
+void CheckConvWith(const Case& c, uint32_t seed, const Isa& isa) {
   const ConvParams& p = c.p;
   const std::vector<int32_t> ws = {p.m, p.c / p.groups, p.kh, p.kw};
   const int k = p.c / p.groups * p.kh * p.kw;
@@ -166,7 +214,13 @@ void CheckConv(const Case& c, uint32_t seed, const char* want_kernel = "conv2d_i
   SingleOpModel model(opm::OpCode::CONV_2D, Options(FillOptions<opm::Conv2DOptionsT>(p)),
                       std::move(ins), {y});
   ASSERT_EQ(model.status(), Status::kOk) << model.error();
-  ExpectSameAsReference(model.file(), {std::vector<uint8_t>(x.begin(), x.end())}, want_kernel);
+  ExpectSameAsReference(model.file(), {std::vector<uint8_t>(x.begin(), x.end())}, isa.conv,
+                        isa.features);
+}
+
+// With every instruction set this CPU runs.
+void CheckConv(const Case& c, uint32_t seed) {
+  ForEachIsa([&](const Isa& isa) { CheckConvWith(c, seed, isa); });
 }
 
 ConvParams Conv(int n, int c, int h, int w, int m, int kh, int kw) {
@@ -180,7 +234,7 @@ void Pads(ConvParams& p, int t, int l, int b, int r) {
 }
 
 TEST(X86Int8Conv, Pointwise) {
-  REQUIRE_VNNI();
+  REQUIRE_AVX2();
   for (int zx : {-128, 0, 127}) {
     Case c;
     c.p = Conv(1, 37, 7, 9, 23, 1, 1);  // k = 37: not a multiple of 4; 63 pixels
@@ -200,7 +254,7 @@ TEST(X86Int8Conv, Pointwise) {
 }
 
 TEST(X86Int8Conv, PointwiseStridedAndPadded) {
-  REQUIRE_VNNI();
+  REQUIRE_AVX2();
   Case c;
   c.p = Conv(1, 13, 11, 17, 19, 1, 1);
   c.p.stride_h = c.p.stride_w = 2;
@@ -211,7 +265,7 @@ TEST(X86Int8Conv, PointwiseStridedAndPadded) {
 }
 
 TEST(X86Int8Conv, General) {
-  REQUIRE_VNNI();
+  REQUIRE_AVX2();
   for (int zx : {-128, 0, 127}) {
     SCOPED_TRACE(zx);
     Case c;
@@ -245,7 +299,7 @@ TEST(X86Int8Conv, General) {
 }
 
 TEST(X86Int8Conv, Grouped) {
-  REQUIRE_VNNI();
+  REQUIRE_AVX2();
   Case c;
   c.p = Conv(1, 6, 9, 10, 9, 3, 3);
   c.p.groups = 3;
@@ -266,7 +320,7 @@ TEST(X86Int8Conv, Grouped) {
 }
 
 TEST(X86Int8Conv, Depthwise) {
-  REQUIRE_VNNI();
+  REQUIRE_AVX2();
   for (int zx : {-128, 0, 127}) {
     SCOPED_TRACE(zx);
     for (int stride : {1, 2}) {
@@ -314,7 +368,7 @@ TEST(X86Int8Conv, Depthwise) {
 }
 
 TEST(X86Int8Conv, MultiplierExtremes) {
-  REQUIRE_VNNI();
+  REQUIRE_AVX2();
   // M > 1 (left shift, saturating); M around 1 (shifts of both signs and none); M ~ 0
   for (float gain : {0.0005f, 0.0012f, 0.01f, 1e12f}) {
     SCOPED_TRACE(gain);
@@ -329,7 +383,7 @@ TEST(X86Int8Conv, MultiplierExtremes) {
 }
 
 TEST(X86Int8Conv, Int32Output) {
-  REQUIRE_VNNI();
+  REQUIRE_AVX2();
   Case c;
   c.int32_out = true;
   c.p = Conv(1, 5, 9, 11, 7, 3, 3);
@@ -345,7 +399,7 @@ TEST(X86Int8Conv, Int32Output) {
 }
 
 TEST(X86Int8Conv, WeightZeroPointsFallBack) {
-  REQUIRE_VNNI();
+  REQUIRE_AVX2();
   Case c;
   c.weight_zp = true;
   c.p = Conv(1, 5, 9, 11, 7, 3, 3);
@@ -365,7 +419,7 @@ struct FcCase {
   QParams x{0.02f, -3};
 };
 
-void CheckFc(const FcCase& c, uint32_t seed) {
+void CheckFcWith(const FcCase& c, uint32_t seed, const Isa& isa) {
   const auto x = RandomInt8(static_cast<size_t>(c.n) * c.k, seed);
   const auto w = RandomInt8(static_cast<size_t>(c.out) * c.k, seed + 1);
   std::mt19937 rng(seed + 2);
@@ -395,14 +449,18 @@ void CheckFc(const FcCase& c, uint32_t seed) {
   o.act_max = c.act_max;
   SingleOpModel model(opm::OpCode::FULLY_CONNECTED, Options(o), std::move(ins), {y});
   ASSERT_EQ(model.status(), Status::kOk) << model.error();
-  ExpectSameAsReference(model.file(), {std::vector<uint8_t>(x.begin(), x.end())},
-                        "fully_connected_i8_avx512vnni");
+  ExpectSameAsReference(model.file(), {std::vector<uint8_t>(x.begin(), x.end())}, isa.fc,
+                        isa.features);
+}
+
+void CheckFc(const FcCase& c, uint32_t seed) {
+  ForEachIsa([&](const Isa& isa) { CheckFcWith(c, seed, isa); });
 }
 
 TEST(X86Int8FullyConnected, Shapes) {
-  REQUIRE_VNNI();
-  // Batch 1 runs on the weights in place (k in 64-byte blocks plus a masked tail, channels in
-  // fours plus a remainder); larger batches on the packed weights.
+  REQUIRE_AVX2();
+  // Batch 1 runs on the weights in place on AVX-512 (k in 64-byte blocks plus a masked tail,
+  // channels in fours plus a remainder); larger batches on the packed weights.
   const int shapes[][3] = {{1, 1, 1},   {1, 5, 17}, {3, 37, 100},   {2, 1280, 1000},
                            {1, 64, 64}, {1, 7, 65}, {1, 3136, 128}, {1, 201, 67}};
   uint32_t seed = 200;
@@ -421,7 +479,7 @@ TEST(X86Int8FullyConnected, Shapes) {
 }
 
 TEST(X86Int8FullyConnected, ClipInt32AndFallback) {
-  REQUIRE_VNNI();
+  REQUIRE_AVX2();
   FcCase c;
   c.n = 2, c.k = 29, c.out = 31;
   c.act = Activation::CLIP, c.act_min = -1, c.act_max = 2;
@@ -579,6 +637,34 @@ TEST(X86Int8Quantize, TiesSpecialValuesAndFallbacks) {
       x, Operand::Out({static_cast<int32_t>(x.size())}, opm::DType::UINT8).Quantized(0.25f, 128));
 }
 
+// 16 accumulators for the requantization tests: int32 extremes, values around a tie of the
+// final rounding for `shift`, and random values of every magnitude.
+void RequantInputs(std::mt19937& rng, int shift, int32_t x[16]) {
+  for (int i = 0; i < 16; ++i) {
+    const int kind = static_cast<int>(rng() % 5);
+    if (kind == 0) {
+      const int32_t edge[] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX};
+      x[i] = edge[rng() % 6];
+    } else if (kind == 1) {  // around a tie of the final rounding
+      const int r = shift < 0 ? (-shift < 30 ? -shift : 30) : 0;
+      const int64_t t = (static_cast<int64_t>(rng() % 4096) - 2048) * (int64_t{1} << r) +
+                        (int64_t{1} << r) / 2 + static_cast<int64_t>(rng() % 3) - 1;
+      x[i] = static_cast<int32_t>(t);
+    } else {
+      x[i] = static_cast<int32_t>(rng()) >> (rng() % 32);
+    }
+  }
+}
+
+// The output zero points and bounds the requantization tests try: int8's and uint8's, and
+// unclamped (MultiplyRequantVec).
+struct RequantOut {
+  int32_t zp, lo, hi;
+};
+const RequantOut kRequantOuts[] = {{-128, -128, 127}, {0, -128, 127}, {5, 5, 127},
+                                   {127, -128, 127},  {-3, -128, 80}, {0, 0, 255},
+                                   {255, 0, 255},     {128, 0, 200},  {0, INT32_MIN, INT32_MAX}};
+const int32_t kRequantM0s[] = {0, 1, 1 << 30, (1 << 30) + 1, 1518500250, INT32_MAX};
 
 // ApplyRequantVec and ApplyRequantVecI8 (every convolution's requantization) against
 // Requantize, lane by lane, for every right shift, multipliers at the ends of their range,
@@ -588,8 +674,8 @@ TEST(X86Int8Quantize, TiesSpecialValuesAndFallbacks) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 OUTPOST_AVX512_VNNI void ApplyRequantVec16(const kernels::x86::ChannelRequant& m, int32_t zp,
-                                           int32_t lo, int32_t hi, const int32_t* x,
-                                           int32_t* y, uint8_t* y8) {
+                                           int32_t lo, int32_t hi, const int32_t* x, int32_t* y,
+                                           uint8_t* y8) {
   const kernels::x86::RequantVec r = kernels::x86::MakeRequantVec(m, zp, lo, hi);
   _mm512_storeu_si512(y, kernels::x86::ApplyRequantVec(r, _mm512_loadu_si512(x)));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(y8),
@@ -600,47 +686,115 @@ OUTPOST_AVX512_VNNI void ApplyRequantVec16(const kernels::x86::ChannelRequant& m
 TEST(X86Int8Requantize, ApplyRequantVecMatchesReference) {
   REQUIRE_VNNI();
   std::mt19937 rng(7);
-  const int32_t m0s[] = {0, 1, 1 << 30, (1 << 30) + 1, 1518500250, INT32_MAX};
-  struct Out {
-    int32_t zp, lo, hi;
-  };
-  const Out outs[] = {{-128, -128, 127}, {0, -128, 127}, {5, 5, 127},    {127, -128, 127},
-                      {-3, -128, 80},    {0, 0, 255},    {255, 0, 255}, {128, 0, 200},
-                      {0, INT32_MIN, INT32_MAX}};  // unclamped: MultiplyRequantVec
   int64_t checked = 0;
   for (int shift = -31; shift <= 30; ++shift)
-    for (int32_t m0 : m0s)
-      for (const Out& o : outs) {
+    for (int32_t m0 : kRequantM0s)
+      for (const RequantOut& o : kRequantOuts) {
         const kernels::x86::ChannelRequant cr = kernels::x86::MakeChannelRequant({m0, shift});
         for (int round = 0; round < 12; ++round) {
           alignas(64) int32_t x[16], y[16];
           uint8_t y8[16];
-          for (int i = 0; i < 16; ++i) {
-            const int kind = static_cast<int>(rng() % 5);
-            if (kind == 0) {
-              const int32_t edge[] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX};
-              x[i] = edge[rng() % 6];
-            } else if (kind == 1) {  // around a tie of the final rounding
-              const int r = shift < 0 ? (-shift < 30 ? -shift : 30) : 0;
-              const int64_t t = (static_cast<int64_t>(rng() % 4096) - 2048) * (int64_t{1} << r) +
-                                (int64_t{1} << r) / 2 + static_cast<int64_t>(rng() % 3) - 1;
-              x[i] = static_cast<int32_t>(t);
-            } else {
-              x[i] = static_cast<int32_t>(rng()) >> (rng() % 32);
-            }
-          }
+          RequantInputs(rng, shift, x);
           ApplyRequantVec16(cr, o.zp, o.lo, o.hi, x, y, y8);
           for (int i = 0; i < 16; ++i) {
             const int32_t want = kernels::Requantize(x[i], {m0, shift}, o.zp, o.lo, o.hi);
-            ASSERT_EQ(y[i], want) << "x " << x[i] << " m0 " << m0 << " shift " << shift
-                                  << " zp " << o.zp;
-            ASSERT_EQ(y8[i], static_cast<uint8_t>(want)) << "x " << x[i] << " m0 " << m0
-                                                         << " shift " << shift << " zp " << o.zp;
+            ASSERT_EQ(y[i], want) << "x " << x[i] << " m0 " << m0 << " shift " << shift << " zp "
+                                  << o.zp;
+            ASSERT_EQ(y8[i], static_cast<uint8_t>(want))
+                << "x " << x[i] << " m0 " << m0 << " shift " << shift << " zp " << o.zp;
             ++checked;
           }
         }
       }
   EXPECT_GT(checked, 0);
+}
+
+// The AVX2 requantization, the same way: ApplyRequantVec8 and ApplyRequantVec8I8 (the
+// convolutions' per-channel form) and RequantizeAvx2 (per-lane constants, fully connected).
+OUTPOST_AVX2 void ApplyRequantVec8x2(int32_t m0, int shift, int32_t zp, int32_t lo, int32_t hi,
+                                     const int32_t* x, int32_t* y, uint8_t* y8, int32_t* y_lanes) {
+  const kernels::x86::ChannelRequant m = kernels::x86::MakeChannelRequant({m0, shift});
+  const kernels::x86::RequantVec8 r =
+      kernels::x86::MakeRequantVec8(m.m0, m.left, m.right, zp, lo, hi);
+  for (int h = 0; h < 2; ++h) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 8 * h));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + 8 * h),
+                        kernels::x86::ApplyRequantVec8(r, v));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(y8 + 8 * h),
+                     kernels::x86::ApplyRequantVec8I8(r, v));
+    if (lo >= INT32_MIN + 256 && hi <= INT32_MAX - 256)  // lo - zp and hi - zp fit in int32
+      _mm256_storeu_si256(
+          reinterpret_cast<__m256i*>(y_lanes + 8 * h),
+          kernels::x86::RequantizeAvx2(v, _mm256_set1_epi32(m.m0), _mm256_set1_epi32(m.left),
+                                       _mm256_set1_epi32(m.right), _mm256_set1_epi32(zp),
+                                       _mm256_set1_epi32(lo - zp), _mm256_set1_epi32(hi - zp)));
+  }
+}
+
+TEST(X86Int8Requantize, Avx2MatchesReference) {
+  REQUIRE_AVX2();
+  std::mt19937 rng(11);
+  int64_t checked = 0;
+  for (int shift = -31; shift <= 30; ++shift)
+    for (int32_t m0 : kRequantM0s)
+      for (const RequantOut& o : kRequantOuts)
+        for (int round = 0; round < 12; ++round) {
+          int32_t x[16], y[16], lanes[16];
+          uint8_t y8[16];
+          RequantInputs(rng, shift, x);
+          for (int i = 0; i < 16; ++i)
+            lanes[i] = kernels::Requantize(x[i], {m0, shift}, o.zp, o.lo, o.hi);
+          ApplyRequantVec8x2(m0, shift, o.zp, o.lo, o.hi, x, y, y8, lanes);
+          for (int i = 0; i < 16; ++i) {
+            const int32_t want = kernels::Requantize(x[i], {m0, shift}, o.zp, o.lo, o.hi);
+            ASSERT_EQ(y[i], want) << "x " << x[i] << " m0 " << m0 << " shift " << shift << " zp "
+                                  << o.zp;
+            ASSERT_EQ(y8[i], static_cast<uint8_t>(want))
+                << "x " << x[i] << " m0 " << m0 << " shift " << shift << " zp " << o.zp;
+            ASSERT_EQ(lanes[i], want) << "per-lane form: x " << x[i] << " m0 " << m0 << " shift "
+                                      << shift << " zp " << o.zp;
+            ++checked;
+          }
+        }
+  EXPECT_GT(checked, 0);
+}
+
+// Shapes only the AVX2 kernels treat specially: depthwise at any column stride (phase
+// planes), kernels too large for the depthwise path, odd GEMM depths (int16 pairs), channel
+// counts around the 4-channel tile and the 24-pixel block.
+TEST(X86Int8Conv, Avx2Specific) {
+  REQUIRE_AVX2();
+  const Isa avx2 = {"avx2", kCpuX86Avx2Fma, "conv2d_i8_avx2", "fully_connected_i8_avx2"};
+  Case c;
+  for (int stride : {3, 5}) {
+    SCOPED_TRACE(stride);
+    c.p = Conv(1, 7, 13, 41, 7, 3, 3);  // depthwise, column stride 3 and 5
+    c.p.groups = 7;
+    c.p.stride_w = stride;
+    c.p.dil_w = 2;
+    Pads(c.p, 1, 2, 1, 2);
+    c.x.zp = -128;
+    CheckConvWith(c, 700 + stride, avx2);
+  }
+  c.p = Conv(1, 3, 12, 12, 3, 9, 9);  // 81 taps: depthwise by GEMM
+  c.p.groups = 3;
+  Pads(c.p, 4, 4, 4, 4);
+  c.x.zp = 127;
+  CheckConvWith(c, 710, avx2);
+  for (int m : {1, 3, 4, 5, 9}) {
+    SCOPED_TRACE(m);
+    c.p = Conv(1, 3, 5, 5, m, 1, 1);  // k = 3: one pair and a half; 25 pixels: 24 + 1
+    c.x.zp = -128;
+    c.p.act = Activation::CLIP, c.p.act_min = 0, c.p.act_max = 6;
+    CheckConvWith(c, 720 + m, avx2);
+    c.p = Conv(1, 5, 4, 12, m, 1, 3);  // 48 pixels: two full blocks
+    c.p.act = Activation::RELU;
+    c.x.zp = 127;
+    CheckConvWith(c, 730 + m, avx2);
+  }
+  c.p = Conv(1, 17, 9, 31, 1, 1, 1);  // 1x1 direct, odd k, 279 pixels
+  c.p.act = Activation::NONE;
+  CheckConvWith(c, 740, avx2);
 }
 
 }  // namespace

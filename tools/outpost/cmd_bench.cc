@@ -16,6 +16,7 @@
 #include "io/model_file.h"
 #include "io/session.h"
 #include "io/thread_pool.h"
+#include "runtime/cpu_features.h"
 #include "tools/outpost/cli_util.h"
 #include "tools/outpost/commands.h"
 
@@ -134,8 +135,8 @@ void RunBench(const BenchArgs& a) {
   if (a.runs < 1) throw UsageError("--runs must be at least 1");
   if (a.warmup < 0) throw UsageError("--warmup must not be negative");
   CheckThreads(a.threads);
-  if (a.kernels != "auto" && a.kernels != "reference")
-    throw UsageError("--kernels must be 'auto' or 'reference'");
+  if (a.kernels != "auto" && a.kernels != "reference" && a.kernels != "avx2")
+    throw UsageError("--kernels must be 'auto', 'avx2' or 'reference'");
   // Cold start: reading and verifying the file, then arena, kernel prepare and weight packing.
   // Memory first touched by a kernel faults in during the first run, reported separately.
   const long faults_start = MinorFaults();
@@ -145,6 +146,7 @@ void RunBench(const BenchArgs& a) {
   options.threads = a.threads;
   options.profile = true;
   options.reference_kernels = a.kernels == "reference";
+  if (a.kernels == "avx2") options.cpu_feature_mask = kCpuX86Avx2Fma;
   std::unique_ptr<io::Session> s = Must(io::Session::Create(model, options));
   const double load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
@@ -278,8 +280,9 @@ Command AddBenchCommand(CLI::App& root) {
   app->add_option("-w,--warmup", args->warmup, "Untimed warm-up runs (default 5)");
   app->add_flag("--json", args->json, "Print one JSON object instead of text");
   app->add_option("--kernels", args->kernels,
-                  "auto: the fastest kernels this CPU supports (default); reference: the "
-                  "portable reference kernels only");
+                  "auto: the fastest kernels this CPU supports (default); avx2: x86-64 "
+                  "kernels without AVX-512, as on a CPU without it; reference: the portable "
+                  "reference kernels only");
   app->footer(
       "Latency is wall time per Invoke (steady clock); per-op times come from the runtime's\n"
       "observer hooks. Examples:\n"

@@ -60,17 +60,7 @@ inline void InterleaveRows4(const int8_t* const rows[4], int64_t n, int8_t* out)
 inline void PackInput(const Int8ConvPlan& p, const int8_t* xg, int8_t zx, int8_t* b, int8_t* rows) {
   for (int64_t q = 0; q < p.kq; ++q) {
     const int8_t* r[4];
-    for (int i = 0; i < 4; ++i) {
-      const int64_t k = q * 4 + i;
-      if (k >= p.k) {
-        r[i] = nullptr;
-      } else if (p.direct) {
-        r[i] = xg + k * p.npix;
-      } else {
-        Im2colRow(p, xg, k, zx, rows + i * p.npad);
-        r[i] = rows + i * p.npad;
-      }
-    }
+    int8_plan::GemmRowGroup(p, xg, q, 4, zx, rows, p.npad, nullptr, r);
     InterleaveRows4(r, p.npix, b + q * p.npad * 4);
   }
 }

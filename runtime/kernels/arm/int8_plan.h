@@ -2,19 +2,20 @@
 // the plan is derived from shapes and options alone, so that packed_bytes and scratch_bytes
 // (called with the Model before prepare) and prepare (called with the tensors) agree. The
 // packed layout is the same for the plain NEON and the dot-product kernels; only their GEMM
-// micro-kernels differ (int8_gemm_inl.h). Portable code: no intrinsics here.
+// micro-kernels differ (int8_gemm_inl.h). Portable code: no intrinsics here. What does not
+// depend on the instruction set (geometry, channel constants, weight tiles, im2col) is shared
+// with the x86 kernels in runtime/kernels/int8_plan/.
 //
 // Arithmetic: sum((x - zx) * w) = sum(x * w) - zx * sum(w). The GEMMs multiply the int8
 // inputs as they are (SDOT is signed x signed) and subtract zx * sum(w) - bias, a per-channel
-// constant folded at prepare. The int32 sums wrap like the vector lanes; the true result fits
-// in int32 (the reference prepare proved it), so the wrapped intermediate gives the same final
-// value. Weights with a zero point, and weights known only at run time, take the reference.
+// constant folded at prepare (int8_plan/channel_constants.h, offset 0).
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "runtime/kernel.h"
+#include "runtime/kernels/int8_plan/conv_geometry.h"
 #include "runtime/kernels/reference/int8_op_data.h"
 
 namespace outpost {
@@ -27,14 +28,11 @@ constexpr int64_t kDepthwiseSlots = 4;  // depthwise scratch slices (parallel ch
 constexpr int64_t kDepthwiseBlock = 8;  // depthwise output columns per step
 constexpr int64_t kFcBlocks = 4;        // 4-channel vectors per fully connected task
 
-struct Int8ConvPlan {
-  int64_t n, c, h, w, m, kh, kw, oh, ow, groups, cg, mg;
-  int64_t sh, sw, dh, dw, pt, pl;
-  bool depthwise;      // one input and one output channel per group
-  bool direct;         // 1x1, stride 1, no padding: GEMM rows are the input planes themselves
-  int64_t k, kq;       // GEMM depth (cg * kh * kw) and its groups of 4
-  int64_t npix, npad;  // output pixels per plane, and rounded up to 4
-  int64_t mg_pad;      // output channels per group rounded up to kConvMr
+struct Int8ConvPlan : int8_plan::ConvGeometry {
+  bool depthwise;  // one input and one output channel per group
+  int64_t kq;      // GEMM depth in groups of 4
+  int64_t npad;    // output pixels per plane rounded up to 4
+  int64_t mg_pad;  // output channels per group rounded up to kConvMr
   // Depthwise: one input plane as int16 x - zx, zero in the padding, dw_rows x dw_cols: every
   // row and column a tap reads, including the discarded columns of the last output block.
   int64_t dw_rows, dw_cols;
@@ -78,10 +76,6 @@ Status PrepareFullyConnected(KernelContext& ctx);
 void EvalDepthwise(const Int8ConvData& d, const ChannelConstants& cc, const int8_t* x,
                    const int8_t* w, void* y, void* scratch, const Executor& ex);
 size_t DepthwiseSlotBytes(const Int8ConvPlan& p);
-
-// Row `k` of the im2col matrix of the group whose first input channel is `xg`: npix values,
-// the input zero point in the padding.
-void Im2colRow(const Int8ConvPlan& p, const int8_t* xg, int64_t k, int8_t zx, int8_t* row);
 
 }  // namespace arm
 }  // namespace kernels

@@ -9,10 +9,8 @@
 // (conv_int8_dw_avx512.cc).
 #include "runtime/kernels/x86/int8/conv_int8_avx512.h"
 
-#include <string.h>
-
+#include "runtime/kernels/int8_plan/channel_constants.h"
 #include "runtime/kernels/reference/int8_linear_prepare.h"
-#include "runtime/kernels/reference/reference_util.h"
 #include "runtime/kernels/x86/int8/avx512_int8_util.h"
 #include "runtime/kernels/x86/int8/x86_int8_kernels.h"
 #include "runtime/model.h"
@@ -23,52 +21,10 @@ namespace x86 {
 
 namespace {
 
-int64_t RoundUp(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
-
-bool ModelDims(const Model& model, const opm::Operator& op, bool input, int i, int32_t dims[4]) {
-  const auto* list = input ? op.inputs() : op.outputs();
-  if (list == nullptr || static_cast<int>(list->size()) <= i) return false;
-  const int32_t t = list->Get(i);
-  if (t < 0 || t >= model.num_tensors()) return false;
-  const auto* shape = model.fb()->tensors()->Get(t)->shape();
-  if (shape == nullptr || shape->size() != 4) return false;
-  for (int a = 0; a < 4; ++a) dims[a] = shape->Get(a);
-  return true;
-}
-
-bool PlanFromModel(const Model& model, const opm::Operator& op, ConvPlan* p) {
-  int32_t x[4], w[4], y[4];
-  return ModelDims(model, op, true, 0, x) && ModelDims(model, op, true, 1, w) &&
-         ModelDims(model, op, false, 0, y) &&
-         MakeConvPlan(x, w, y, op.options_as<opm::Conv2DOptions>(), p);
-}
-
-size_t PackedBytes(const Model& model, const opm::Operator& op) {
-  ConvPlan p;
-  return PlanFromModel(model, op, &p) ? ConvPackedBytes(p) : 0;
-}
-
-size_t ScratchBytes(const Model& model, const opm::Operator& op) {
-  ConvPlan p;
-  return PlanFromModel(model, op, &p) ? ConvScratchBytes(p) : 0;
-}
+using int8_plan::RoundUp;
 
 // ---------------------------------------------------------------------------------------------
 // Prepare.
-
-void PackGemmWeights(const ConvPlan& p, const int8_t* w, int32_t* out) {
-  // out[g][m / kConvMr][q][m % kConvMr] holds w[m][4q .. 4q+3] (zero past k and for the
-  // padding channels): a tile reads its channels' words for one q from one cache line.
-  memset(out, 0, static_cast<size_t>(p.groups * p.mg_pad * p.kq) * 4);
-  for (int64_t g = 0; g < p.groups; ++g)
-    for (int64_t m = 0; m < p.mg; ++m) {
-      const int8_t* src = w + (g * p.mg + m) * p.k;
-      int32_t* tile = out + (g * p.mg_pad + m / kConvMr * kConvMr) * p.kq;
-      for (int64_t i = 0; i < p.k; ++i)
-        reinterpret_cast<uint8_t*>(tile + (i / 4) * kConvMr + m % kConvMr)[i % 4] =
-            static_cast<uint8_t>(src[i]);
-    }
-}
 
 Status Prepare(KernelContext& ctx) {
   ConvData* d = ctx.op_data<ConvData>();
@@ -82,36 +38,22 @@ Status Prepare(KernelContext& ctx) {
   const ConvPlan& p = d->plan;
   // vpdpbusd folds the weights' zero point nowhere: asymmetric weights (ONNX ConvInteger)
   // and weights known only at run time take the reference path.
-  d->use_reference = !w.is_constant;
-  for (int64_t m = 0; m < p.m && !d->use_reference; ++m)
-    if ((d->ref.out.per_channel ? w.quant.zp(static_cast<int32_t>(m)) : d->ref.out.weight_zp) != 0)
-      d->use_reference = true;
+  d->use_reference = int8_plan::NeedsReference(d->ref.out, w, p.m);
   if (d->use_reference) return Status::kOk;
   OUTPOST_KERNEL_CHECK(ctx, ctx.packed() != nullptr && ctx.packed_bytes() >= ConvPackedBytes(p),
                        Status::kInternal, "packed memory missing");
   const ConvPacked pk = ConvPackedView(p, ctx.packed());
   const int8_t* wd = w.as<int8_t>();
-  const int32_t* bias = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
-  const int64_t k = p.k;
-  for (int64_t m = 0; m < p.m; ++m) {
-    QuantizedMultiplier mult;
-    int32_t zw;
-    int8::ChannelParams(d->ref.out, w, m, &mult, &zw);
-    const ChannelRequant rq = MakeChannelRequant(mult);
-    pk.m0[m] = rq.m0;
-    pk.left[m] = rq.left;
-    pk.right[m] = rq.right;
-    // Unsigned arithmetic: wraps exactly like the int32 lanes it is subtracted from.
-    uint32_t corr = bias ? 0u - static_cast<uint32_t>(bias[m]) : 0u;
-    int32_t sum = 0;
-    for (int64_t i = 0; i < k; ++i) sum += wd[m * k + i];
-    corr += static_cast<uint32_t>(128 + d->ref.out.input_zp) * static_cast<uint32_t>(sum);
-    pk.corr[m] = static_cast<int32_t>(corr);
-  }
+  // Activations enter vpdpbusd as x + 128 (see avx512_int8_util.h).
+  int8_plan::FillChannels(ctx, d->ref.out, p.m, p.k, true, 128, int8_plan::RightShift::kPositive,
+                          {pk.corr, pk.m0, pk.left, pk.right, pk.weights});
+  // GEMM weights: [g][m / kConvMr][q][m % kConvMr] words of w[m][4q .. 4q+3], so that a tile
+  // reads its channels' words for one q from one cache line.
   if (p.depthwise)
     PackDepthwiseWeights(p, wd, pk.weights);
   else
-    PackGemmWeights(p, wd, pk.weights);
+    int8_plan::PackWeightTiles(wd, p.groups, p.mg, p.k, p.kq * 4, kConvMr, 4,
+                               reinterpret_cast<int8_t*>(pk.weights));
   return Status::kOk;
 }
 
@@ -217,38 +159,16 @@ int64_t PixelBlocks(const ConvPlan& p) {
   return vectors >= 4 && vectors % kNv == 1 ? vectors / kNv : (vectors + kNv - 1) / kNv;
 }
 
-// Row `k` of the im2col matrix of input channels `xg` (the group's first), n output pixels.
-OUTPOST_AVX512_VNNI void Im2colRow(const ConvPlan& p, const int8_t* xg, int64_t k, int8_t zx,
-                                   int8_t* row) {
-  const int64_t ci = k / (p.kh * p.kw), t = k % (p.kh * p.kw);
-  const int64_t kh = t / p.kw, kw = t % p.kw;
-  const int8_t* plane = xg + ci * p.h * p.w;
-  const int64_t off_w = kw * p.dw - p.pl;
-  const ref::Range rw = ref::ValidRange(off_w, p.sw, p.w, p.ow);
-  for (int64_t oh = 0; oh < p.oh; ++oh) {
-    int8_t* r = row + oh * p.ow;
-    const int64_t ih = oh * p.sh + kh * p.dh - p.pt;
-    if (ih < 0 || ih >= p.h || rw.size() == 0) {
-      memset(r, zx, static_cast<size_t>(p.ow));
-      continue;
-    }
-    const int8_t* src = plane + ih * p.w + off_w;
-    for (int64_t i = 0; i < rw.begin; ++i) r[i] = zx;
-    if (p.sw == 1) {
-      memcpy(r + rw.begin, src + rw.begin, static_cast<size_t>(rw.size()));
-    } else {
-      int64_t i = rw.begin;
-      if (p.sw == 2) {
-        // 32 outputs at a time: the low bytes of 32 int16 loads, while all 64 bytes lie in
-        // the input row.
-        for (; i + 32 <= rw.end && 2 * i + 64 <= p.w - off_w; i += 32)
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(r + i),
-                              _mm512_cvtepi16_epi8(_mm512_loadu_si512(src + 2 * i)));
-      }
-      for (; i < rw.end; ++i) r[i] = src[i * p.sw];
-    }
-    for (int64_t i = rw.end; i < p.ow; ++i) r[i] = zx;
-  }
+// Stride-2 im2col rows, 32 outputs at a time: the low bytes of 32 int16 loads, while all 64
+// bytes lie in the input row.
+OUTPOST_AVX512_VNNI int64_t Stride2Row(const int8_t* src, int64_t sw, int64_t begin, int64_t end,
+                                       int64_t src_bytes, int8_t* row) {
+  int64_t i = begin;
+  if (sw != 2) return i;
+  for (; i + 32 <= end && 2 * i + 64 <= src_bytes; i += 32)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + i),
+                        _mm512_cvtepi16_epi8(_mm512_loadu_si512(src + 2 * i)));
+  return i;
 }
 
 constexpr int64_t kPackSlots = 4;         // parallel chunks of the packing, own im2col rows
@@ -270,17 +190,7 @@ OUTPOST_AVX512_VNNI void PackChunks(void* arg, int64_t begin, int64_t end) {
     int8_t* rows = j.rows + s * 4 * p.npad;
     for (int64_t q = s * p.kq / j.slots; q < (s + 1) * p.kq / j.slots; ++q) {
       const int8_t* r[4];
-      for (int i = 0; i < 4; ++i) {
-        const int64_t k = q * 4 + i;
-        if (k >= p.k) {
-          r[i] = nullptr;
-        } else if (p.direct) {
-          r[i] = j.xg + k * p.npix;
-        } else {
-          Im2colRow(p, j.xg, k, j.zx, rows + i * p.npad);
-          r[i] = rows + i * p.npad;
-        }
-      }
+      int8_plan::GemmRowGroup(p, j.xg, q, 4, j.zx, rows, p.npad, Stride2Row, r);
       InterleaveRows4(r, p.npix, j.b + q * p.npad * 4);
     }
   }
@@ -329,28 +239,9 @@ Status Eval(KernelContext& ctx) {
 
 bool MakeConvPlan(const int32_t x[4], const int32_t wt[4], const int32_t y[4],
                   const opm::Conv2DOptions* o, ConvPlan* p) {
-  if (o == nullptr) return false;
-  for (int a = 0; a < 4; ++a)
-    if (x[a] <= 0 || wt[a] <= 0 || y[a] <= 0) return false;
-  if (o->groups() < 1 || o->stride_h() < 1 || o->stride_w() < 1 || o->dilation_h() < 1 ||
-      o->dilation_w() < 1 || o->pad_top() < 0 || o->pad_left() < 0)
-    return false;
-  p->n = x[0], p->c = x[1], p->h = x[2], p->w = x[3];
-  p->m = wt[0], p->kh = wt[2], p->kw = wt[3];
-  p->oh = y[2], p->ow = y[3];
-  p->groups = o->groups();
-  if (p->c % p->groups != 0 || p->m % p->groups != 0) return false;
-  p->cg = p->c / p->groups;
-  p->mg = p->m / p->groups;
-  p->sh = o->stride_h(), p->sw = o->stride_w();
-  p->dh = o->dilation_h(), p->dw = o->dilation_w();
-  p->pt = o->pad_top(), p->pl = o->pad_left();
+  if (!int8_plan::MakeConvGeometry(x, wt, y, o, p)) return false;
   p->depthwise = p->cg == 1 && p->mg == 1 && p->kh * p->kw <= 64 && p->sw <= kDwMaxStride;
-  p->direct = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
-              p->oh == p->h && p->ow == p->w;
-  p->k = p->cg * p->kh * p->kw;
   p->kq = (p->k + 3) / 4;
-  p->npix = p->oh * p->ow;
   p->npad = RoundUp(p->npix, 16);
   p->mg_pad = RoundUp(p->mg, kConvMr);
   // Depthwise: the padded input rows and columns actually read. A row holds the columns of
@@ -380,6 +271,11 @@ size_t ConvScratchBytes(const ConvPlan& p) {
   if (p.depthwise) return static_cast<size_t>(kDepthwiseSlots * DepthwiseSlotBytes(p));
   return static_cast<size_t>(p.kq * p.npad * 4 + (p.direct ? 0 : kPackSlots * 4 * p.npad));
 }
+
+namespace {
+constexpr auto ScratchBytes = int8_plan::ConvPlanBytes<ConvPlan, MakeConvPlan, ConvScratchBytes>;
+constexpr auto PackedBytes = int8_plan::ConvPlanBytes<ConvPlan, MakeConvPlan, ConvPackedBytes>;
+}  // namespace
 
 const KernelRegistration kConv2DI8Avx512Vnni = {OpCode::CONV_2D,
                                                 DType::INT8,

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/kernels/int8_plan/conv_geometry.h"
 #include "runtime/kernels/reference/int8_op_data.h"
 
 namespace outpost {
@@ -17,13 +18,10 @@ constexpr int64_t kDepthwiseSlots = 4;  // depthwise scratch slices (parallel ch
 // Everything about the convolution's geometry the kernel needs, derived from the shapes and
 // options alone, so that packed_bytes and scratch_bytes (from the model) and prepare (from
 // the tensors) agree.
-struct ConvPlan {
-  int64_t n, c, h, w, m, kh, kw, oh, ow, groups, cg, mg;
-  int64_t sh, sw, dh, dw, pt, pl;
+struct ConvPlan : int8_plan::ConvGeometry {
   bool depthwise;      // one input and one output channel per group
-  bool direct;         // 1x1, stride 1, no padding: GEMM rows are the input planes themselves
-  int64_t k, kq;       // GEMM depth (cg * kh * kw) and its groups of 4
-  int64_t npix, npad;  // output pixels per plane, rounded up to 16
+  int64_t kq;          // GEMM depth in groups of 4
+  int64_t npad;        // output pixels per plane rounded up to 16
   int64_t mg_pad;      // output channels per group rounded up to kConvMr
   // Depthwise (see conv_int8_dw_avx512.cc): the padded input as u8 rows of dw_row_bytes,
   // split by row stride phase into sh planes of dw_rows rows (dw_plane bytes each), and the

@@ -9,6 +9,8 @@
 // (fc_gemv_int8_avx512.h); only the constants are in packed memory then.
 #include <string.h>
 
+#include "runtime/kernels/int8_plan/channel_constants.h"
+#include "runtime/kernels/int8_plan/conv_geometry.h"
 #include "runtime/kernels/reference/int8_linear_prepare.h"
 #include "runtime/kernels/x86/int8/avx512_int8_util.h"
 #include "runtime/kernels/x86/int8/fc_gemv_int8_avx512.h"
@@ -52,26 +54,16 @@ bool BatchOfOne(const Model& model, const opm::Operator& op) {
   return shape != nullptr && shape->size() >= 1 && shape->Get(0) == 1;
 }
 
-bool WeightDims(const Model& model, const opm::Operator& op, int64_t* out, int64_t* k) {
-  if (op.inputs() == nullptr || op.inputs()->size() < 2) return false;
-  const int32_t t = op.inputs()->Get(1);
-  if (t < 0 || t >= model.num_tensors()) return false;
-  const auto* shape = model.fb()->tensors()->Get(t)->shape();
-  if (shape == nullptr || shape->size() != 2 || shape->Get(0) <= 0 || shape->Get(1) <= 0)
-    return false;
-  *out = shape->Get(0);
-  *k = shape->Get(1);
-  return true;
-}
+// One row of X as u8 groups of 4.
+size_t ScratchBytesFor(int64_t out, int64_t k) { return static_cast<size_t>((k + 3) / 4 * 4); }
+
+size_t GemmPackedBytesFor(int64_t out, int64_t k) { return PackedBytesFor(out, k, false); }
+size_t GemvPackedBytesFor(int64_t out, int64_t k) { return PackedBytesFor(out, k, true); }
+constexpr auto ScratchBytes = int8_plan::FullyConnectedBytes<ScratchBytesFor>;
 
 size_t PackedBytes(const Model& model, const opm::Operator& op) {
-  int64_t out, k;
-  return WeightDims(model, op, &out, &k) ? PackedBytesFor(out, k, BatchOfOne(model, op)) : 0;
-}
-
-size_t ScratchBytes(const Model& model, const opm::Operator& op) {
-  int64_t out, k;
-  return WeightDims(model, op, &out, &k) ? static_cast<size_t>((k + 3) / 4 * 4) : 0;
+  return BatchOfOne(model, op) ? int8_plan::FullyConnectedBytes<GemvPackedBytesFor>(model, op)
+                               : int8_plan::FullyConnectedBytes<GemmPackedBytesFor>(model, op);
 }
 
 Status Prepare(KernelContext& ctx) {
@@ -85,38 +77,20 @@ Status Prepare(KernelContext& ctx) {
   d->out_pad = (d->out + 15) / 16 * 16;
   d->gemv = ctx.input(0).dims[0] == 1;
   // Asymmetric or run-time weights take the reference path (see conv_int8_avx512.cc).
-  d->use_reference = !w.is_constant;
-  for (int64_t c = 0; c < d->out && !d->use_reference; ++c)
-    if ((o.per_channel ? w.quant.zp(static_cast<int32_t>(c)) : o.weight_zp) != 0)
-      d->use_reference = true;
+  d->use_reference = int8_plan::NeedsReference(o, w, d->out);
   if (d->use_reference) return Status::kOk;
   OUTPOST_KERNEL_CHECK(
       ctx, ctx.packed() != nullptr && ctx.packed_bytes() >= PackedBytesFor(d->out, d->k, d->gemv),
       Status::kInternal, "packed memory missing");
   const FcPacked pk = PackedView(d->out_pad, ctx.packed());
   memset(ctx.packed(), 0, PackedBytesFor(d->out, d->k, d->gemv));
-  const int8_t* wd = w.as<int8_t>();
-  const int32_t* bias = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
-  for (int64_t c = 0; c < d->out; ++c) {
-    QuantizedMultiplier mult;
-    int32_t zw;
-    int8::ChannelParams(o, w, c, &mult, &zw);
-    const ChannelRequant rq = MakeChannelRequant(mult);
-    pk.m0[c] = rq.m0;
-    pk.left[c] = rq.left;
-    pk.right[c] = rq.right;
-    int32_t sum = 0;
-    for (int64_t i = 0; i < d->k; ++i) sum += wd[c * d->k + i];
-    // Unsigned: wraps exactly like the int32 lanes it is subtracted from.
-    const uint32_t corr = static_cast<uint32_t>(128 + o.input_zp) * static_cast<uint32_t>(sum) -
-                          (bias ? static_cast<uint32_t>(bias[c]) : 0u);
-    pk.corr[c] = static_cast<int32_t>(corr);
-    if (d->gemv) continue;
-    uint8_t* dst = reinterpret_cast<uint8_t*>(pk.weights);
-    for (int64_t i = 0; i < d->k; ++i)
-      dst[(((c / 16) * d->kq + i / 4) * 16 + c % 16) * 4 + i % 4] =
-          static_cast<uint8_t>(wd[c * d->k + i]);
-  }
+  // Activations enter vpdpbusd as x + 128 (see avx512_int8_util.h).
+  int8_plan::FillChannels(ctx, o, d->out, d->k, true, 128, int8_plan::RightShift::kPositive,
+                          {pk.corr, pk.m0, pk.left, pk.right, pk.weights});
+  // A batch of one reads the weights where they lie (fc_gemv_int8_avx512.h).
+  if (!d->gemv)
+    int8_plan::PackWeightTiles(w.as<int8_t>(), 1, d->out, d->k, d->kq * 4, 16, 4,
+                               reinterpret_cast<int8_t*>(pk.weights));
   return Status::kOk;
 }
 

@@ -1,6 +1,7 @@
-// The x86-64 int8 kernels (AVX-512 VNNI). Each is bit-exact with the reference kernel of the
-// same op and falls back to it for what it does not accelerate (weights with zero points,
-// broadcasting adds, per-axis or UINT8 QUANTIZE outputs).
+// The x86-64 int8 kernels: AVX-512 VNNI, and AVX2 for CONV_2D and FULLY_CONNECTED on CPUs
+// without AVX-512. Each is bit-exact with the reference kernel of the same op and falls back to
+// it for what it does not accelerate (weights with zero points, broadcasting adds, per-axis or
+// UINT8 QUANTIZE outputs).
 #pragma once
 
 #include <stddef.h>
@@ -12,6 +13,8 @@ namespace outpost {
 namespace kernels {
 namespace x86 {
 
+extern const KernelRegistration kConv2DI8Avx2;
+extern const KernelRegistration kFullyConnectedI8Avx2;
 extern const KernelRegistration kAddI8Avx512Vnni;
 extern const KernelRegistration kConv2DI8Avx512Vnni;
 extern const KernelRegistration kFullyConnectedI8Avx512Vnni;
@@ -19,7 +22,8 @@ extern const KernelRegistration kGlobalAveragePoolI8Avx512;
 extern const KernelRegistration kMaxPool2DI8Avx512;
 extern const KernelRegistration kQuantizeF32ToI8Avx512;
 
-// All of them, to register after the reference kernels.
+// All of them, to register after the reference kernels; AVX2 before AVX-512, so that the
+// resolver (the last registration the CPU supports wins) prefers AVX-512 VNNI where present.
 const KernelRegistration* const* Int8Kernels(size_t* count);
 
 }  // namespace x86
