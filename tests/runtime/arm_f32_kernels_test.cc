@@ -121,6 +121,15 @@ std::vector<ConvParams> ConvCases() {
   v.push_back(Conv(1, 4, 9, 12, 8, 3, 1, 1, 4));  // channel multiplier 2: grouped GEMM
   v.push_back(Conv(1, 64, 14, 14, 96, 1, 1, 0));     // pointwise, many tiles and panel chunks
   v.push_back(Conv(1, 16, 56, 56, 16, 3, 2, 1, 16));  // a MobileNet-like depthwise stage
+  // Large maps: the GEMM runs tile-major over a materialized im2col.
+  v.push_back(Conv(1, 37, 30, 31, 19, 3, 1, 1));  // reduction 333: 2 blocks, 930 columns
+  v.push_back(Conv(1, 3, 131, 97, 10, 7, 2, 3));  // stem-like 7x7/2
+  v.push_back(Conv(2, 20, 400, 3, 5, 3, 1, 1));   // 3 columns a row: several runs per tile
+  {
+    ConvParams p = Conv(1, 16, 100, 110, 7, 3, 3, 2);
+    p.dil_h = p.dil_w = 2;  // stride 3, dilation 2
+    v.push_back(p);
+  }
   return v;
 }
 

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "runtime/cpu_features.h"
+#include "runtime/kernels/f32/plan.h"
 #include "runtime/kernels/x86/x86_kernels.h"
 #include "tests/runtime/conv_test_util.h"
 
@@ -63,7 +64,8 @@ RunResult RunWith(const std::vector<uint8_t>& file, const std::vector<std::vecto
   Interpreter interp;
   Executor ex;
   ex.parallel_for = SmallChunksReversed;
-  ex.threads = 4;
+  // 5 threads: 20 GEMM tasks, more than a gathered-B GEMM may have (kMaxGatherTasks).
+  ex.threads = 5;
   if (split) interp.set_executor(&ex);
   r.status = interp.Init(model, resolver, arena.data(), arena.size());
   if (r.status != Status::kOk) return r;
@@ -249,6 +251,54 @@ std::vector<ConvParams> ConvCases() {
     ConvParams p = Conv(1, 4, 9, 12, 8, 3, 1, 1, 4);  // channel multiplier 2: grouped GEMM
     v.push_back(p);
   }
+  // Large maps: tile-major GEMM. With row stride 1 or 2 and rows of 16+ pixels, AVX-512
+  // gathers B per column tile (implicit im2col): tiles cross output rows, vectors start inside
+  // the padding, the last tile is partial. The others (and AVX2) materialize the im2col.
+  v.push_back(Conv(1, 37, 30, 31, 19, 3, 1, 1));    // reduction 333: 2 blocks, 930 columns
+  v.push_back(Conv(1, 16, 40, 50, 6, 3, 1, 1, 2));  // grouped, 8 channels a group
+  v.push_back(Conv(2, 30, 100, 16, 7, 3, 1, 1));    // rows of exactly one vector, batch 2
+  v.push_back(Conv(1, 13, 90, 17, 5, 3, 1, 1));     // rows of 17: vectors across 2 rows
+  {
+    ConvParams p = Conv(1, 10, 50, 60, 8, 3, 1, 2);
+    p.dil_h = p.dil_w = 2;  // dilation 2
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 11, 60, 70, 13, 3, 1, 0);
+    p.kw = 4, p.pad_t = 0, p.pad_l = 3, p.pad_b = 2, p.pad_r = 1;  // asymmetric padding
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 11, 61, 73, 9, 3, 1, 1);
+    p.stride_h = 2, p.stride_w = 1;  // strides 2,1
+    v.push_back(p);
+  }
+  v.push_back(Conv(1, 8, 90, 40, 5, 9, 1, 4));      // 81 taps: more than GatherTile takes
+  v.push_back(Conv(1, 9, 130, 127, 11, 3, 2, 1));   // stride 2, 65x64 out
+  v.push_back(Conv(1, 3, 131, 97, 10, 7, 2, 3));    // stem-like 7x7/2: 3 channels, im2col
+  v.push_back(Conv(1, 8, 131, 97, 10, 7, 2, 3));    // the same gathered, 49 columns a row
+  v.push_back(Conv(1, 12, 120, 32, 5, 3, 2, 1));    // stride 2, rows of one vector
+  {
+    ConvParams p = Conv(1, 8, 80, 75, 6, 3, 2, 0);
+    p.pad_l = 1, p.pad_b = 1;  // stride 2, one-sided padding, odd width
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 11, 61, 73, 9, 3, 1, 1);
+    p.stride_w = 2;  // strides 1,2
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 9, 70, 90, 5, 3, 2, 2);
+    p.dil_h = p.dil_w = 2;  // stride 2, dilation 2
+    v.push_back(p);
+  }
+  v.push_back(Conv(2, 20, 400, 3, 5, 3, 1, 1));     // 3 columns a row: im2col
+  {
+    ConvParams p = Conv(1, 16, 100, 110, 7, 3, 3, 2);
+    p.dil_h = p.dil_w = 2;  // stride 3, dilation 2: the generic strided copy
+    v.push_back(p);
+  }
   return v;
 }
 
@@ -432,6 +482,12 @@ TEST_P(X86F32Test, MaxPoolMatchesReference) {
       {1, 3, 9, 19, 5, 4, 2, 1, 1, 3, 2, 0, 1, 3, false},      // asymmetric pads, dilation 3
       {1, 2, 5, 5, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, false},       // window larger than the input
       {1, 1, 3, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false},       // 1x1: a copy
+      // 3x3/2 runs separably (rows, then columns): odd and even widths, no or one-sided
+      // padding, ceil mode, widths below a vector and above several.
+      {2, 3, 7, 5, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, false},       // 5 columns: one masked vector
+      {1, 2, 9, 33, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, true},       // one-sided pads, ceil
+      {1, 3, 12, 97, 3, 3, 2, 2, 1, 1, 2, 2, 2, 2, false},     // padding 2: empty edge taps
+      {1, 2, 6, 300, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true},      // 150 columns, ceil
   };
   for (const PoolCase& p : cases) {
     RunMaxPool(p, GetParam(), false);
@@ -508,6 +564,29 @@ TEST_P(X86F32Test, AddMatchesReference) {
                              Activation::HARD_SWISH};
   for (const AddCase& c : cases)
     for (Activation act : acts) RunAdd(c, act, GetParam());
+}
+
+// Which convolutions take the gathered (implicit im2col) path, and the scratch each plans:
+// the ResNet18 shapes, and the cases the test shapes above rely on.
+TEST(X86F32Kernels, ConvPlanChoosesGatherOnLargeMaps) {
+  using kernels::f32::ConvPath;
+  auto plan = [](int64_t c, int64_t hw, int64_t m, int64_t k, int64_t stride, bool gather) {
+    kernels::f32::ConvShape s{};
+    s.n = 1, s.c = c, s.h = s.w = hw, s.m = m, s.kh = s.kw = k;
+    s.oh = s.ow = (hw + 2 * (k / 2) - k) / stride + 1;
+    s.stride_h = s.stride_w = stride, s.dil_h = s.dil_w = 1;
+    s.pad_t = s.pad_l = s.pad_b = s.pad_r = k / 2, s.groups = 1, s.weights_constant = true;
+    return kernels::f32::PlanConv(s, 8, 48, true, gather);
+  };
+  const kernels::f32::ConvPlan l1 = plan(64, 56, 64, 3, 1, true);
+  EXPECT_EQ(l1.path, ConvPath::kGatherTiles);
+  EXPECT_EQ(l1.scratch_bytes, 16u * 256 * 48 * sizeof(float));  // 16 tasks' B blocks
+  EXPECT_EQ(plan(64, 56, 128, 3, 2, true).path, ConvPath::kGatherTiles);  // layer2 stride 2
+  EXPECT_EQ(plan(64, 56, 64, 3, 1, false).path, ConvPath::kIm2col);       // no GatherTile
+  EXPECT_EQ(plan(3, 224, 64, 7, 2, true).path, ConvPath::kIm2col);        // 3 channels
+  const kernels::f32::ConvPlan l4 = plan(512, 7, 512, 3, 1, true);        // panel-major
+  EXPECT_EQ(l4.path, ConvPath::kIm2col);
+  EXPECT_EQ(l4.scratch_bytes, 4608u * 64 * sizeof(float));  // rows of 49 padded to 64
 }
 
 TEST(X86F32Kernels, RegistrationsAndResolver) {

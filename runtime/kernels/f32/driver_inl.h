@@ -6,6 +6,8 @@
 // target (so everything here is compiled for it) and defined `Isa`, which supplies:
 //   kMR, kNR        GEMM micro-tile: rows of A per panel, most columns of B per tile
 //   kHasDepthwise   whether DepthwisePlanes exists
+//   kHasGather      whether GatherTile exists: gathers one column tile's B block from the
+//                   convolution input into a task's buffer (ConvPath::kGatherTiles, tile.h)
 //   Tile(...)       one micro-tile over one block of the reduction: starts from the bias or
 //                   from C, applies the activation after the last block (Epilogue)
 //   DepthwisePlanes a ParallelFor body over (image, channel) planes of a depthwise conv
@@ -15,7 +17,8 @@
 //
 // Determinism: every output element is written by exactly one task and summed over k in
 // order 0..K-1 whatever the split (in fp32 throughout, also across reduction blocks), so
-// results do not depend on the thread count.
+// results do not depend on the thread count. A gathered B holds the same values as the
+// im2col matrix, so the path does not change any result either.
 #pragma once
 
 #include <string.h>
@@ -43,6 +46,11 @@ struct GemmArgs {
   // 0: B is row-major with row stride ldb. Otherwise B is packed in column panels of kNR
   // (panel t holds B[kk, t*kNR + c] at [t * b_panel_stride + kk * kNR + c], zero padded).
   int64_t b_panel_stride = 0;
+  // Non-null: B is not in memory but gathered from a convolution's input, one column tile's
+  // reduction block at a time, into b_tiles (min(k, kKc) * kNR floats per task;
+  // kGatherTiles path).
+  const GatherSource* gather = nullptr;
+  float* b_tiles = nullptr;
   float* c;
   int64_t ldc;
   int64_t m, n, k;
@@ -51,23 +59,22 @@ struct GemmArgs {
   FusedActivation act;
 };
 
-// The reduction is split into blocks of kKc so that the B block a tile works on (kKc x kNR)
-// stays in L1/L2 while A panels stream past it; without this, a long reduction (3x3 convs on
-// 256+ channels) re-reads a B tile too big for L2 once per panel.
-constexpr int64_t kKc = 256;
-// When the whole B block (kKc rows x n columns) fits in this much of L2, each A panel block is
-// applied to every column tile while it is in L1 (panel-major order), so A, the weights, is
-// read once; otherwise each column tile is applied to every panel (tile-major order) and A is
-// re-read per tile. Small maps (7x7, 14x14) with large weights gain most from the former.
-constexpr int64_t kPanelMajorBBytes = 320 * 1024;
+// kKc (plan.h): the reduction is split into blocks of kKc so that the B block a tile works on
+// (kKc x kNR) stays in L1/L2 while A panels stream past it; without this, a long reduction
+// (3x3 convs on 256+ channels) re-reads a B tile too big for L2 once per panel.
+// kPanelMajorBBytes (plan.h): when the whole B block (kKc rows x n columns) fits in this much
+// of L2, each A panel block is applied to every column tile while it is in L1 (panel-major
+// order), so A, the weights, is read once; otherwise each column tile is applied to every
+// panel (tile-major order) and A is re-read per tile. Small maps (7x7, 14x14) with large
+// weights gain most from the former.
 
 // The GEMM as units of work, one micro-tile (panel, column tile) each over the whole
 // reduction, split into `tasks` contiguous ranges of equal cost (a tile's cost is its width),
 // kTasksPerThread per thread: a pool that hands each thread an equal share of the task indices
 // then keeps every core busy to the end, and one that lets threads claim tasks can still
-// rebalance when a core is taken by another process. Each output element still belongs to one
-// unit and is summed in order 0..K-1, so the split does not change any result.
-constexpr int64_t kTasksPerThread = 4;
+// rebalance when a core is taken by another process (kTasksPerThread, plan.h). Each output
+// element still belongs to one unit and is summed in order 0..K-1, so the split does not
+// change any result.
 
 struct GemmWork {
   const GemmArgs* g;
@@ -102,18 +109,30 @@ struct GemmWork {
   }
 };
 
+// The B block (rows k0.., the columns of `tile`) as a pointer and row stride, when B is in
+// memory.
+struct BBlock {
+  const float* b;
+  int64_t ldb;
+};
+
 template <class Isa>
-void GemmUnit(const GemmArgs& g, int64_t panel, int64_t tile, int64_t k0) {
+BBlock StoredBBlock(const GemmArgs& g, int64_t tile, int64_t k0) {
+  if (g.b_panel_stride) return {g.b + tile * g.b_panel_stride + k0 * Isa::kNR, Isa::kNR};
+  return {g.b + k0 * g.ldb + tile * Isa::kNR, g.ldb};
+}
+
+// One micro-tile over the reduction block at k0, B block given.
+template <class Isa>
+void GemmUnit(const GemmArgs& g, int64_t panel, int64_t tile, int64_t k0, BBlock bb) {
   const int64_t n0 = tile * Isa::kNR, m0 = panel * Isa::kMR;
   const int64_t cols = g.n - n0 < Isa::kNR ? g.n - n0 : Isa::kNR;
   const int64_t rows = g.m - m0 < Isa::kMR ? g.m - m0 : Isa::kMR;
   const int64_t kc = g.k - k0 < kKc ? g.k - k0 : kKc;
-  const float* b = g.b_panel_stride ? g.b + tile * g.b_panel_stride : g.b + n0;
-  const int64_t ldb = g.b_panel_stride ? Isa::kNR : g.ldb;
   Epilogue e{g.bias_row ? g.bias_row + m0 : nullptr, g.bias_col ? g.bias_col + n0 : nullptr,
              g.act, k0 == 0, k0 + kc >= g.k};
   const int64_t padded_m = (g.m + Isa::kMR - 1) / Isa::kMR * Isa::kMR;
-  Isa::Tile(g.a + k0 * padded_m + panel * Isa::kMR * kc, b + k0 * ldb, ldb, kc,
+  Isa::Tile(g.a + k0 * padded_m + panel * Isa::kMR * kc, bb.b, bb.ldb, kc,
             g.c + m0 * g.ldc + n0, g.ldc, static_cast<int>(rows), static_cast<int>(cols), e);
 }
 
@@ -130,14 +149,28 @@ void GemmTasks(void* arg, int64_t begin, int64_t end) {
                                                                      w.tasks);
     if (w.panel_major) {
       for (int64_t k0 = 0; k0 < g.k; k0 += kKc)
-        for (int64_t u = ub; u < ue; ++u) GemmUnit<Isa>(g, u / w.tiles, u % w.tiles, k0);
+        for (int64_t u = ub; u < ue; ++u)
+          GemmUnit<Isa>(g, u / w.tiles, u % w.tiles, k0, StoredBBlock<Isa>(g, u % w.tiles, k0));
       continue;
     }
     for (int64_t u = ub; u < ue;) {
       const int64_t tile = u / w.panels;
       const int64_t stop = (tile + 1) * w.panels < ue ? (tile + 1) * w.panels : ue;
-      for (int64_t k0 = 0; k0 < g.k; k0 += kKc)
-        for (int64_t v = u; v < stop; ++v) GemmUnit<Isa>(g, v % w.panels, tile, k0);
+      for (int64_t k0 = 0; k0 < g.k; k0 += kKc) {
+        BBlock bb = StoredBBlock<Isa>(g, tile, k0);
+        if constexpr (Isa::kHasGather) {
+          if (g.gather != nullptr) {
+          // Task t owns buffer t (tasks <= kMaxGatherTasks): no two running tasks share one.
+          // Each holds min(k, kKc) rows of kNR (PlanConv).
+            float* buf = g.b_tiles + t * (g.k < kKc ? g.k : kKc) * Isa::kNR;
+            const int64_t n0 = tile * Isa::kNR;
+            const int64_t cols = g.n - n0 < Isa::kNR ? g.n - n0 : Isa::kNR;
+            Isa::GatherTile(*g.gather, n0, cols, k0, g.k - k0 < kKc ? g.k - k0 : kKc, buf);
+            bb = {buf, Isa::kNR};
+          }
+        }
+        for (int64_t v = u; v < stop; ++v) GemmUnit<Isa>(g, v % w.panels, tile, k0, bb);
+      }
       u = stop;
     }
   }
@@ -152,9 +185,10 @@ void Gemm(const Executor& ex, const GemmArgs& g) {
   w.tiles = (g.n + Isa::kNR - 1) / Isa::kNR;
   const int64_t last_cols = g.n - (w.tiles - 1) * Isa::kNR;
   w.last_width = (last_cols + 7) / 8 * 8;
-  const int64_t kc = g.k < kKc ? g.k : kKc;
-  w.panel_major = kc * g.n * static_cast<int64_t>(sizeof(float)) <= kPanelMajorBBytes;
-  const int64_t tasks = ex.threads > 1 ? ex.threads * kTasksPerThread : 1;
+  // A gathered B is tile-major by plan (PlanConv decides with the same GemmPanelMajor).
+  w.panel_major = g.gather == nullptr && GemmPanelMajor(g.k, g.n);
+  int64_t tasks = ex.threads > 1 ? ex.threads * kTasksPerThread : 1;
+  if (g.gather != nullptr && tasks > kMaxGatherTasks) tasks = kMaxGatherTasks;
   w.tasks = tasks < w.units() ? tasks : w.units();
   ex.ParallelFor(w.tasks, 1, GemmTasks<Isa>, &w);
 }
@@ -217,7 +251,7 @@ ConvPlan PlanConvFromModel(const Model& model, const opm::Operator& op) {
   s.pad_t = o->pad_top(), s.pad_l = o->pad_left(), s.pad_b = o->pad_bottom();
   s.pad_r = o->pad_right(), s.groups = o->groups();
   s.weights_constant = t[1]->buffer() >= 0;
-  return PlanConv(s, Isa::kMR, Isa::kHasDepthwise);
+  return PlanConv(s, Isa::kMR, Isa::kNR, Isa::kHasDepthwise, Isa::kHasGather);
 }
 
 template <class Isa>
@@ -246,7 +280,7 @@ Status PrepareConv(KernelContext& ctx) {
   s.pad_t = o->pad_top(), s.pad_l = o->pad_left(), s.pad_b = o->pad_bottom();
   s.pad_r = o->pad_right(), s.groups = o->groups();
   s.weights_constant = w.is_constant;
-  const ConvPlan plan = PlanConv(s, Isa::kMR, Isa::kHasDepthwise);
+  const ConvPlan plan = PlanConv(s, Isa::kMR, Isa::kNR, Isa::kHasDepthwise, Isa::kHasGather);
   ConvOpData* d = ctx.op_data<ConvOpData>();
   d->path = plan.path;
   d->gemm_k = plan.gemm_k;
@@ -274,17 +308,17 @@ struct Im2colArgs {
   const float* x;  // first channel of the group
   float* out;
   int64_t h, w, kh, kw, oh, ow;
+  int64_t ld;  // row stride of out (Im2colRowStride)
 };
 
 template <class Isa>
 void Im2colRows(void* arg, int64_t begin, int64_t end) {
   const Im2colArgs& a = *static_cast<const Im2colArgs*>(arg);
   const ref::ConvF32Data& d = *a.d;
-  const int64_t spatial = a.oh * a.ow;
   for (int64_t row = begin; row < end; ++row) {
     const int64_t v = row % a.kw, u = row / a.kw % a.kh, ci = row / (a.kw * a.kh);
     const float* xp = a.x + ci * a.h * a.w;
-    float* dst = a.out + row * spatial;
+    float* dst = a.out + row * a.ld;
     const int64_t off_h = u * d.dilation_h - d.pad_top, off_w = v * d.dilation_w - d.pad_left;
     const ref::Range rh = ref::ValidRange(off_h, d.stride_h, a.h, a.oh);
     const ref::Range rw = ref::ValidRange(off_w, d.stride_w, a.w, a.ow);
@@ -337,15 +371,21 @@ Status EvalConv(KernelContext& ctx) {
     for (int64_t g = 0; g < groups; ++g) {
       const float* xg = x + (i * c + g * cg) * h * w;
       GemmArgs a;
+      const GatherSource src{&d.ref, xg, h, w, kh, kw, oh, ow};
       if (d.path == ConvPath::kPointwise) {
         a.b = xg;
+      } else if (d.path == ConvPath::kGatherTiles) {
+        a.b = nullptr;
+        a.gather = &src;
+        a.b_tiles = cols;
       } else {
-        Im2colArgs ia{&d.ref, xg, cols, h, w, kh, kw, oh, ow};
+        Im2colArgs ia{&d.ref, xg, cols, h, w, kh, kw, oh, ow, Im2colRowStride(spatial)};
         ex.ParallelFor(k, 1, Im2colRows<Isa>, &ia);
         a.b = cols;
+        a.ldb = ia.ld;
       }
       a.a = packed + g * PanelFloats<Isa>(mg, k);
-      a.ldb = spatial;
+      if (d.path != ConvPath::kIm2col) a.ldb = spatial;
       a.c = y + (i * m + g * mg) * spatial;
       a.ldc = spatial;
       a.m = mg;

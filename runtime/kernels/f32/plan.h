@@ -14,8 +14,27 @@ enum class ConvPath : int32_t {
   kReference = 0,  // not optimized: the reference eval runs
   kDepthwise,      // groups == channels: per-plane vector kernel, weights used in place
   kPointwise,      // 1x1, stride 1, no padding: on NCHW the input plane already is the GEMM B
-  kIm2col,         // anything else: columns gathered into scratch, then GEMM
+  kIm2col,         // otherwise: all columns gathered into scratch, then GEMM
+  kGatherTiles,    // large maps, row stride 1 or 2: each GEMM task gathers the B block of
+                   // its column tile from the input into a buffer of its own (implicit
+                   // im2col, GatherSource in tile.h)
 };
+
+// GEMM blocking shared by the planner and the driver (driver_inl.h says why each value).
+// Reduction block length.
+constexpr int64_t kKc = 256;
+// A B block (kKc rows x all columns) up to this size is applied panel-major.
+constexpr int64_t kPanelMajorBBytes = 320 * 1024;
+// GEMM tasks per thread.
+constexpr int64_t kTasksPerThread = 4;
+// At most this many GEMM tasks on the kGatherTiles path: each has its own B block buffer in
+// scratch (the scratch is planned before the thread count is known), so the split is capped
+// instead. 16 tasks keep 4 threads balanced as well as kTasksPerThread does.
+constexpr int64_t kMaxGatherTasks = 16;
+// GatherTile precomputes its loads per kernel tap: at most this many taps.
+constexpr int64_t kMaxGatherTaps = 64;
+// and needs at least this many input channels per group to pay for that.
+constexpr int64_t kMinGatherChannels = 8;
 
 struct ConvShape {
   int64_t n, c, h, w;        // input
@@ -29,13 +48,24 @@ struct ConvPlan {
   ConvPath path = ConvPath::kReference;
   int64_t gemm_k = 0;          // reduction length per group: (c / groups) * kh * kw
   size_t packed_bytes = 0;     // GEMM A panels of every group
-  size_t scratch_bytes = 0;    // im2col columns of one group of one image
+  size_t scratch_bytes = 0;    // im2col columns of one group of one image, or the
+                               // kGatherTiles B block buffers
 };
 
-// `mr` is the GEMM micro-kernel's row count (A panels are padded to it); `has_depthwise`
-// whether the instruction set has a depthwise kernel. Any inconsistent shape (which prepare
-// will refuse) plans kReference so that no size computation can overflow.
-ConvPlan PlanConv(const ConvShape& s, int64_t mr, bool has_depthwise);
+// Row stride in floats of the im2col matrix (kIm2col): oh*ow rounded up to 16 floats, so that
+// every row starts on a 64-byte boundary and the micro-kernel's vector loads of B do not
+// straddle cache lines (7x7 maps: 49 columns, 14x14: 196).
+int64_t Im2colRowStride(int64_t spatial);
+
+// Whether a GEMM with reduction k and n columns runs panel-major (driver_inl.h, Gemm).
+bool GemmPanelMajor(int64_t k, int64_t n);
+
+// `mr` and `nr` are the GEMM micro-tile's rows (A panels are padded to them) and columns;
+// `has_depthwise` and `has_gather` whether the instruction set has a depthwise kernel and an
+// implicit im2col gather (kGatherTiles). Any inconsistent shape (which prepare will refuse)
+// plans kReference so that no size computation can overflow.
+ConvPlan PlanConv(const ConvShape& s, int64_t mr, int64_t nr, bool has_depthwise,
+                  bool has_gather);
 
 struct FullyConnectedPlan {
   bool optimized = false;

@@ -34,6 +34,19 @@ struct DepthwiseArgs {
   int64_t c, h, wd, oh, ow, kh, kw;
 };
 
+// Implicit im2col (ConvPath::kGatherTiles): the convolution the GEMM B is gathered from, one
+// group of one image. The instruction set's GatherTile writes B[k0 + r, n0 + j] (reduction
+// row kk = (ci, u, v), column = output pixel (oy, ox); zero in the padding) for r < kc,
+// j < cols at dst[r * kNR + j]. A materialized im2col of a large map (56x56, 64 channels,
+// 3x3: 7.2 MB) is written to memory and read back once per column tile; the tile's block
+// (kKc x kNR floats at most) is gathered right before the panels use it and stays in L1/L2,
+// and the micro-kernel reads it contiguously.
+struct GatherSource {
+  const ref::ConvF32Data* d;
+  const float* x;  // first channel of the group, [c/groups, h, w]
+  int64_t h, w, kh, kw, oh, ow;
+};
+
 }  // namespace f32
 }  // namespace kernels
 }  // namespace outpost

@@ -3,7 +3,12 @@
 // GEMM micro-tile: 8 rows x 48 columns (3 zmm) = 24 accumulators, plus 3 B vectors and one
 // broadcast of A: 28 of the 32 vector registers. Per k step the tile loads 3 B vectors and 8
 // A scalars for 24 FMAs. Column tails use masked loads and stores (no over-read, no padding);
-// a tail of at most 4 columns runs with the vectors along the rows (TileNarrow).
+// a tail of at most 4 columns runs with the vectors along the rows (TileNarrow). A is
+// prefetched a fixed distance ahead (the weights of the late layers come from memory).
+//
+// Implicit im2col (GatherTile): on large maps with stride 1 or 2 along rows, each GEMM task
+// gathers its column tile's B block straight from the input with masked loads, instead of a
+// materialized im2col written to memory and read back.
 //
 // Depthwise: 16 output columns per vector, every tap a masked load (the mask covers padding
 // and the right edge, so borders need no separate loop); stride 2 loads 32 input columns and
@@ -46,11 +51,17 @@ namespace {
 
 using f32::DepthwiseArgs;
 using f32::Epilogue;
+using f32::GatherSource;
 
 struct Avx512 {
   static constexpr int kMR = 8;
   static constexpr int kNR = 48;
   static constexpr bool kHasDepthwise = true;
+  static constexpr bool kHasGather = true;
+
+  // How far ahead (floats) TileN prefetches A: 32 k steps, about the memory latency at the
+  // tile's pace. Prefetches past the end of the packed weights are harmless (no faults).
+  static constexpr int64_t kPrefetchA = 32 * kMR;
 
   // kTail: the last vector is partial (masked loads and stores); a full tile uses plain ones,
   // as masked loads cost more on some cores (AMD Zen) even with every lane enabled.
@@ -75,6 +86,11 @@ struct Avx512 {
       }
     }
     for (int64_t kk = 0; kk < k; ++kk) {
+      // A streams from memory or L2 (the weights: 9.4 MB for a 512-channel 3x3 conv), one
+      // 8-float step per k; the next panel's block follows this one, so prefetching a fixed
+      // distance ahead also covers the switch to it. One line serves two k steps.
+      if ((kk & 1) == 0)
+        _mm_prefetch(reinterpret_cast<const char*>(MaskedAddress(a, kPrefetchA)), _MM_HINT_T0);
       __m512 bv[kNV];
 #pragma GCC unroll 3
       for (int v = 0; v < kNV; ++v)
@@ -104,6 +120,102 @@ struct Avx512 {
         }
       }
     }
+  }
+
+  // Bits kStride * i for lanes i in [begin, end) (none when empty): a load mask over input
+  // positions.
+  template <int kStride>
+  static uint32_t SpreadLanes(int64_t begin, int64_t end) {
+    if (end <= begin) return 0;
+    const uint64_t upto = (uint64_t{1} << (kStride * end)) - 1;
+    const uint64_t from = (uint64_t{1} << (kStride * begin)) - 1;
+    const uint64_t every = kStride == 1 ? ~uint64_t{0} : 0x5555555555555555ull;
+    return static_cast<uint32_t>(upto & ~from & every);
+  }
+
+  // Implicit im2col (tile.h, GatherSource), stride 1 or 2 along rows and ow >= 16 (PlanConv):
+  // the 16 lanes of a B vector then cover at most 2 output rows, and within one output row
+  // lane i reads input column c0 + stride * i. So each vector of each kernel tap is at most 2
+  // masked loads, one per output row (stride 2: LoadEven, two loads and a permute), at
+  // offsets from the channel plane that are the same for every input channel: computed once
+  // per call, the row loop is loads and stores only. Masked-off lanes (padding, columns past
+  // the tile) read as 0.
+  template <int kStride>
+  static void GatherTileS(const GatherSource& s, int64_t n0, int64_t cols, int64_t k0,
+                          int64_t kc, float* dst) {
+    const ref::ConvF32Data& d = *s.d;
+    constexpr int kVectors = kNR / 16;
+    struct Seg {
+      int64_t off_a, off_b;  // lane i reads plane[off_a + kStride * i] or plane[off_b + ...]
+      uint32_t mask_a, mask_b;  // per input position (kStride bits a lane), for the loads
+      __mmask16 lanes_b;        // lanes taken from row B
+    };
+    // Per vector (independent of the tap): its first output pixel and how many of its lanes
+    // lie in that pixel's row.
+    int64_t oy[kVectors], ox[kVectors], in_a[kVectors], lanes[kVectors];
+    for (int q = 0; q < kVectors; ++q) {
+      const int64_t j0 = 16 * q;
+      lanes[q] = cols - j0 < 0 ? 0 : cols - j0 < 16 ? cols - j0 : 16;
+      oy[q] = (n0 + j0) / s.ow, ox[q] = (n0 + j0) % s.ow;
+      in_a[q] = s.ow - ox[q] < lanes[q] ? s.ow - ox[q] : lanes[q];
+    }
+    Seg seg[f32::kMaxGatherTaps][kVectors];
+    const int64_t taps = s.kh * s.kw;
+    for (int64_t t = 0; t < taps; ++t) {
+      const int64_t u = t / s.kw, v = t % s.kw;
+      const int64_t off_w = v * d.dilation_w - d.pad_left;
+      for (int q = 0; q < kVectors; ++q) {
+        Seg& g = seg[t][q];
+        g = Seg{0, 0, 0, 0, 0};
+        const int64_t iy_a = oy[q] * d.stride_h + u * d.dilation_h - d.pad_top;
+        const int64_t iy_b = iy_a + d.stride_h;
+        // Row A: lane i < in_a reads column kStride * (ox + i) + off_w. Row B: lane
+        // i in [in_a, lanes) reads column kStride * (i - in_a) + off_w.
+        const int64_t col_a = kStride * ox[q] + off_w, col_b = off_w - kStride * in_a[q];
+        g.off_a = iy_a * s.w + col_a;
+        g.off_b = iy_b * s.w + col_b;
+        g.lanes_b = static_cast<__mmask16>(RangeMask(-in_a[q], lanes[q] - in_a[q], 16));
+        if (iy_a >= 0 && iy_a < s.h) {
+          const ref::Range r = ref::ValidRange(col_a, kStride, s.w, in_a[q]);
+          g.mask_a = SpreadLanes<kStride>(r.begin, r.end);
+        }
+        if (iy_b >= 0 && iy_b < s.h && in_a[q] < lanes[q]) {
+          ref::Range r = ref::ValidRange(col_b, kStride, s.w, lanes[q]);
+          if (r.begin < in_a[q]) r.begin = in_a[q];
+          g.mask_b = SpreadLanes<kStride>(r.begin, r.end);
+        }
+      }
+    }
+    int64_t t = k0 % taps, ci = k0 / taps;
+    const int64_t plane_size = s.h * s.w;
+    const float* plane = s.x + ci * plane_size;
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t r = 0; r < kc; ++r) {
+#pragma GCC unroll 3
+      for (int q = 0; q < kVectors; ++q) {
+        const Seg& g = seg[t][q];
+        __m512 x;
+        if constexpr (kStride == 1) {
+          x = LoadLanes(static_cast<__mmask16>(g.mask_a), MaskedAddress(plane, g.off_a), zero);
+          if (g.mask_b != 0)
+            x = _mm512_mask_loadu_ps(x, static_cast<__mmask16>(g.mask_b),
+                                     MaskedAddress(plane, g.off_b));
+        } else {
+          x = LoadEven(g.mask_a, MaskedAddress(plane, g.off_a), zero);
+          if (g.mask_b != 0)
+            x = _mm512_mask_blend_ps(g.lanes_b, x,
+                                     LoadEven(g.mask_b, MaskedAddress(plane, g.off_b), zero));
+        }
+        _mm512_storeu_ps(dst + r * kNR + 16 * q, x);
+      }
+      if (++t == taps) t = 0, plane = MaskedAddress(plane, plane_size);
+    }
+  }
+
+  static void GatherTile(const GatherSource& s, int64_t n0, int64_t cols, int64_t k0,
+                         int64_t kc, float* dst) {
+    if (s.d->stride_w == 1) return GatherTileS<1>(s, n0, cols, k0, kc, dst);
+    GatherTileS<2>(s, n0, cols, k0, kc, dst);
   }
 
   // 16 outputs per step from 32 loaded inputs; the last step's masks stop at src[2 * (n - 1)].

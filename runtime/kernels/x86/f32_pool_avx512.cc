@@ -4,7 +4,8 @@
 // tap is a masked load whose masked-off lanes (padding, ceil-mode overhang, the right edge)
 // read as -inf, so borders need no separate loop (inside the row, a plain load). Stride 2
 // loads 32 input columns and keeps the even ones with one permute; other strides gather. On
-// CPUs without AVX-512 the reference kernel runs.
+// CPUs without AVX-512 the reference kernel runs. 3x3 windows of stride 2 take a separable
+// path (rows, then columns: MaxPoolPlanes3x3s2).
 //
 // MAXPS drops a NaN already in the accumulator, so the lanes that saw a NaN are tracked in a
 // mask and come out as NaN, as in the reference (a quiet NaN rather than the input's payload).
@@ -104,8 +105,67 @@ void MaxPoolBlocks(const MaxPoolArgs& a, const float* xp, float* yr, int64_t oy,
   }
 }
 
+// 3x3 windows, stride 2, dilation 1 (ResNet's stem pool, the common case): the maximum over
+// the window's rows first, once per input column, into a row buffer padded with -inf, then
+// over 3 neighbouring columns of it per output. The general kernel takes 9 taps per output,
+// each a load pair and a permute; this takes 3 loads per input column and 3 permutes per
+// output vector, and the row buffer is in L1. NaN: a column that saw one is stored as NaN,
+// and an output whose 3 columns hold one is NaN (MAXPS alone would drop it).
+constexpr int64_t kRowFloats = 1024;
+
+bool Separable3x3s2(const MaxPoolArgs& a) {
+  const int64_t need_in = a.pl + a.w, need_out = 2 * a.ow + 34;
+  return a.kh == 3 && a.kw == 3 && a.sh == 2 && a.sw == 2 && a.dh == 1 && a.dw == 1 &&
+         need_in <= kRowFloats && need_out <= kRowFloats;
+}
+
+void MaxPoolPlanes3x3s2(const MaxPoolArgs& a, int64_t begin, int64_t end) {
+  const __m512 neg_inf = _mm512_set1_ps(-INFINITY), nan = _mm512_set1_ps(NAN);
+  const __m512i even = EvenLanes();
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  // row[pl + x] = max over the window rows of input column x; -inf left of pl and right of
+  // pl + w (the padding and the ceil-mode overhang): output ox takes row[2 * ox + 0..2].
+  alignas(64) float row[kRowFloats];
+  for (int64_t i = 0; i < kRowFloats; i += 16) _mm512_store_ps(row + i, neg_inf);
+  float* const cols = row + a.pl;
+  for (int64_t p = begin; p < end; ++p) {
+    const float* xp = a.x + p * a.h * a.w;
+    float* yp = a.y + p * a.oh * a.ow;
+    for (int64_t oy = 0; oy < a.oh; ++oy) {
+      const int64_t iy0 = oy * 2 - a.pt;
+      const ref::Range rows = ref::ValidRange(iy0, 1, a.h, 3);
+      for (int64_t x0 = 0; x0 < a.w; x0 += 16) {
+        const __mmask16 m = static_cast<__mmask16>(RangeMask(x0, a.w, 16));
+        __m512 v = neg_inf;
+        __mmask16 bad = 0;
+        for (int64_t u = rows.begin; u < rows.end; ++u) {
+          const __m512 xv = LoadLanes(m, xp + (iy0 + u) * a.w + x0, neg_inf);
+          bad |= _mm512_cmp_ps_mask(xv, xv, _CMP_UNORD_Q);
+          v = _mm512_max_ps(v, xv);
+        }
+        StoreLanes(m, cols + x0, _mm512_mask_blend_ps(bad, v, nan));
+      }
+      float* yr = yp + oy * a.ow;
+      for (int64_t ox0 = 0; ox0 < a.ow; ox0 += 16) {
+        const float* q = row + 2 * ox0;
+        const __m512 lo = _mm512_load_ps(q), hi = _mm512_load_ps(q + 16);
+        const __m512 e = _mm512_permutex2var_ps(lo, even, hi);
+        const __m512 o = _mm512_permutex2var_ps(lo, odd, hi);
+        const __m512 e2 = _mm512_permutex2var_ps(_mm512_loadu_ps(q + 2), even,
+                                                 _mm512_loadu_ps(q + 18));
+        const __mmask16 bad = _mm512_cmp_ps_mask(e, o, _CMP_UNORD_Q) |
+                              _mm512_cmp_ps_mask(e2, e2, _CMP_UNORD_Q);
+        const __m512 v = _mm512_max_ps(_mm512_max_ps(e, o), e2);
+        StoreLanes(static_cast<__mmask16>(RangeMask(ox0, a.ow, 16)), yr + ox0,
+                   _mm512_mask_blend_ps(bad, v, nan));
+      }
+    }
+  }
+}
+
 void MaxPoolPlanes(void* arg, int64_t begin, int64_t end) {
   const MaxPoolArgs& a = *static_cast<const MaxPoolArgs*>(arg);
+  if (Separable3x3s2(a)) return MaxPoolPlanes3x3s2(a, begin, end);
   for (int64_t p = begin; p < end; ++p) {
     const float* xp = a.x + p * a.h * a.w;
     float* yp = a.y + p * a.oh * a.ow;
