@@ -16,7 +16,7 @@
 // (DepthwiseFlatPlanes); the other planes of a 3-row kernel run 4 output rows at once, loading
 // each input row once for all of them (DepthwiseBlocks3).
 //
-// Only the functions in this file are compiled for AVX-512 (target pragma below); the rest of
+// Only the functions in this file are compiled for AVX-512 (avx512_target_begin.h); the rest of
 // the build stays baseline x86-64, and the resolver calls these only on CPUs that have it.
 #include <immintrin.h>
 #include <string.h>
@@ -32,15 +32,7 @@
 #include "runtime/kernels/x86/x86_kernels.h"
 #include "runtime/model.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")
-// GCC 12's own AVX-512 headers trip this warning (an intentionally undefined register in
-// _mm512_set1_ps and friends); it is not about this file's code.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "runtime/kernels/x86/avx512_target_begin.h"
 
 #include "runtime/kernels/x86/f32_avx512_util.h"
 
@@ -580,8 +572,4 @@ const KernelRegistration kFullyConnectedF32Avx512 = {
 }  // namespace kernels
 }  // namespace outpost
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "runtime/kernels/x86/avx512_target_end.h"

@@ -23,13 +23,7 @@
 #include "runtime/kernels/reference/reference_util.h"
 #include "runtime/kernels/x86/x86_kernels.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "runtime/kernels/x86/avx512_target_begin.h"
 
 #include "runtime/kernels/x86/f32_avx512_util.h"
 
@@ -219,8 +213,4 @@ const KernelRegistration kMaxPool2DF32Avx512 = {
 }  // namespace kernels
 }  // namespace outpost
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "runtime/kernels/x86/avx512_target_end.h"
