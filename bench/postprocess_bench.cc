@@ -13,6 +13,20 @@
 namespace outpost::pipeline {
 namespace {
 
+// Times the whole detection stage on fixed head outputs; reports how many boxes it kept.
+template <size_t kOutputs>
+void RunStage(benchmark::State& state, DetectionStage& stage,
+              const std::span<const float> (&outs)[kOutputs], const FrameTransform& frame) {
+  size_t found = 0;
+  for (auto _ : state) {
+    auto d = stage.Run(outs, frame);
+    found = d->size();
+    benchmark::DoNotOptimize(d->data());
+  }
+  state.counters["detections"] = static_cast<double>(found);
+}
+
+
 std::vector<Candidate> RandomCandidates(int n, int classes) {
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> pos(0, 640), size(8, 120), jitter(-6, 6), score(0, 1);
@@ -70,13 +84,7 @@ void BM_YoloFlat8400(benchmark::State& state) {
   auto stage = DetectionStage::Create(o, 640, 640, {});
   const std::span<const float> outs[1] = {t};
   const FrameTransform frame = FrameTransform::Letterbox(1280, 720, 640, 640);
-  size_t found = 0;
-  for (auto _ : state) {
-    auto d = (*stage)->Run(outs, frame);
-    found = d->size();
-    benchmark::DoNotOptimize(d->data());
-  }
-  state.counters["detections"] = static_cast<double>(found);
+  RunStage(state, **stage, outs, frame);
 }
 BENCHMARK(BM_YoloFlat8400)->Unit(benchmark::kMicrosecond);
 
@@ -100,13 +108,7 @@ void BM_Ssd1917(benchmark::State& state) {
   auto stage = DetectionStage::Create(o, 300, 300, {});
   const std::span<const float> outs[2] = {deltas, scores};
   const FrameTransform frame = FrameTransform::Resize(640, 480, 300, 300);
-  size_t found = 0;
-  for (auto _ : state) {
-    auto d = (*stage)->Run(outs, frame);
-    found = d->size();
-    benchmark::DoNotOptimize(d->data());
-  }
-  state.counters["detections"] = static_cast<double>(found);
+  RunStage(state, **stage, outs, frame);
 }
 BENCHMARK(BM_Ssd1917)->Unit(benchmark::kMicrosecond);
 

@@ -295,6 +295,38 @@ struct Avx512 {
     }
   }
 
+  // Kernel column v of the kNB 16-wide output blocks from column ox0: the first input column
+  // each block reads and which of its lanes (32 for stride 2: LoadEven) lie inside the row.
+  template <int kNB>
+  static void DepthwiseColumnTap(const ref::ConvF32Data& d, int64_t wd, int64_t ox0, int64_t v,
+                                 int64_t ix0[kNB], uint64_t mask[kNB]) {
+#pragma GCC unroll 4
+    for (int b = 0; b < kNB; ++b) {
+      ix0[b] = (ox0 + 16 * b) * d.stride_w - d.pad_left + v * d.dilation_w;
+      mask[b] = RangeMask(ix0[b], wd, d.stride_w == 1 ? 16 : 32);
+    }
+  }
+
+  // 16 input values of one tap, stride 1 or 2, zero outside the row.
+  static __m512 DepthwiseLoad(const float* row, int64_t ix0, uint64_t mask, int64_t sw) {
+    const float* p = MaskedAddress(row, ix0);
+    if (sw == 1) return LoadLanes(static_cast<__mmask16>(mask), p, _mm512_setzero_ps());
+    return LoadEven(mask, p, _mm512_setzero_ps());
+  }
+
+  // The kR x kNB accumulators, activated, into output rows oy.. from column ox0.
+  template <int kR, int kNB>
+  static void DepthwiseStore(const __m512 (&acc)[kR][kNB], int64_t ow, float* yp, int64_t oy,
+                             int64_t ox0, const VecAct& act) {
+#pragma GCC unroll 4
+    for (int r = 0; r < kR; ++r)
+#pragma GCC unroll 4
+      for (int b = 0; b < kNB; ++b) {
+        const __mmask16 out = static_cast<__mmask16>(RangeMask(ox0 + 16 * b, ow, 16));
+        StoreLanes(out, yp + (oy + r) * ow + ox0 + 16 * b, act(acc[r][b]));
+      }
+  }
+
   // kNB blocks of 16 output columns of kR rows starting at (oy, ox0), kR * kNB <= 8:
   // independent accumulators, so the FMA latency of one block's tap chain hides behind the
   // others. Several rows at once share the column masks and offsets.
@@ -314,11 +346,7 @@ struct Avx512 {
     for (int64_t v = 0; v < kw; ++v) {
       int64_t ix0[kNB];
       uint64_t mask[kNB];
-#pragma GCC unroll 4
-      for (int b = 0; b < kNB; ++b) {
-        ix0[b] = (ox0 + 16 * b) * sw - d.pad_left + v * d.dilation_w;
-        mask[b] = RangeMask(ix0[b], wd, sw == 1 ? 16 : 32);
-      }
+      DepthwiseColumnTap<kNB>(d, wd, ox0, v, ix0, mask);
       for (int64_t u = 0; u < kh; ++u) {
         const __m512 wv = _mm512_set1_ps(wp[u * kw + v]);
 #pragma GCC unroll 4
@@ -328,25 +356,12 @@ struct Avx512 {
           const float* row = xp + iy * wd;
 #pragma GCC unroll 4
           for (int b = 0; b < kNB; ++b) {
-            const float* p = MaskedAddress(row, ix0[b]);
-            __m512 xv;
-            if (sw == 1) {
-              xv = LoadLanes(static_cast<__mmask16>(mask[b]), p, _mm512_setzero_ps());
-            } else {
-              xv = LoadEven(mask[b], p, _mm512_setzero_ps());
-            }
-            acc[r][b] = _mm512_fmadd_ps(wv, xv, acc[r][b]);
+            acc[r][b] = _mm512_fmadd_ps(wv, DepthwiseLoad(row, ix0[b], mask[b], sw), acc[r][b]);
           }
         }
       }
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < kR; ++r)
-#pragma GCC unroll 4
-      for (int b = 0; b < kNB; ++b) {
-        const __mmask16 out = static_cast<__mmask16>(RangeMask(ox0 + 16 * b, j.ow, 16));
-        StoreLanes(out, yp + (oy + r) * j.ow + ox0 + 16 * b, act(acc[r][b]));
-      }
+    DepthwiseStore<kR, kNB>(acc, j.ow, yp, oy, ox0, act);
   }
 
   // As DepthwiseBlocks, for a 3-row kernel (dilation 1) with row stride kSH: the loop runs
@@ -371,11 +386,7 @@ struct Avx512 {
     for (int64_t v = 0; v < kw; ++v) {
       int64_t ix0[kNB];
       uint64_t mask[kNB];
-#pragma GCC unroll 4
-      for (int b = 0; b < kNB; ++b) {
-        ix0[b] = (ox0 + 16 * b) * sw - d.pad_left + v * d.dilation_w;
-        mask[b] = RangeMask(ix0[b], wd, sw == 1 ? 16 : 32);
-      }
+      DepthwiseColumnTap<kNB>(d, wd, ox0, v, ix0, mask);
       const __m512 wv[3] = {_mm512_set1_ps(wp[v]), _mm512_set1_ps(wp[kw + v]),
                             _mm512_set1_ps(wp[2 * kw + v])};
 #pragma GCC unroll 16
@@ -385,13 +396,7 @@ struct Avx512 {
         const float* row = xp + iy * wd;
 #pragma GCC unroll 4
         for (int b = 0; b < kNB; ++b) {
-          const float* p = MaskedAddress(row, ix0[b]);
-          __m512 xv;
-          if (sw == 1) {
-            xv = LoadLanes(static_cast<__mmask16>(mask[b]), p, _mm512_setzero_ps());
-          } else {
-            xv = LoadEven(mask[b], p, _mm512_setzero_ps());
-          }
+          const __m512 xv = DepthwiseLoad(row, ix0[b], mask[b], sw);
 #pragma GCC unroll 3
           for (int u = 0; u < 3; ++u) {
             if (t < u || (t - u) % kSH != 0 || (t - u) / kSH >= kR) continue;
@@ -401,13 +406,7 @@ struct Avx512 {
         }
       }
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < kR; ++r)
-#pragma GCC unroll 4
-      for (int b = 0; b < kNB; ++b) {
-        const __mmask16 out = static_cast<__mmask16>(RangeMask(ox0 + 16 * b, j.ow, 16));
-        StoreLanes(out, yp + (oy + r) * j.ow + ox0 + 16 * b, act(acc[r][b]));
-      }
+    DepthwiseStore<kR, kNB>(acc, j.ow, yp, oy, ox0, act);
   }
 
   template <int kR, int kSH>
