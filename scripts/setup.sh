@@ -28,6 +28,8 @@ packages=(
   flatbuffers-compiler libflatbuffers-dev protobuf-compiler libprotobuf-dev libonnx-dev
   # host libraries
   libsodium-dev libzstd-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libstb-dev
+  # network actions of the pipeline: HTTP (cpp-httplib, OpenSSL) and MQTT (+ the broker the tests start)
+  libcpp-httplib-dev libmosquitto-dev mosquitto
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev valgrind
   # data: Fashion-MNIST and the ONNX backend conformance tests
