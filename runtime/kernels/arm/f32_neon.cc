@@ -24,6 +24,7 @@
 #include "runtime/kernels/reference/conv_f32.h"
 #include "runtime/kernels/reference/fully_connected_f32.h"
 #include "runtime/kernels/reference/reference_util.h"
+#include "runtime/kernels/f32/depthwise_columns_inl.h"
 #include "runtime/kernels/f32/plan.h"
 #include "runtime/kernels/f32/tile.h"
 #include "runtime/model.h"
@@ -156,72 +157,18 @@ struct Neon {
     }
   }
 
-  // One output column the slow way: the borders, where some taps fall into the padding.
-  static float DepthwiseColumn(const DepthwiseArgs& j, const float* xp, const float* wp, int64_t oy,
-                               int64_t ox, float b0) {
-    const ref::ConvF32Data& d = *j.d;
-    float acc = b0;
-    for (int64_t u = 0; u < j.kh; ++u) {
-      const int64_t iy = oy * d.stride_h - d.pad_top + u * d.dilation_h;
-      if (iy < 0 || iy >= j.h) continue;
-      for (int64_t v = 0; v < j.kw; ++v) {
-        const int64_t ix = ox * d.stride_w - d.pad_left + v * d.dilation_w;
-        if (ix >= 0 && ix < j.wd) acc += xp[iy * j.wd + ix] * wp[u * j.kw + v];
-      }
-    }
-    return j.d->act.Apply(acc);
-  }
+  using Vec = float32x4_t;
+  using Act = VecAct;
+  static constexpr int64_t kDepthwiseLanes = 4;
+  static float32x4_t Splat(float v) { return vdupq_n_f32(v); }
 
-  // kNB vectors of 4 interior output columns from ox0 on (independent accumulators, so the
-  // FMA latency of one chain hides behind the others).
-  template <int kNB>
-  static void DepthwiseBlocks(const DepthwiseArgs& j, const float* xp, const float* wp, float* yrow,
-                              int64_t oy, int64_t ox0, float32x4_t b0, const VecAct& act) {
-    const ref::ConvF32Data& d = *j.d;
-    float32x4_t acc[kNB];
-    for (int b = 0; b < kNB; ++b) acc[b] = b0;
-    for (int64_t u = 0; u < j.kh; ++u) {
-      const int64_t iy = oy * d.stride_h - d.pad_top + u * d.dilation_h;
-      if (iy < 0 || iy >= j.h) continue;
-      const float* row = xp + iy * j.wd + ox0 * d.stride_w - d.pad_left;
-      for (int64_t v = 0; v < j.kw; ++v) {
-        const float32x4_t wv = vdupq_n_f32(wp[u * j.kw + v]);
-        const float* p = row + v * d.dilation_w;
-        for (int b = 0; b < kNB; ++b) {
-          const float32x4_t xv =
-              d.stride_w == 1 ? vld1q_f32(p + 4 * b) : vld2q_f32(p + 8 * b).val[0];
-          acc[b] = vfmaq_f32(acc[b], wv, xv);
-        }
-      }
-    }
-    for (int b = 0; b < kNB; ++b) vst1q_f32(yrow + ox0 + 4 * b, act(acc[b]));
-  }
+  static float32x4_t Load(const float* p) { return vld1q_f32(p); }
+  static float32x4_t LoadEven(const float* p) { return vld2q_f32(p).val[0]; }  // LD2
+  static void Store(float* p, float32x4_t v) { vst1q_f32(p, v); }
+  static float32x4_t Fma(float32x4_t a, float32x4_t b, float32x4_t c) { return vfmaq_f32(c, a, b); }
 
   static void DepthwisePlanes(void* arg, int64_t begin, int64_t end) {
-    const DepthwiseArgs& j = *static_cast<const DepthwiseArgs*>(arg);
-    const ref::ConvF32Data& d = *j.d;
-    const VecAct act(d.act);
-    // Interior columns: every tap's input column (and, for LD2, the odd column after it)
-    // lies in the row.
-    const int64_t reach = (j.kw - 1) * d.dilation_w + (d.stride_w == 2 ? 1 : 0);
-    const int64_t lo = ref::ValidRange(-d.pad_left, d.stride_w, j.wd, j.ow).begin;
-    const int64_t hi = ref::ValidRange(reach - d.pad_left, d.stride_w, j.wd, j.ow).end;
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t ch = t % j.c;
-      const float* xp = j.x + t * j.h * j.wd;
-      const float* wp = j.w + ch * j.kh * j.kw;
-      float* yp = j.y + t * j.oh * j.ow;
-      const float bias = j.bias != nullptr ? j.bias[ch] : 0.0f;
-      const float32x4_t b0 = vdupq_n_f32(bias);
-      for (int64_t oy = 0; oy < j.oh; ++oy) {
-        float* yrow = yp + oy * j.ow;
-        int64_t ox = 0;
-        for (; ox < j.ow && ox < lo; ++ox) yrow[ox] = DepthwiseColumn(j, xp, wp, oy, ox, bias);
-        for (; ox + 16 <= hi; ox += 16) DepthwiseBlocks<4>(j, xp, wp, yrow, oy, ox, b0, act);
-        for (; ox + 4 <= hi; ox += 4) DepthwiseBlocks<1>(j, xp, wp, yrow, oy, ox, b0, act);
-        for (; ox < j.ow; ++ox) yrow[ox] = DepthwiseColumn(j, xp, wp, oy, ox, bias);
-      }
-    }
+    f32::DepthwisePlanesByColumns<Neon>(arg, begin, end);
   }
 };
 

@@ -2,8 +2,9 @@
 //
 // GEMM micro-tile: 6 rows x 16 columns (2 ymm) = 12 accumulators, plus 2 B vectors and one
 // broadcast of A: 15 of the 16 vector registers. Column tails use masked loads and stores.
-// Depthwise convolutions run the reference kernel on this instruction set (a known gap; the
-// reference's inner loop is a vectorizable axpy).
+// Depthwise: 8 output columns per vector, up to 4 vectors at once
+// (runtime/kernels/f32/depthwise_columns_inl.h); stride 2 de-interleaves two loads with a
+// shuffle and a cross-lane permute.
 //
 // Only the functions in this file are compiled for AVX2/FMA (target pragma below); the rest of
 // the build stays baseline x86-64, and the resolver calls these only on CPUs that have it.
@@ -27,6 +28,9 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #endif
+
+// Inside the target region: its template is instantiated for AVX2 code.
+#include "runtime/kernels/f32/depthwise_columns_inl.h"
 
 namespace outpost {
 namespace kernels {
@@ -60,7 +64,7 @@ inline __m256i LaneMask(int count) {
 struct Avx2 {
   static constexpr int kMR = 6;
   static constexpr int kNR = 16;
-  static constexpr bool kHasDepthwise = false;
+  static constexpr bool kHasDepthwise = true;
   static constexpr bool kHasGather = false;
 
   template <int kNV>
@@ -115,8 +119,19 @@ struct Avx2 {
     }
   }
 
+  // The even lanes of p[0, 16): p[0], p[2], ..., p[14].
+  static __m256 LoadEven(const float* p) {
+    const __m256 s = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8),
+                                       _MM_SHUFFLE(2, 0, 2, 0));  // 0 2 8 10 | 4 6 12 14
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), 0xD8));
+  }
+
+  // dst[i] = src[2 * i] for i < n. LoadEven reads up to src[2 * i + 15], so the vector loop
+  // stops while that stays below the last element read, src[2 * n - 2].
   static void CopyStride2(const float* src, int64_t n, float* dst) {
-    for (int64_t i = 0; i < n; ++i) dst[i] = src[2 * i];
+    int64_t i = 0;
+    for (; i + 9 <= n; i += 8) _mm256_storeu_ps(dst + i, LoadEven(src + 2 * i));
+    for (; i < n; ++i) dst[i] = src[2 * i];
   }
 
   static void Tile(const float* a, const float* b, int64_t ldb, int64_t k, float* c, int64_t ldc,
@@ -128,8 +143,18 @@ struct Avx2 {
     }
   }
 
-  // Never called: PlanConv does not choose the depthwise path when kHasDepthwise is false.
-  static void DepthwisePlanes(void*, int64_t, int64_t) {}
+  using Vec = __m256;
+  using Act = VecAct;
+  static constexpr int64_t kDepthwiseLanes = 8;
+  static __m256 Splat(float v) { return _mm256_set1_ps(v); }
+
+  static __m256 Load(const float* p) { return _mm256_loadu_ps(p); }
+  static void Store(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
+  static __m256 Fma(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+
+  static void DepthwisePlanes(void* arg, int64_t begin, int64_t end) {
+    f32::DepthwisePlanesByColumns<Avx2>(arg, begin, end);
+  }
 };
 
 }  // namespace
