@@ -6,7 +6,6 @@
 #include <set>
 
 namespace outpost::io {
-namespace {
 
 namespace fs = std::filesystem;
 
@@ -18,6 +17,8 @@ bool HasImageExtension(const fs::path& p) {
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return kExtensions.count(ext) > 0;
 }
+
+namespace {
 
 bool Hidden(const fs::path& p) { return p.filename().string().starts_with("."); }
 

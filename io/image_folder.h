@@ -2,6 +2,7 @@
 //   DIR/<class name>/<any name>.{png,jpg,jpeg,bmp,gif,tga,psd,hdr,pgm,ppm,pnm}
 #pragma once
 
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct ImageFolder {
   };
   std::vector<Sample> samples;  // sorted by class, then file name
 };
+
+// Whether `path` has one of the image extensions above (case-insensitive).
+bool HasImageExtension(const std::filesystem::path& path);
 
 // Lists `dir`. Hidden entries and files without an image extension are skipped. Errors when
 // the folder is missing, has no class sub-folders or no images.

@@ -1,40 +1,15 @@
 #include "pipeline/postprocess/postprocess_config.h"
 
 #include <algorithm>
-#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string_view>
+
+#include "pipeline/config/json_options.h"
 
 namespace outpost::pipeline {
 namespace {
 
 using nlohmann::json;
-
-// Throws Error when `j` is not an object or has a key outside `allowed`.
-void CheckKeys(const json& j, std::string_view where, std::initializer_list<std::string_view> allowed) {
-  if (!j.is_object()) throw Error(std::string(where) + ": expected a JSON object");
-  for (const auto& [key, value] : j.items())
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-      throw Error(std::string(where) + ": unknown option '" + key + "'");
-}
-
-template <typename T>
-void Read(const json& j, const char* key, T& out) {
-  if (j.contains(key)) out = j.at(key).get<T>();
-}
-
-template <typename E>
-E Choice(const json& j, const char* key, E fallback,
-         std::initializer_list<std::pair<std::string_view, E>> names) {
-  if (!j.contains(key)) return fallback;
-  const std::string v = j.at(key).get<std::string>();
-  std::string all;
-  for (const auto& [name, value] : names) {
-    if (v == name) return value;
-    all += (all.empty() ? "" : ", ") + std::string(name);
-  }
-  throw Error(std::string(key) + ": '" + v + "' is not one of " + all);
-}
 
 SoftmaxMode Softmax(const json& j) {
   return Choice(j, "softmax", SoftmaxMode::kAuto,

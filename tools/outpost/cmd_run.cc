@@ -1,5 +1,5 @@
 // outpost run: one inference on user data (.npy, raw .bin or an image), or the model's own
-// self-test.
+// self-test; with a pipeline file (.json) the real-time pipeline (cmd_run_pipeline.cc).
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -11,6 +11,7 @@
 #include "io/npy.h"
 #include "io/session.h"
 #include "tools/outpost/cli_util.h"
+#include "tools/outpost/cmd_run_pipeline.h"
 #include "tools/outpost/commands.h"
 #include "tools/outpost/model_json.h"
 
@@ -25,7 +26,12 @@ struct RunArgs {
   bool self_test = false;
   bool verbose = false;
   int threads = 0;
+  PipelineRunArgs pipeline;
 };
+
+bool IsPipelineFile(const std::string& path) {
+  return path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+}
 
 // Assigns every --input to a model input: NAME=FILE when NAME is an input's name, otherwise
 // the next unassigned input in order.
@@ -157,6 +163,17 @@ bool IsClassifier(io::Session& s) {
 }
 
 void RunRun(const RunArgs& a) {
+  const PipelineRunArgs& p = a.pipeline;
+  if (IsPipelineFile(a.model)) {
+    if (!a.inputs.empty() || !a.outputs.empty() || a.self_test)
+      throw UsageError("a pipeline file reads its own source: drop --input/--output/--self-test");
+    PipelineRunArgs run = p;
+    run.file = a.model;
+    RunPipelineFile(run);
+    return;
+  }
+  if (!p.json_report.empty() || p.max_frames || p.quiet || p.status)
+    throw UsageError("--json, --max-frames, --quiet and --status are for pipeline files (.json)");
   const io::LoadedModel model = Must(io::LoadedModel::Open(a.model));
   CheckThreads(a.threads);
   io::SessionOptions options;
@@ -200,8 +217,9 @@ void RunRun(const RunArgs& a) {
 
 Command AddRunCommand(CLI::App& root) {
   auto args = std::make_shared<RunArgs>();
-  CLI::App* app = root.add_subcommand("run", "Run a model once on a file, or its self-test");
-  app->add_option("model", args->model, ".opm model file")->required();
+  CLI::App* app = root.add_subcommand(
+      "run", "Run a model once on a file or its self-test, or run a pipeline file");
+  app->add_option("model", args->model, ".opm model file, or a pipeline file (.json)")->required();
   app->add_option("-i,--input", args->inputs,
                   "Input data: FILE or NAME=FILE (repeatable); .npy, raw little-endian .bin, or "
                   "an image preprocessed with the model's input spec")
@@ -215,12 +233,20 @@ Command AddRunCommand(CLI::App& root) {
                 "Run the model's embedded golden input and compare with its golden output");
   app->add_flag("-v,--verbose", args->verbose,
                 "Print how each input was read and the inference time on stderr");
+  app->add_option("--json", args->pipeline.json_report,
+                  "Pipeline: write the final report as JSON to FILE");
+  app->add_option("--max-frames", args->pipeline.max_frames,
+                  "Pipeline: stop after N captured frames (overrides the file's max_frames)");
+  app->add_flag("--quiet", args->pipeline.quiet, "Pipeline: no live status line on stderr");
+  app->add_flag("--status", args->pipeline.status,
+                "Pipeline: live status line on stderr even when it is not a terminal");
   app->footer(
       "Examples:\n"
       "  outpost run model.opm --input input.npy\n"
       "  outpost run model.opm --input shoe.png --top-k 3\n"
       "  outpost run model.opm --input x=input.npy --output y.npy\n"
-      "  outpost run model.opm --self-test");
+      "  outpost run model.opm --self-test\n"
+      "  outpost run examples/pipelines/images_classify.json --json report.json");
   return {app, [args] { RunRun(*args); }};
 }
 

@@ -1,0 +1,47 @@
+// Reading option objects of a pipeline file: unknown keys are errors (a misspelt option never
+// falls back to its default silently), values are typed, and choices are listed in the error.
+// Errors are thrown as outpost::Error; the parsers catch them at their API boundary.
+#pragma once
+
+#include <algorithm>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "common/expected.h"
+
+namespace outpost::pipeline {
+
+// Throws Error when `j` is not an object or has a key outside `allowed`; `where` names the
+// object ("realtime", "classification").
+inline void CheckKeys(const nlohmann::json& j, std::string_view where,
+                      std::initializer_list<std::string_view> allowed) {
+  if (!j.is_object()) throw Error(std::string(where) + ": expected a JSON object");
+  for (const auto& [key, value] : j.items())
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      throw Error(std::string(where) + ": unknown option '" + key + "'");
+}
+
+// Sets `out` from j[key] when present (a type mismatch throws nlohmann::json::exception).
+template <typename T>
+void Read(const nlohmann::json& j, const char* key, T& out) {
+  if (j.contains(key)) out = j.at(key).get<T>();
+}
+
+// j[key] as one of the named values, `fallback` when absent.
+template <typename E>
+E Choice(const nlohmann::json& j, const char* key, E fallback,
+         std::initializer_list<std::pair<std::string_view, E>> names) {
+  if (!j.contains(key)) return fallback;
+  const std::string v = j.at(key).get<std::string>();
+  std::string all;
+  for (const auto& [name, value] : names) {
+    if (v == name) return value;
+    all += (all.empty() ? "" : ", ") + std::string(name);
+  }
+  throw Error(std::string(key) + ": '" + v + "' is not one of " + all);
+}
+
+}  // namespace outpost::pipeline

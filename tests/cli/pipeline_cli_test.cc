@@ -1,0 +1,124 @@
+// `outpost run PIPELINE.json`: the committed images example, pointed at PNGs written here and
+// the compiled zoo CNN, run through the binary; the report's JSON and the events are checked.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "tests/cli/cli_runner.h"
+
+#include "tests/support/stb_image_writer.h"
+
+namespace outpost::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class PipelineCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = (fs::temp_directory_path() / ("outpost_pipeline_cli_" + std::to_string(::getpid())))
+               .string();
+    fs::create_directories(dir_ + "/images/sub");
+    compile_ = RunOutpost({"compile",
+                           std::string(OUTPOST_SOURCE_DIR) + "/models/zoo/fashion_cnn/model.onnx",
+                           "-o", dir_ + "/fashion_cnn.opm"});
+    // Three 28 x 28 gray pictures (one in a sub-folder) and one file that is not an image.
+    for (int k = 0; k < 3; ++k) {
+      std::vector<uint8_t> px(28 * 28);
+      for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint8_t>((i * (k + 3)) % 256);
+      const std::string path = dir_ + (k == 2 ? "/images/sub/" : "/images/") +
+                               std::to_string(k) + ".png";
+      stbi_write_png(path.c_str(), 28, 28, 1, px.data(), 28);
+    }
+    std::ofstream(dir_ + "/images/broken.png") << "not a png";
+
+    std::ifstream example(std::string(OUTPOST_SOURCE_DIR) +
+                          "/examples/pipelines/images_classify.json");
+    json p = json::parse(example);
+    p["source"]["path"] = dir_ + "/images";
+    p["model"] = dir_ + "/fashion_cnn.opm";
+    p["actions"][0]["path"] = dir_ + "/results.jsonl";
+    std::ofstream(dir_ + "/pipeline.json") << p.dump(2);
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  void SetUp() override { ASSERT_EQ(compile_.exit_code, 0) << compile_.err; }
+
+  static std::string dir_;
+  static CliResult compile_;
+};
+std::string PipelineCliTest::dir_;
+CliResult PipelineCliTest::compile_;
+
+TEST_F(PipelineCliTest, RunsTheImagesExampleAndWritesTheReport) {
+  const std::string report_path = dir_ + "/r.json";
+  const CliResult r =
+      RunOutpost({"run", dir_ + "/pipeline.json", "--json", report_path, "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bottleneck: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("latency (ms):"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "");  // --quiet: no status line
+
+  std::ifstream in(report_path);
+  const json j = json::parse(in);
+  const json& c = j["counters"];
+  EXPECT_EQ(c["captured"], 3);
+  EXPECT_EQ(c["processed"], 3);
+  EXPECT_EQ(c["dropped"], 0);
+  EXPECT_EQ(c["source_errors"], 1);  // broken.png, counted, the run went on
+  EXPECT_EQ(c["events_sent"], 3);
+  EXPECT_EQ(c["bytes_captured"], 3 * 28 * 28);
+  EXPECT_EQ(c["bytes_sent"], fs::file_size(dir_ + "/results.jsonl"));
+  EXPECT_EQ(j["stop_reason"], "end of source");
+  EXPECT_EQ(j["stages"]["infer"]["count"], 3);
+  EXPECT_EQ(j["end_to_end"]["count"], 3);
+  EXPECT_EQ(j["queues"][0]["policy"], "block");
+  EXPECT_FALSE(j["bottleneck"]["stage"].get<std::string>().empty());
+  EXPECT_FALSE(j["top_ops"].empty());
+
+  std::ifstream events(dir_ + "/results.jsonl");
+  std::string line;
+  int n = 0;
+  while (std::getline(events, line)) {
+    const json e = json::parse(line);
+    EXPECT_EQ(e["result"]["type"], "classification");
+    EXPECT_EQ(e["result"]["classes"].size(), 3u);
+    ++n;
+  }
+  EXPECT_EQ(n, 3);
+  fs::remove(dir_ + "/results.jsonl");
+}
+
+TEST_F(PipelineCliTest, MaxFramesAndStatusLine) {
+  const CliResult r = RunOutpost({"run", dir_ + "/pipeline.json", "--max-frames", "1",
+                                  "--status", "--json", dir_ + "/one.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(dir_ + "/one.json");
+  const json j = json::parse(in);
+  EXPECT_EQ(j["counters"]["captured"], 1);
+  EXPECT_EQ(j["stop_reason"], "max_frames");
+  fs::remove(dir_ + "/results.jsonl");
+}
+
+TEST_F(PipelineCliTest, UsageAndFileErrors) {
+  const CliResult mixed = RunOutpost({"run", dir_ + "/pipeline.json", "--input", "x.npy"});
+  EXPECT_EQ(mixed.exit_code, 2) << mixed.err;
+  const CliResult model_json =
+      RunOutpost({"run", dir_ + "/fashion_cnn.opm", "--json", dir_ + "/x.json"});
+  EXPECT_EQ(model_json.exit_code, 2) << model_json.err;
+  std::ofstream(dir_ + "/typo.json") << R"({"source": {"type": "images", "path": "images"},
+    "model": "fashion_cnn.opm", "postprocess": {"type": "classification"},
+    "realtime": {"quue": 2}})";
+  const CliResult typo = RunOutpost({"run", dir_ + "/typo.json"});
+  EXPECT_EQ(typo.exit_code, 1);
+  ASSERT_EQ(typo.err_lines().size(), 1u) << typo.err;
+  EXPECT_NE(typo.err.find("realtime: unknown option 'quue'"), std::string::npos) << typo.err;
+  const CliResult missing = RunOutpost({"run", dir_ + "/missing.json"});
+  EXPECT_EQ(missing.exit_code, 1);
+}
+
+}  // namespace
+}  // namespace outpost::testing
