@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "uplink/json_options.h"
+#include "pipeline/config/json_options.h"
 
 namespace outpost::uplink {
 
@@ -32,21 +32,21 @@ std::string MqttError(int rc) {
 Expected<MqttOptions> ParseMqttOptions(const nlohmann::json& options,
                                        const std::string& base_dir) {
   return Capture([&] {
-    CheckKnownKeys(options, kWhat,
+    pipeline::CheckKeys(options, kWhat,
                    {"type", "host", "port", "topic", "qos", "retain", "client_id", "keepalive_s",
                     "username", "password_env", "cafile", "connect_wait_ms"});
     MqttOptions o;
-    o.host = OptionOr<std::string>(options, kWhat, "host", o.host);
-    o.port = OptionOr<int>(options, kWhat, "port", o.port);
-    o.topic = OptionOr<std::string>(options, kWhat, "topic", "");
-    o.qos = OptionOr<int>(options, kWhat, "qos", o.qos);
-    o.retain = OptionOr<bool>(options, kWhat, "retain", o.retain);
-    o.client_id = OptionOr<std::string>(options, kWhat, "client_id", "");
-    o.keepalive_s = OptionOr<int>(options, kWhat, "keepalive_s", o.keepalive_s);
-    o.username = OptionOr<std::string>(options, kWhat, "username", "");
-    o.password_env = OptionOr<std::string>(options, kWhat, "password_env", "");
-    o.cafile = OptionOr<std::string>(options, kWhat, "cafile", "");
-    o.connect_wait_ms = OptionOr<int>(options, kWhat, "connect_wait_ms", o.connect_wait_ms);
+    o.host = pipeline::ReadOr<std::string>(options, kWhat, "host", o.host);
+    o.port = pipeline::ReadOr<int>(options, kWhat, "port", o.port);
+    o.topic = pipeline::ReadOr<std::string>(options, kWhat, "topic", "");
+    o.qos = pipeline::ReadOr<int>(options, kWhat, "qos", o.qos);
+    o.retain = pipeline::ReadOr<bool>(options, kWhat, "retain", o.retain);
+    o.client_id = pipeline::ReadOr<std::string>(options, kWhat, "client_id", "");
+    o.keepalive_s = pipeline::ReadOr<int>(options, kWhat, "keepalive_s", o.keepalive_s);
+    o.username = pipeline::ReadOr<std::string>(options, kWhat, "username", "");
+    o.password_env = pipeline::ReadOr<std::string>(options, kWhat, "password_env", "");
+    o.cafile = pipeline::ReadOr<std::string>(options, kWhat, "cafile", "");
+    o.connect_wait_ms = pipeline::ReadOr<int>(options, kWhat, "connect_wait_ms", o.connect_wait_ms);
     if (o.topic.empty()) throw Error("mqtt: option 'topic' is required");
     if (o.topic.find_first_of("+#") != std::string::npos)
       throw Error("mqtt: topic '" + o.topic + "' has a wildcard (+ or #): cannot publish to it");

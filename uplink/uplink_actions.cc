@@ -5,10 +5,16 @@
 
 namespace outpost::uplink {
 
+const std::vector<std::string>& UplinkActionTypes() {
+  static const std::vector<std::string> types = {"webhook", "mqtt"};
+  return types;
+}
+
 Expected<std::unique_ptr<pipeline::Action>> MakeUplinkAction(const nlohmann::json& spec,
                                                              const std::string& base_dir) {
   const auto type = spec.find("type");
-  if (type == spec.end() || !type->is_string()) return std::unique_ptr<pipeline::Action>();
+  if (type == spec.end() || !type->is_string())
+    return Error("action: \"type\" must be a string (" + spec.dump() + ")");
   if (*type == "webhook") {
     Expected<WebhookOptions> o = ParseWebhookOptions(spec);
     if (!o) return o.error();
@@ -23,7 +29,7 @@ Expected<std::unique_ptr<pipeline::Action>> MakeUplinkAction(const nlohmann::jso
     if (!a) return a.error();
     return std::unique_ptr<pipeline::Action>(std::move(*a));
   }
-  return std::unique_ptr<pipeline::Action>();
+  return Error("action type '" + type->get<std::string>() + "' is not an uplink action");
 }
 
 }  // namespace outpost::uplink

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -13,8 +14,11 @@
 
 namespace outpost::uplink {
 
-// The action for `spec` when its "type" is an uplink type, null when it is another type
-// (the pipeline's own factory handles those), or an Error for bad options.
+// The "type"s MakeUplinkAction builds: "webhook", "mqtt".
+const std::vector<std::string>& UplinkActionTypes();
+
+// The action for `spec`, whose "type" is one of UplinkActionTypes(); an Error for bad options
+// or another type.
 Expected<std::unique_ptr<pipeline::Action>> MakeUplinkAction(const nlohmann::json& spec,
                                                              const std::string& base_dir);
 

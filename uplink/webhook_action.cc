@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "uplink/json_options.h"
+#include "pipeline/config/json_options.h"
 
 namespace outpost::uplink {
 
@@ -34,15 +34,15 @@ SplitUrl SplitHttpUrl(const std::string& url) {
 
 Expected<WebhookOptions> ParseWebhookOptions(const nlohmann::json& options) {
   return Capture([&] {
-    CheckKnownKeys(options, kWhat, {"type", "url", "headers", "timeout_ms", "retries", "queue"});
+    pipeline::CheckKeys(options, kWhat, {"type", "url", "headers", "timeout_ms", "retries", "queue"});
     WebhookOptions o;
-    o.url = OptionOr<std::string>(options, kWhat, "url", "");
+    o.url = pipeline::ReadOr<std::string>(options, kWhat, "url", "");
     if (o.url.empty()) throw Error("webhook: option 'url' is required");
     SplitHttpUrl(o.url);
-    o.headers = OptionOr<std::map<std::string, std::string>>(options, kWhat, "headers", {});
-    o.timeout_ms = OptionOr<int>(options, kWhat, "timeout_ms", o.timeout_ms);
-    o.retries = OptionOr<int>(options, kWhat, "retries", o.retries);
-    const int queue = OptionOr<int>(options, kWhat, "queue", static_cast<int>(o.queue));
+    o.headers = pipeline::ReadOr<std::map<std::string, std::string>>(options, kWhat, "headers", {});
+    o.timeout_ms = pipeline::ReadOr<int>(options, kWhat, "timeout_ms", o.timeout_ms);
+    o.retries = pipeline::ReadOr<int>(options, kWhat, "retries", o.retries);
+    const int queue = pipeline::ReadOr<int>(options, kWhat, "queue", static_cast<int>(o.queue));
     if (o.timeout_ms <= 0) throw Error("webhook: 'timeout_ms' must be > 0");
     if (o.retries < 0 || o.retries > 10) throw Error("webhook: 'retries' must be in 0..10");
     if (queue <= 0) throw Error("webhook: 'queue' must be > 0");

@@ -24,10 +24,28 @@ inline void CheckKeys(const nlohmann::json& j, std::string_view where,
       throw Error(std::string(where) + ": unknown option '" + key + "'");
 }
 
-// Sets `out` from j[key] when present (a type mismatch throws nlohmann::json::exception).
+// Sets `out` from j[key] when present; a value of the wrong type throws an Error naming the
+// key and showing the value.
 template <typename T>
 void Read(const nlohmann::json& j, const char* key, T& out) {
-  if (j.contains(key)) out = j.at(key).get<T>();
+  const auto it = j.find(key);
+  if (it == j.end()) return;
+  try {
+    out = it->template get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(std::string("option '") + key + "' has the wrong type (" + it->dump() + ")");
+  }
+}
+
+// j[key], or `fallback` when absent; errors are prefixed with `where`.
+template <typename T>
+T ReadOr(const nlohmann::json& j, std::string_view where, const char* key, T fallback) {
+  try {
+    Read(j, key, fallback);
+  } catch (const Error& e) {
+    throw Error(std::string(where) + ": " + e.what());
+  }
+  return fallback;
 }
 
 // j[key] as one of the named values, `fallback` when absent.

@@ -92,7 +92,7 @@ TEST(PipelineConfig, BadValues) {
   j["realtime"] = {{"queue", 0}};
   ExpectError(j, "realtime.queue");
   j["realtime"] = {{"queue", "two"}};
-  ExpectError(j, "pipeline: ");
+  ExpectError(j, "option 'queue' has the wrong type (\"two\")");
   j["realtime"] = {{"drop", "newest"}};
   ExpectError(j, "'newest' is not one of auto, oldest, block");
   j["realtime"] = {{"deadline_ms", -1}};

@@ -10,6 +10,7 @@
 #include "pipeline/config/pipeline_config.h"
 #include "pipeline/runner/runner.h"
 #include "tools/outpost/cli_util.h"
+#include "uplink/uplink_actions.h"
 
 namespace outpost::cli {
 namespace {
@@ -42,7 +43,11 @@ class StopSignals {
 
 void RunPipelineFile(const PipelineRunArgs& a) {
   const pipeline::PipelineConfig config = Must(pipeline::LoadPipelineConfig(a.file));
-  std::unique_ptr<pipeline::Runner> runner = Must(pipeline::Runner::FromConfig(config));
+  // Network actions live outside pipeline/ (it never depends on network code): offered here.
+  const pipeline::ActionFactoryExtension uplink{uplink::UplinkActionTypes(),
+                                                uplink::MakeUplinkAction};
+  std::unique_ptr<pipeline::Runner> runner =
+      Must(pipeline::Runner::FromConfig(config, &uplink));
 
   pipeline::RunOptions options;
   options.max_frames = a.max_frames;
