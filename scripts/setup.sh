@@ -30,8 +30,12 @@ packages=(
   libsodium-dev libzstd-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libstb-dev
   # network actions of the pipeline: HTTP (cpp-httplib, OpenSSL) and MQTT (+ the broker the tests start)
   libcpp-httplib-dev libmosquitto-dev mosquitto
+  # video files of any format for the pipeline's video source (optional: OUTPOST_LIBAV)
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev valgrind
+  # OpenCV reference for the area-resize fixture (tests/io/make_area_fixtures.py)
+  python3-opencv
   # data: Fashion-MNIST and the ONNX backend conformance tests
   dataset-fashion-mnist libonnx-testdata
 )

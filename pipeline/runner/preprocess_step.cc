@@ -9,9 +9,17 @@ namespace outpost::pipeline {
 
 Expected<PreprocessOptions> ParsePreprocessOptions(const nlohmann::json& j) {
   try {
-    CheckKeys(j, "preprocess", {"resize"});
+    CheckKeys(j, "preprocess", {"fit", "resize", "pad_value"});
     PreprocessOptions o;
-    o.resize = Choice(j, "resize", ResizeMode::kStretch, {{"stretch", ResizeMode::kStretch}});
+    o.fit = Choice(j, "fit", o.fit,
+                   {{"stretch", io::FitMode::kStretch},
+                    {"letterbox", io::FitMode::kLetterbox},
+                    {"center_crop", io::FitMode::kCenterCrop}});
+    o.resize = Choice(j, "resize", o.resize,
+                      {{"bilinear", io::ResizeMethod::kBilinear}, {"area", io::ResizeMethod::kArea}});
+    Read(j, "pad_value", o.pad_value);
+    if (!(o.pad_value >= 0.0f && o.pad_value <= 255.0f))
+      throw Error("pad_value: must be in [0, 255]");
     return o;
   } catch (const Error& e) {
     return Error(std::string("preprocess: ") + e.what());
@@ -28,9 +36,12 @@ Expected<std::unique_ptr<PreprocessStep>> PreprocessStep::Create(const Preproces
   for (int64_t d : session.input_shape(0)) count *= d;
   step->values_.assign(static_cast<size_t>(std::max<int64_t>(count, 0)), 0.0f);
   Expected<io::PreprocessPlan> plan = io::MakePreprocessPlan(session.model().model(), 0);
-  if (plan && plan->num_values() == step->values_.size())
+  if (plan && plan->num_values() == step->values_.size()) {
+    plan->fit = options.fit;
+    plan->resize = options.resize;
+    plan->pad_value = options.pad_value;
     step->plan_ = std::move(plan).value();
-  else
+  } else
     step->plan_error_ = plan ? "the plan does not fill the input" : plan.message();
   return step;
 }
@@ -46,14 +57,28 @@ Expected<FrameTransform> PreprocessStep::Apply(const Frame& frame) {
     return FrameTransform::Identity(frame.channels, frame.rows);
   }
   if (!plan_) return Error(session_.DescribeInput(0) + " does not take images: " + plan_error_);
-  io::Preprocess(frame.image(), *plan_, values_.data());
-  Expected<Unit> set = session_.SetInputFromFloat(0, values_);
-  if (!set) return set.error();
-  // Each resize mode maps boxes back in its own way; -Wswitch flags a mode without a mapping.
-  switch (options_.resize) {
-    case ResizeMode::kStretch: break;
+  TensorView& in = session_.input(0);
+  const bool per_tensor = in.quant.present() && in.quant.axis < 0 && in.quant.scale[0] > 0;
+  if (!keep_float_ && per_tensor && in.dtype == DType::INT8) {
+    io::PreprocessQuantized(frame.image(), *plan_, in.quant.scale[0], static_cast<int32_t>(in.quant.zp(0)),
+                            in.as<int8_t>());
+  } else if (!keep_float_ && per_tensor && in.dtype == DType::UINT8) {
+    io::PreprocessQuantized(frame.image(), *plan_, in.quant.scale[0], static_cast<int32_t>(in.quant.zp(0)),
+                            in.as<uint8_t>());
+  } else {
+    io::Preprocess(frame.image(), *plan_, values_.data());
+    Expected<Unit> set = session_.SetInputFromFloat(0, values_);
+    if (!set) return set.error();
   }
-  return FrameTransform::Resize(frame.width, frame.height, plan_->width, plan_->height);
+  const io::PreprocessGeometry g = io::ComputeGeometry(*plan_, frame.width, frame.height);
+  FrameTransform t;
+  t.scale_x = g.scale_x;
+  t.scale_y = g.scale_y;
+  t.pad_x = g.pad_x;
+  t.pad_y = g.pad_y;
+  t.frame_width = frame.width;
+  t.frame_height = frame.height;
+  return t;
 }
 
 }  // namespace outpost::pipeline

@@ -1,12 +1,15 @@
 // Frame -> model input 0, and the FrameTransform that maps boxes back to the frame.
 //
-// Image frames go through io::Preprocess with the model's plan (colour, resize, mean/std,
-// layout) into a float buffer, then Session::SetInputFromFloat, which quantizes for int8/uint8
-// inputs. Samples frames are copied as they are when their count is the input's. The float
-// buffer stays readable after Apply: the anomaly stage compares it with the reconstruction.
+// Image frames go through io::Preprocess with the model's plan (fit, resize, colour, mean/std,
+// layout). A float input gets the floats; an int8/uint8 input gets them quantized in the same
+// pass (io::PreprocessQuantized), unless the post-processing needs the float input (the
+// anomaly stage compares it with the reconstruction), which then goes through
+// Session::SetInputFromFloat: the same bytes either way. Samples frames are copied as they are
+// when their count is the input's.
 //
-// Options come from the pipeline file's "preprocess" object; today {"resize": "stretch"}
-// (the whole frame stretched to the input, aspect ratio not kept).
+// Options come from the pipeline file's "preprocess" object:
+//   {"fit": "stretch" | "letterbox" | "center_crop", "resize": "bilinear" | "area",
+//    "pad_value": 114}
 #pragma once
 
 #include <memory>
@@ -23,10 +26,10 @@
 
 namespace outpost::pipeline {
 
-enum class ResizeMode { kStretch };
-
 struct PreprocessOptions {
-  ResizeMode resize = ResizeMode::kStretch;
+  io::FitMode fit = io::FitMode::kStretch;
+  io::ResizeMethod resize = io::ResizeMethod::kBilinear;
+  float pad_value = 114.0f;  // letterbox padding, in pixel units (YOLO's grey)
 };
 
 // Unknown keys and values are errors.
@@ -42,6 +45,9 @@ class PreprocessStep {
   // image-like, or a samples frame of the wrong count, is an Error (nothing is written).
   Expected<FrameTransform> Apply(const Frame& frame);
 
+  // Keep the float values of every frame for input() (off: an int8 image input is quantized
+  // in the preprocessing pass and input() is not updated).
+  void set_keep_float_input(bool keep) { keep_float_ = keep; }
   // The values last written, as floats (before any quantization).
   std::span<const float> input() const { return values_; }
   size_t input_values() const { return values_.size(); }
@@ -57,6 +63,7 @@ class PreprocessStep {
   std::optional<io::PreprocessPlan> plan_;
   std::string plan_error_;  // why input 0 takes no images
   std::vector<float> values_;
+  bool keep_float_ = true;
 };
 
 }  // namespace outpost::pipeline

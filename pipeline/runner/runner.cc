@@ -415,6 +415,7 @@ Expected<std::unique_ptr<Runner>> Runner::Create(const PipelineConfig& config,
       config.postprocess, *impl->session, plan ? plan->width : 0, plan ? plan->height : 0);
   if (!post) return post.error();
   impl->postprocess = std::move(post).value();
+  impl->preprocess->set_keep_float_input(impl->postprocess->needs_input());
 
   impl->validator =
       std::make_unique<FrameValidator>(config.validation, impl->preprocess->input_values());

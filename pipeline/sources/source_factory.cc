@@ -5,6 +5,7 @@
 #include "pipeline/config/pipeline_config.h"
 #include "pipeline/runner/factories.h"
 #include "pipeline/sources/image_source.h"
+#include "pipeline/sources/source_makers.h"
 
 namespace outpost::pipeline {
 namespace {
@@ -30,7 +31,11 @@ Expected<std::unique_ptr<Source>> MakeSource(const json& spec, const std::string
       return Error("source: expected an object with a \"type\"");
     const std::string type = spec.at("type").get<std::string>();
     if (type == "images") return Images(spec, base_dir);
-    return Error("unknown source type '" + type + "' (known: images)");
+    if (type == "video") return MakeVideoSource(spec, base_dir);
+    if (type == "v4l2") return MakeV4l2Source(spec, base_dir);
+    if (type == "sensor") return MakeSensorSource(spec, base_dir);
+    if (type == "audio") return MakeAudioSource(spec, base_dir);
+    return Error("unknown source type '" + type + "' (known: images, video, v4l2, sensor, audio)");
   } catch (const Error& e) {
     return e;
   } catch (const json::exception& e) {
