@@ -188,7 +188,8 @@ def write_bundle(folder, proto, model, example_input, meta):
     os.makedirs(folder, exist_ok=True)
     x = example_input.detach().numpy().astype(np.float32)
     with torch.no_grad():
-        y = model(example_input).numpy().astype(np.float32)
+        # C order whatever strides the output has: the C++ .npy reader refuses Fortran order.
+        y = np.ascontiguousarray(model(example_input).numpy(), dtype=np.float32)
     data = proto.SerializeToString()
     with open(os.path.join(folder, "model.onnx"), "wb") as f:
         f.write(data)

@@ -68,6 +68,15 @@ def _batchnorm(x, scale, bias, mean, var, a):
     return (x - mean.reshape(shape)) * inv.reshape(shape) + bias.reshape(shape)
 
 
+def _slice(x, starts, ends, axes=None, steps=None):
+    axes = range(len(starts)) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    index = [slice(None)] * x.ndim
+    for start, end, axis, step in zip(starts, ends, axes, steps):
+        index[int(axis)] = slice(int(start), int(end), int(step))  # Python clamps like ONNX
+    return x[tuple(index)]
+
+
 def run(model, x):
     """Evaluate `model` (onnx.ModelProto) on input array x; returns the first output (float64)."""
     g = model.graph
@@ -93,6 +102,14 @@ def run(model, x):
             y = ins[0].mean(axis=(2, 3), keepdims=True)
         elif op == "Add":
             y = ins[0] + ins[1]
+        elif op == "Mul":
+            y = ins[0] * ins[1]
+        elif op == "Sigmoid":
+            y = 1.0 / (1.0 + np.exp(-ins[0]))
+        elif op == "Slice":
+            y = _slice(ins[0], *ins[1:])
+        elif op == "Concat":
+            y = np.concatenate(ins, axis=a["axis"])
         elif op == "Flatten":
             axis = a.get("axis", 1)
             y = ins[0].reshape(int(np.prod(ins[0].shape[:axis])), -1)

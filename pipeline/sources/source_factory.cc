@@ -6,6 +6,7 @@
 #include "pipeline/runner/factories.h"
 #include "pipeline/sources/image_source.h"
 #include "pipeline/sources/source_makers.h"
+#include "pipeline/sources/synthetic_camera.h"
 
 namespace outpost::pipeline {
 namespace {
@@ -35,7 +36,9 @@ Expected<std::unique_ptr<Source>> MakeSource(const json& spec, const std::string
     if (type == "v4l2") return MakeV4l2Source(spec, base_dir);
     if (type == "sensor") return MakeSensorSource(spec, base_dir);
     if (type == "audio") return MakeAudioSource(spec, base_dir);
-    return Error("unknown source type '" + type + "' (known: images, video, v4l2, sensor, audio)");
+    if (type == "synthetic") return MakeSyntheticCamera(spec, base_dir);
+    return Error("unknown source type '" + type +
+                 "' (known: images, video, v4l2, sensor, audio, synthetic)");
   } catch (const Error& e) {
     return e;
   } catch (const json::exception& e) {

@@ -40,7 +40,7 @@ TEST(PipelineConfig, EverySection) {
   json j = Minimal();
   j["model"] = "/abs/m.opm";
   j["threads"] = 2;
-  j["preprocess"] = {{"resize", "stretch"}};
+  j["preprocess"] = {{"fit", "letterbox"}, {"resize", "area"}, {"pad_value", 0}};
   j["actions"] = json::parse(R"([{"type": "stdout"}, {"type": "file", "path": "o.jsonl"}])");
   j["realtime"] = {{"queue", 4}, {"drop", "oldest"}, {"deadline_ms", 50}};
   j["validation"] = {{"reject_constant", false}, {"min_stddev", 3.5}};
@@ -117,9 +117,14 @@ TEST(PipelineConfig, BadValues) {
 
 TEST(PipelineConfig, PreprocessOptions) {
   EXPECT_TRUE(ParsePreprocessOptions(json::object()).ok());
+  Expected<PreprocessOptions> parsed = ParsePreprocessOptions({{"fit", "center_crop"}});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->fit, io::FitMode::kCenterCrop);
+  EXPECT_EQ(parsed->resize, io::ResizeMethod::kBilinear);
+  EXPECT_FALSE(ParsePreprocessOptions({{"pad_value", 300}}).ok());
   Expected<PreprocessOptions> bad = ParsePreprocessOptions({{"resize", "letterbox"}});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.message().find("'letterbox' is not one of stretch"), std::string::npos);
+  EXPECT_NE(bad.message().find("'letterbox' is not one of bilinear, area"), std::string::npos);
   Expected<PreprocessOptions> unknown = ParsePreprocessOptions({{"mean", 1}});
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.message().find("unknown option 'mean'"), std::string::npos);

@@ -307,7 +307,7 @@ TEST_F(RunnerTest, BuildErrors) {
   c.source = {{"type", "pigeon"}};
   Expected<std::unique_ptr<Runner>> unknown = Runner::FromConfig(c);
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.message(), "unknown source type 'pigeon' (known: images)");
+  EXPECT_EQ(unknown.message(), "unknown source type 'pigeon' (known: images, video, v4l2, sensor, audio, synthetic)");
 }
 
 }  // namespace

@@ -19,7 +19,8 @@ class ZooModel : public ::testing::TestWithParam<std::string> {};
 TEST(ZooModels, CommittedZooIsPresent) {
   std::vector<std::string> names;
   for (const auto& d : ZooModelDirs()) names.push_back(ZooName(d));
-  for (const char* want : {"fashion_cnn", "fashion_mobilenet", "kws_dscnn", "ad_autoencoder"})
+  for (const char* want :
+       {"fashion_cnn", "fashion_mobilenet", "kws_dscnn", "ad_autoencoder", "shapes_detector"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want << " missing";
 }
 

@@ -1,5 +1,7 @@
 // outpost eval: accuracy of a classifier on a labelled data set (IDX files such as
-// Fashion-MNIST, or a folder of images per class), with a confusion matrix.
+// Fashion-MNIST, or a folder of images per class), with a confusion matrix; or the mAP of a
+// detector on synthetic camera frames.
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,7 @@
 #include "io/model_file.h"
 #include "io/preprocess.h"
 #include "io/session.h"
+#include "pipeline/eval/synthetic_detection_eval.h"
 #include "tools/outpost/cli_util.h"
 #include "tools/outpost/commands.h"
 
@@ -24,6 +27,9 @@ struct EvalArgs {
   std::string labels;
   std::string data;
   std::optional<int64_t> limit;
+  std::optional<int64_t> synthetic;
+  std::string detection;
+  std::string camera;
   bool json = false;
   int threads = 0;
 };
@@ -67,7 +73,90 @@ void PrintMatrix(const io::ConfusionMatrix& cm, const std::vector<std::string>& 
   table.Print(std::cout);
 }
 
+nlohmann::json ReadJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open the file");
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw Error(path + ": not valid JSON");
+  return j;
+}
+
+// mAP of a detector on synthetic frames; the scoring itself is pipeline::DetectionMetrics.
+void RunDetectionEval(const EvalArgs& a) {
+  if (*a.synthetic < 1) throw UsageError("--synthetic must be at least 1");
+  if (a.detection.empty()) throw UsageError("--synthetic needs --detection CONFIG.json");
+  const io::LoadedModel model = Must(io::LoadedModel::Open(a.model));
+  CheckThreads(a.threads);
+  io::SessionOptions options;
+  options.threads = a.threads;
+  std::unique_ptr<io::Session> s = Must(io::Session::Create(model, options));
+  nlohmann::json config = ReadJsonFile(a.detection);
+  if (config.is_object() && config.contains("postprocess")) config = config["postprocess"];
+
+  nlohmann::json camera_json = nlohmann::json::object();
+  if (!a.camera.empty()) {
+    camera_json = nlohmann::json::parse(a.camera, nullptr, /*allow_exceptions=*/false);
+    if (camera_json.is_discarded() || !camera_json.is_object())
+      throw UsageError("--camera must be a JSON object, e.g. '{\"noise\": 12}'");
+  }
+  // By default frames are rendered at the model's input size (no resize) and the scene
+  // changes every 10 frames, so N frames hold N / 10 independent scenes.
+  const io::PreprocessPlan plan = Must(io::MakePreprocessPlan(model.model(), 0));
+  if (!camera_json.contains("width")) camera_json["width"] = plan.width;
+  if (!camera_json.contains("height")) camera_json["height"] = plan.height;
+  if (!camera_json.contains("scene_frames")) camera_json["scene_frames"] = 10;
+  const pipeline::SyntheticCameraOptions camera =
+      Must(pipeline::ParseSyntheticCameraOptions(camera_json));
+
+  Progress progress("eval", *a.synthetic);
+  const pipeline::DetectionMetrics m = Must(pipeline::EvaluateDetectorOnSyntheticFrames(
+      *s, config, camera, static_cast<uint64_t>(*a.synthetic),
+      [&](uint64_t done) { progress.Update(static_cast<int64_t>(done)); }));
+  progress.Finish();
+
+  const std::vector<std::string> labels = io::ModelLabels(model.fb());
+  auto name = [&](int c) {
+    return c < static_cast<int>(labels.size()) ? labels[c] : std::to_string(c);
+  };
+  if (a.json) {
+    nlohmann::json j;
+    j["model"] = model.path();
+    j["frames"] = m.frames();
+    j["camera"] = camera_json;
+    j["map50"] = m.MeanAp();
+    j["map"] = m.MeanApCoco();
+    j["classes"] = nlohmann::json::array();
+    for (int c = 0; c < m.num_classes(); ++c) {
+      if (!m.has_ap(c)) continue;
+      j["classes"].push_back({{"class", c},
+                              {"label", name(c)},
+                              {"truth", m.truth_count(c)},
+                              {"ap50", m.ClassAp(c)},
+                              {"ap", m.ClassApCoco(c)}});
+    }
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::cout << "mAP@0.5: " << FormatFixed(100.0 * m.MeanAp(), 2) << "%\n";
+  std::cout << "mAP@[.5:.95]: " << FormatFixed(100.0 * m.MeanApCoco(), 2) << "%\n";
+  std::cout << "frames: " << m.frames() << " (synthetic, " << camera_json.dump() << ")\n";
+  Table table({"class", "objects", "AP@0.5", "AP@[.5:.95]"}, {false, true, true, true});
+  for (int c = 0; c < m.num_classes(); ++c) {
+    if (!m.has_ap(c)) continue;
+    table.AddRow({std::to_string(c) + " " + name(c), std::to_string(m.truth_count(c)),
+                  FormatFixed(100.0 * m.ClassAp(c), 2) + "%",
+                  FormatFixed(100.0 * m.ClassApCoco(c), 2) + "%"});
+  }
+  table.Print(std::cout);
+}
+
 void RunEval(const EvalArgs& a) {
+  if (a.synthetic || !a.detection.empty() || !a.camera.empty()) {
+    if (!a.images.empty() || !a.labels.empty() || !a.data.empty() || a.limit)
+      throw UsageError("--synthetic does not go with --images, --labels, --data or --limit");
+    if (!a.synthetic) throw UsageError("--detection and --camera go with --synthetic N");
+    return RunDetectionEval(a);
+  }
   const bool idx = !a.images.empty() || !a.labels.empty();
   if (idx && !a.data.empty()) throw UsageError("give either --images/--labels or --data");
   if (!idx && a.data.empty()) throw UsageError("give --images and --labels, or --data DIR");
@@ -161,7 +250,8 @@ void RunEval(const EvalArgs& a) {
 
 Command AddEvalCommand(CLI::App& root) {
   auto args = std::make_shared<EvalArgs>();
-  CLI::App* app = root.add_subcommand("eval", "Measure a classifier's accuracy on a data set");
+  CLI::App* app = root.add_subcommand(
+      "eval", "Measure a classifier's accuracy on a data set, or a detector's mAP");
   app->add_option("model", args->model, ".opm model file")->required();
   app->add_option("--images", args->images, "IDX image file, gzipped or not");
   app->add_option("--labels", args->labels, "IDX label file, gzipped or not");
@@ -169,6 +259,13 @@ Command AddEvalCommand(CLI::App& root) {
                   "Folder with one sub-folder of images per class (named like the model's "
                   "labels, or in sorted order)");
   app->add_option("-n,--limit", args->limit, "Evaluate only the first N samples");
+  app->add_option("--synthetic", args->synthetic,
+                  "Detector: mAP on N frames of the synthetic camera");
+  app->add_option("--detection", args->detection,
+                  "Detector: the detection postprocess config (JSON file)");
+  app->add_option(
+      "--camera", args->camera,
+      "Detector: synthetic camera options as JSON, e.g. '{\"seed\": 2, \"noise\": 12}'");
   app->add_option("-t,--threads", args->threads, kThreadsHelp);
   app->add_flag("--json", args->json, "Print one JSON object instead of text");
   app->footer(
@@ -177,7 +274,8 @@ Command AddEvalCommand(CLI::App& root) {
       "  outpost eval model.opm \\\n"
       "      --images /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz \\\n"
       "      --labels /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz\n"
-      "  outpost eval model.opm --data photos/ --limit 500 --json");
+      "  outpost eval model.opm --data photos/ --limit 500 --json\n"
+      "  outpost eval shapes.opm --synthetic 500 --detection shapes_detection.json");
   return {app, [args] { RunEval(*args); }};
 }
 
