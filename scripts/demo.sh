@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end on a fresh Debian 12 machine: install dependencies, build, then
 # compile a zoo model from ONNX, inspect it, evaluate it on the Fashion-MNIST test set,
-# quantize it to int8 with calibration and evaluate that, and benchmark both.
+# quantize it to int8 with calibration and evaluate that, and benchmark both; finally run the
+# real-time pipeline (synthetic camera -> shapes detector -> NMS -> JSON lines) and print its
+# per-stage profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,3 +41,10 @@ step "evaluate the int8 model on the same 10,000 test images"
 step "benchmark fp32, then int8"
 "$outpost" bench "$out/fashion_cnn.opm" --runs 200
 "$outpost" bench "$out/fashion_cnn_int8.opm" --runs 200
+
+step "real-time pipeline: the shapes detector on the synthetic camera (300 frames at 30 fps)"
+"$outpost" compile models/zoo/shapes_detector/model.onnx -o "$out/shapes_detector.opm"
+# A copy next to the model: a pipeline file's paths are relative to its folder, and the
+# detections go to $out/detections.jsonl.
+cp examples/pipelines/synthetic_detect.json "$out/"
+"$outpost" run "$out/synthetic_detect.json" --json "$out/pipeline_report.json"

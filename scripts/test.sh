@@ -4,7 +4,8 @@
 #   1. release build: unit tests, ONNX conformance, model zoo, CLI end to end;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests but the slowest;
 #   3. 64-bit ARM cross build: the kernel tests under qemu-aarch64;
-#   4. clang/libFuzzer build: the model reader fuzzed for a bounded time from the corpus.
+#   4. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers, fuzzed for a
+#      bounded time from their corpora.
 # Usage: scripts/test.sh [--quick]   (--quick: release tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ phase "aarch64 cross build: kernel tests under qemu-aarch64"
 scripts/build.sh aarch64
 ctest --preset aarch64 -j 2
 
-phase "fuzzing the model reader for ${fuzz_seconds}s"
+phase "fuzzing the model reader for ${fuzz_seconds}s, the media parsers for a third of that each"
 scripts/build.sh fuzz
 corpus=build/fuzz/corpus
 rm -rf "$corpus" && mkdir -p "$corpus"
@@ -38,5 +39,15 @@ cp tests/fuzz/corpus/*.opm tests/fuzz/corpus/bad/*.opm "$corpus"/
 find build/release -name '*.opm' -size -2M -exec cp {} "$corpus"/ \; 2>/dev/null || true
 build/fuzz/fuzz_model_load -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
-echo "fuzz: no crash in ${fuzz_seconds}s"
+echo "fuzz: model reader, no crash in ${fuzz_seconds}s"
+# The media parsers of the pipeline's sources (video and audio files), a third of the time each.
+media_seconds=$(( (fuzz_seconds + 2) / 3 ))
+for parser in y4m wav; do
+  media_corpus="build/fuzz/corpus_$parser"
+  rm -rf "$media_corpus" && mkdir -p "$media_corpus"
+  cp "tests/fuzz/corpus/$parser"/* "$media_corpus"/
+  "build/fuzz/fuzz_$parser" -max_total_time="$media_seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$media_corpus" 2>&1 | tail -n 3
+  echo "fuzz: $parser parser, no crash in ${media_seconds}s"
+done
 phase "all tests passed"

@@ -28,6 +28,9 @@ class Source {
 
   // Frames per second the source produces on its own clock; 0 for files read on demand.
   virtual double fps() const { return 0.0; }
+  // Whether every frame carries its ground truth (Frame::truth): the runner then scores a
+  // detector on the run (mAP in the report).
+  virtual bool has_truth() const { return false; }
   bool live() const { return fps() > 0.0; }
 };
 

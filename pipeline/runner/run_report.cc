@@ -76,6 +76,14 @@ json ToJson(const RunReport& r) {
             {"queues", std::move(queues)},
             {"bottleneck", {{"stage", r.bottleneck}, {"reason", r.bottleneck_reason}}},
             {"top_ops", std::move(ops)}};
+  if (r.accuracy) {
+    json classes = json::object();
+    for (const auto& [name, ap] : r.accuracy->class_ap50) classes[name] = ap;
+    j["accuracy"] = {{"frames", r.accuracy->frames},
+                     {"map50", r.accuracy->map50},
+                     {"map50_95", r.accuracy->map50_95},
+                     {"class_ap50", std::move(classes)}};
+  }
   if (!r.error.empty()) j["error"] = r.error;
   return j;
 }
@@ -144,6 +152,13 @@ void PrintReport(const RunReport& r, std::ostream& out) {
                     o.op.c_str(), o.name.c_str(), o.total_ms, o.mean_us, 100.0 * o.share);
       out << buf;
     }
+  }
+  if (r.accuracy) {
+    out << "\ndetection accuracy against the source's truth (" << r.accuracy->frames
+        << " processed frames): mAP@0.5 " << Fixed(100.0 * r.accuracy->map50, 1)
+        << "%, mAP@[.5:.95] " << Fixed(100.0 * r.accuracy->map50_95, 1) << "%\n";
+    for (const auto& [name, ap] : r.accuracy->class_ap50)
+      out << "  AP@0.5 " << name << ": " << Fixed(100.0 * ap, 1) << "%\n";
   }
   if (!r.error.empty()) out << "\nerror: " << r.error << "\n";
 }

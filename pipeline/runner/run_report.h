@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <map>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,15 @@ struct OpTime {
   double share = 0;    // of all operator time
 };
 
+// A detector scored on the frames it processed, when the source knows the truth (the
+// synthetic camera): pipeline/eval/detection_metrics.h.
+struct DetectionAccuracy {
+  int frames = 0;
+  double map50 = 0;      // mAP at IoU 0.5
+  double map50_95 = 0;   // mean over IoU 0.50, 0.55, ..., 0.95 (COCO)
+  std::vector<std::pair<std::string, double>> class_ap50;  // classes with truth boxes
+};
+
 struct RunReport {
   std::string source, model;
   std::vector<std::string> actions;
@@ -71,6 +81,7 @@ struct RunReport {
   std::string bottleneck;  // "capture", "infer" or "post" (the stage thread)
   std::string bottleneck_reason;
   std::vector<OpTime> top_ops;  // slowest first, at most 10
+  std::optional<DetectionAccuracy> accuracy;
 };
 
 nlohmann::json ToJson(const RunReport& report);

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "io/classification.h"
+#include "pipeline/eval/detection_metrics.h"
 #include "pipeline/runner/bounded_queue.h"
 #include "pipeline/runner/frame_validator.h"
 #include "pipeline/runner/motion_gate.h"
@@ -43,6 +45,7 @@ struct Inferred {
   int64_t capture_ns = 0;
   std::string origin;
   InferredOutputs data;
+  std::vector<TruthBox> truth;  // when the runner scores the detector
 };
 
 // Counts by message, folding messages past kMaxDistinctMessages into one entry.
@@ -78,6 +81,7 @@ struct Runner::Impl {
   std::unique_ptr<FrameValidator> validator;
   std::unique_ptr<MotionGate> motion;
   std::unique_ptr<UplinkPolicy> uplink;
+  std::unique_ptr<DetectionMetrics> accuracy;  // detection on a source with truth
 
   StageStats stats;
   std::vector<int64_t> op_total_ns;
@@ -205,6 +209,7 @@ void Runner::Impl::InferLoop() {
       const std::span<const float> in = preprocess->input();
       item.data.input.assign(in.begin(), in.end());
     }
+    if (accuracy) item.truth = std::move(frame.truth);
     if (!results->Push(std::move(item))) break;
   }
   results->Close();
@@ -222,6 +227,9 @@ void Runner::Impl::PostLoop() {
       ++postprocess_errors;
       continue;
     }
+    if (accuracy)
+      if (const auto* d = std::get_if<DetectionResult>(&*result))
+        accuracy->AddFrame(d->detections, item.truth);
     if (uplink->ShouldSend(*result)) {
       Deliver(item, *result);
       stats[Stage::kAction].Record(NowNs() - t1);
@@ -379,6 +387,19 @@ RunReport Runner::Impl::Report(double wall_s) {
       r.top_ops.push_back(std::move(o));
     }
   }
+  if (accuracy && accuracy->frames() > 0) {
+    DetectionAccuracy a;
+    a.frames = accuracy->frames();
+    a.map50 = accuracy->MeanAp(0);
+    a.map50_95 = accuracy->MeanApCoco();
+    const std::vector<std::string> labels = io::ModelLabels(model->fb());
+    for (int c = 0; c < accuracy->num_classes(); ++c)
+      if (accuracy->has_ap(c))
+        a.class_ap50.emplace_back(
+            c < static_cast<int>(labels.size()) ? labels[c] : "class " + std::to_string(c),
+            accuracy->ClassAp(c, 0));
+    r.accuracy = std::move(a);
+  }
   return r;
 }
 
@@ -422,6 +443,8 @@ Expected<std::unique_ptr<Runner>> Runner::Create(const PipelineConfig& config,
   if (config.duty_cycle.motion_gate.enabled)
     impl->motion = std::make_unique<MotionGate>(config.duty_cycle.motion_gate);
   impl->uplink = std::make_unique<UplinkPolicy>(config.duty_cycle.uplink);
+  if (impl->source->has_truth() && config.postprocess.value("type", "") == "detection")
+    impl->accuracy = std::make_unique<DetectionMetrics>(config.postprocess.value("num_classes", 0));
 
   DropPolicy drop = config.realtime.drop;
   if (drop == DropPolicy::kAuto)

@@ -56,6 +56,7 @@ class SyntheticCamera final : public Source {
   Expected<bool> Next(Frame& frame) override;
   std::string Describe() const override;
   double fps() const override { return o_.realtime ? o_.fps : 0.0; }
+  bool has_truth() const override { return true; }
 
   const SyntheticCameraOptions& options() const { return o_; }
 

@@ -26,6 +26,7 @@ struct RunArgs {
   bool self_test = false;
   bool verbose = false;
   int threads = 0;
+  bool threads_given = false;  // -t overrides a pipeline file's "threads"
   PipelineRunArgs pipeline;
 };
 
@@ -169,11 +170,13 @@ void RunRun(const RunArgs& a) {
       throw UsageError("a pipeline file reads its own source: drop --input/--output/--self-test");
     PipelineRunArgs run = p;
     run.file = a.model;
+    if (a.threads_given) run.threads = a.threads;
     RunPipelineFile(run);
     return;
   }
-  if (!p.json_report.empty() || p.max_frames || p.quiet || p.status)
-    throw UsageError("--json, --max-frames, --quiet and --status are for pipeline files (.json)");
+  if (!p.json_report.empty() || p.max_frames || p.quiet || p.status || !p.model.empty())
+    throw UsageError(
+        "--json, --max-frames, --model, --quiet and --status are for pipeline files (.json)");
   const io::LoadedModel model = Must(io::LoadedModel::Open(a.model));
   CheckThreads(a.threads);
   io::SessionOptions options;
@@ -228,11 +231,14 @@ Command AddRunCommand(CLI::App& root) {
                   "Write outputs as .npy: FILE (FILE_k.npy for several outputs) or NAME=FILE")
       ->allow_extra_args(false);
   app->add_option("-k,--top-k", args->top_k, "Classes to show for a classifier (default 5)");
-  app->add_option("-t,--threads", args->threads, kThreadsHelp);
+  app->add_option("-t,--threads", args->threads, kThreadsHelp)
+      ->each([args](const std::string&) { args->threads_given = true; });
   app->add_flag("--self-test", args->self_test,
                 "Run the model's embedded golden input and compare with its golden output");
   app->add_flag("-v,--verbose", args->verbose,
                 "Print how each input was read and the inference time on stderr");
+  app->add_option("--model", args->pipeline.model,
+                  "Pipeline: run this .opm instead of the file's model");
   app->add_option("--json", args->pipeline.json_report,
                   "Pipeline: write the final report as JSON to FILE");
   app->add_option("--max-frames", args->pipeline.max_frames,

@@ -42,7 +42,10 @@ class StopSignals {
 }  // namespace
 
 void RunPipelineFile(const PipelineRunArgs& a) {
-  const pipeline::PipelineConfig config = Must(pipeline::LoadPipelineConfig(a.file));
+  pipeline::PipelineConfig config = Must(pipeline::LoadPipelineConfig(a.file));
+  // The same pipeline with another model (a new version, its int8 twin) or thread count.
+  if (!a.model.empty()) config.model = a.model;
+  if (a.threads >= 0) config.threads = a.threads;
   // Network actions live outside pipeline/ (it never depends on network code): offered here.
   const pipeline::ActionFactoryExtension uplink{uplink::UplinkActionTypes(),
                                                 uplink::MakeUplinkAction};

@@ -9,6 +9,8 @@ namespace outpost::cli {
 
 struct PipelineRunArgs {
   std::string file;
+  std::string model;        // --model FILE: instead of the file's model
+  int threads = -1;         // -t N given: instead of the file's threads
   std::string json_report;  // --json FILE
   uint64_t max_frames = 0;  // --max-frames N (0: the file's)
   bool quiet = false;       // --quiet: no status line
