@@ -141,6 +141,7 @@ TEST(SyntheticPipelineCli, DetectsShapesAndScoresThemAgainstTheCamerasTruth) {
                         "/examples/pipelines/synthetic_detect.json");
   json p = json::parse(example);
   p["source"]["realtime"] = false;  // as fast as inference goes: no pacing in a test
+  p["realtime"]["deadline_ms"] = 0;  // a slow (sanitized) build must not turn frames stale
   p["actions"][0]["path"] = (dir / "detections.jsonl").string();
   const std::string pipeline = (dir / "pipeline.json").string();
   std::ofstream(pipeline) << p.dump(2);
