@@ -25,6 +25,12 @@ int64_t NowNanos() {
 
 std::vector<int64_t> ShapeOf(const TensorView& v) { return {v.dims, v.dims + v.rank}; }
 
+// The quantized inputs float data can be written to: one scale and zero point for the tensor.
+bool PerTensorQuantized(const TensorView& v) {
+  return v.quant.present() && v.quant.axis < 0 && v.quant.scale[0] > 0 &&
+         (v.dtype == DType::INT8 || v.dtype == DType::UINT8);
+}
+
 template <typename Q>
 void Quantize(std::span<const float> in, const QuantParams& q, Q* out) {
   const float inv = 1.0f / q.scale[0];
@@ -238,16 +244,40 @@ Expected<Unit> Session::SetInputFromFloat(int i, std::span<const float> values) 
     std::memcpy(v.data, values.data(), values.size_bytes());
     return Unit{};
   }
-  const bool per_tensor = v.quant.present() && v.quant.axis < 0 && v.quant.scale[0] > 0;
-  if (per_tensor && v.dtype == DType::INT8) {
+  if (!PerTensorQuantized(v)) return Error(DescribeInput(i) + ": cannot feed float data to this input");
+  if (v.dtype == DType::INT8)
     Quantize(values, v.quant, v.as<int8_t>());
-    return Unit{};
-  }
-  if (per_tensor && v.dtype == DType::UINT8) {
+  else
     Quantize(values, v.quant, v.as<uint8_t>());
+  return Unit{};
+}
+
+Expected<Unit> Session::SetInputFromImage(int i, const ImageView& image, const PreprocessPlan& plan,
+                                          std::span<float> keep_floats) {
+  if (i < 0 || i >= num_inputs()) return Error("no input " + std::to_string(i));
+  TensorView& v = interpreter_.input(i);
+  if (static_cast<int64_t>(plan.num_values()) != v.num_elements())
+    return Error(DescribeInput(i) + " takes " + std::to_string(v.num_elements()) +
+                 " values, the preprocessing plan gives " + std::to_string(plan.num_values()));
+  if (!keep_floats.empty()) {
+    if (keep_floats.size() != plan.num_values())
+      return Error("the float buffer holds " + std::to_string(keep_floats.size()) + " values, not " +
+                   std::to_string(plan.num_values()));
+    Preprocess(image, plan, keep_floats.data());
+    return SetInputFromFloat(i, keep_floats);
+  }
+  if (v.dtype == DType::FLOAT32) {
+    Preprocess(image, plan, v.as<float>());
     return Unit{};
   }
-  return Error(DescribeInput(i) + ": cannot feed float data to this input");
+  if (!PerTensorQuantized(v)) return Error(DescribeInput(i) + ": cannot feed an image to this input");
+  const float scale = v.quant.scale[0];
+  const int32_t zero_point = static_cast<int32_t>(v.quant.zp(0));
+  if (v.dtype == DType::INT8)
+    PreprocessQuantized(image, plan, scale, zero_point, v.as<int8_t>());
+  else
+    PreprocessQuantized(image, plan, scale, zero_point, v.as<uint8_t>());
+  return Unit{};
 }
 
 Expected<TensorView*> Session::CheckedView(bool input, int i, DType want) {
@@ -295,8 +325,14 @@ HostTensor Session::Output(int i) {
 }
 
 std::vector<float> Session::OutputAsFloat(int i) {
+  std::vector<float> out;
+  OutputAsFloat(i, out);
+  return out;
+}
+
+void Session::OutputAsFloat(int i, std::vector<float>& out) {
   const TensorView& v = interpreter_.output(i);
-  std::vector<float> out(static_cast<size_t>(v.num_elements()));
+  out.resize(static_cast<size_t>(v.num_elements()));
   switch (v.dtype) {
     case DType::FLOAT32:
       std::memcpy(out.data(), v.data, out.size() * 4);
@@ -323,7 +359,6 @@ std::vector<float> Session::OutputAsFloat(int i) {
       for (size_t i = 0; i < out.size(); ++i) out[i] = HalfToFloat(v.as<uint16_t>()[i]);
       break;
   }
-  return out;
 }
 
 Expected<Unit> Session::RunSelfTest() {

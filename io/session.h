@@ -18,6 +18,7 @@
 #include "common/expected.h"
 #include "io/host_tensor.h"
 #include "io/model_file.h"
+#include "io/preprocess.h"
 #include "io/thread_pool.h"
 #include "runtime/all_ops_resolver.h"
 #include "runtime/interpreter.h"
@@ -85,6 +86,12 @@ class Session {
   // Copies float values into input `i`: as-is for float32 inputs, quantized with the tensor's
   // per-tensor scale/zero point for int8/uint8 inputs. The count must match.
   Expected<Unit> SetInputFromFloat(int i, std::span<const float> values);
+  // Preprocesses `image` with `plan` straight into input `i`: a float32 input is written in
+  // place, a per-tensor int8/uint8 input is quantized in the same pass (the bytes
+  // SetInputFromFloat would write). When `keep_floats` is not empty (a post-processor reads the
+  // model's input) the float values are written there first and then set as SetInputFromFloat.
+  Expected<Unit> SetInputFromImage(int i, const ImageView& image, const PreprocessPlan& plan,
+                                   std::span<float> keep_floats = {});
   // Typed views of the arena data of input/output `i` (no copy); Error when T is not the
   // tensor's dtype, e.g. InputData<float>(0) on an int8 input.
   template <typename T>
@@ -104,6 +111,8 @@ class Session {
   // Copies of output `i`: as stored, and converted to float (dequantized when quantized).
   HostTensor Output(int i);
   std::vector<float> OutputAsFloat(int i);
+  // The same into `out`, reusing its storage (a loop that keeps `out` allocates once).
+  void OutputAsFloat(int i, std::vector<float>& out);
 
   bool has_self_test() const { return model_.fb().self_test() != nullptr; }
   // Runs the model's embedded golden input and compares with the golden output.

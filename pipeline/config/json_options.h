@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "common/expected.h"
@@ -30,6 +31,10 @@ template <typename T>
 void Read(const nlohmann::json& j, const char* key, T& out) {
   const auto it = j.find(key);
   if (it == j.end()) return;
+  // nlohmann converts -1 to a huge unsigned value: refuse the sign before converting.
+  if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>)
+    if (it->is_number_integer() && it->template get<int64_t>() < 0)
+      throw Error(std::string("option '") + key + "' must not be negative (" + it->dump() + ")");
   try {
     out = it->template get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -46,6 +51,17 @@ T ReadOr(const nlohmann::json& j, std::string_view where, const char* key, T fal
     throw Error(std::string(where) + ": " + e.what());
   }
   return fallback;
+}
+
+// ReadOr, and the value must lie in [lo, hi].
+template <typename T>
+T ReadInRange(const nlohmann::json& j, std::string_view where, const char* key, T fallback, T lo,
+              T hi) {
+  const T v = ReadOr(j, where, key, fallback);
+  if (!(v >= lo && v <= hi))
+    throw Error(std::string(where) + ": option '" + key + "' must be in [" + std::to_string(lo) +
+                ", " + std::to_string(hi) + "]");
+  return v;
 }
 
 // j[key] as one of the named values, `fallback` when absent.

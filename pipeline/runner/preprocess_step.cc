@@ -57,19 +57,9 @@ Expected<FrameTransform> PreprocessStep::Apply(const Frame& frame) {
     return FrameTransform::Identity(frame.channels, frame.rows);
   }
   if (!plan_) return Error(session_.DescribeInput(0) + " does not take images: " + plan_error_);
-  TensorView& in = session_.input(0);
-  const bool per_tensor = in.quant.present() && in.quant.axis < 0 && in.quant.scale[0] > 0;
-  if (!keep_float_ && per_tensor && in.dtype == DType::INT8) {
-    io::PreprocessQuantized(frame.image(), *plan_, in.quant.scale[0], static_cast<int32_t>(in.quant.zp(0)),
-                            in.as<int8_t>());
-  } else if (!keep_float_ && per_tensor && in.dtype == DType::UINT8) {
-    io::PreprocessQuantized(frame.image(), *plan_, in.quant.scale[0], static_cast<int32_t>(in.quant.zp(0)),
-                            in.as<uint8_t>());
-  } else {
-    io::Preprocess(frame.image(), *plan_, values_.data());
-    Expected<Unit> set = session_.SetInputFromFloat(0, values_);
-    if (!set) return set.error();
-  }
+  Expected<Unit> set = session_.SetInputFromImage(
+      0, frame.image(), *plan_, keep_float_ ? std::span<float>(values_) : std::span<float>());
+  if (!set) return set.error();
   const io::PreprocessGeometry g = io::ComputeGeometry(*plan_, frame.width, frame.height);
   FrameTransform t;
   t.scale_x = g.scale_x;

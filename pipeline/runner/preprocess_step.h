@@ -45,8 +45,9 @@ class PreprocessStep {
   // image-like, or a samples frame of the wrong count, is an Error (nothing is written).
   Expected<FrameTransform> Apply(const Frame& frame);
 
-  // Keep the float values of every frame for input() (off: an int8 image input is quantized
-  // in the preprocessing pass and input() is not updated).
+  // Keep the float values of every frame for input() (off: an image is preprocessed straight
+  // into the model's input, quantized in the same pass when it is int8, and input() is not
+  // updated).
   void set_keep_float_input(bool keep) { keep_float_ = keep; }
   // The values last written, as floats (before any quantization).
   std::span<const float> input() const { return values_; }

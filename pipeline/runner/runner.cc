@@ -13,6 +13,7 @@
 #include "pipeline/runner/motion_gate.h"
 #include "pipeline/runner/postprocess_step.h"
 #include "pipeline/runner/preprocess_step.h"
+#include "pipeline/runner/spare_pool.h"
 #include "pipeline/runner/stage_stats.h"
 #include "pipeline/runner/uplink_policy.h"
 
@@ -98,6 +99,9 @@ struct Runner::Impl {
 
   std::unique_ptr<BoundedQueue<Frame>> frames;
   std::unique_ptr<BoundedQueue<Inferred>> results;
+  // Items the post thread is done with, handed back so that the infer thread reuses their
+  // buffers instead of allocating outputs for every frame.
+  SparePool<Inferred> spare_results;
 
   void Reject(RejectReason reason) {
     ++rejected;
@@ -106,6 +110,7 @@ struct Runner::Impl {
   void CaptureLoop(uint64_t max_frames, const std::atomic<bool>* stop);
   void InferLoop();
   void PostLoop();
+  void PostOne(const Inferred& item);
   void Deliver(const Inferred& item, const PostprocessResult& result);
   LiveStatus Status(double wall_s) const;
   RunReport Report(double wall_s);
@@ -197,18 +202,20 @@ void Runner::Impl::InferLoop() {
         op_total_ns[i] += ops[i].nanos;
       ++op_runs;
     }
-    Inferred item;
+    Inferred item = spare_results.Take();
     item.sequence = frame.sequence;
     item.capture_ns = frame.capture_ns;
     item.origin = frame.origin;
     item.data.transform = *transform;
     item.data.time_ms = (frame.capture_ns - first_capture_ns) / 1'000'000;
+    item.data.outputs.resize(static_cast<size_t>(session->num_outputs()));
     for (int i = 0; i < session->num_outputs(); ++i)
-      item.data.outputs.push_back(session->OutputAsFloat(i));
+      session->OutputAsFloat(i, item.data.outputs[static_cast<size_t>(i)]);
     if (postprocess->needs_input()) {
       const std::span<const float> in = preprocess->input();
       item.data.input.assign(in.begin(), in.end());
     }
+    item.truth.clear();
     if (accuracy) item.truth = std::move(frame.truth);
     if (!results->Push(std::move(item))) break;
   }
@@ -216,29 +223,34 @@ void Runner::Impl::InferLoop() {
 }
 
 void Runner::Impl::PostLoop() {
-  const int64_t deadline_ns = static_cast<int64_t>(config.realtime.deadline_ms * 1e6);
   Inferred item;
   while (results->Pop(item)) {
-    const int64_t t0 = NowNs();
-    Expected<PostprocessResult> result = postprocess->Run(item.data);
-    const int64_t t1 = NowNs();
-    stats[Stage::kPostprocess].Record(t1 - t0);
-    if (!result) {
-      ++postprocess_errors;
-      continue;
-    }
-    if (accuracy)
-      if (const auto* d = std::get_if<DetectionResult>(&*result))
-        accuracy->AddFrame(d->detections, item.truth);
-    if (uplink->ShouldSend(*result)) {
-      Deliver(item, *result);
-      stats[Stage::kAction].Record(NowNs() - t1);
-    }
-    ++processed;
-    const int64_t e2e = NowNs() - item.capture_ns;
-    stats.end_to_end.Record(e2e);
-    if (deadline_ns > 0 && e2e > deadline_ns) ++missed;
+    PostOne(item);
+    spare_results.Give(std::move(item));
   }
+}
+
+void Runner::Impl::PostOne(const Inferred& item) {
+  const int64_t deadline_ns = static_cast<int64_t>(config.realtime.deadline_ms * 1e6);
+  const int64_t t0 = NowNs();
+  Expected<PostprocessResult> result = postprocess->Run(item.data);
+  const int64_t t1 = NowNs();
+  stats[Stage::kPostprocess].Record(t1 - t0);
+  if (!result) {
+    ++postprocess_errors;
+    return;
+  }
+  if (accuracy)
+    if (const auto* d = std::get_if<DetectionResult>(&*result))
+      accuracy->AddFrame(d->detections, item.truth);
+  if (uplink->ShouldSend(*result)) {
+    Deliver(item, *result);
+    stats[Stage::kAction].Record(NowNs() - t1);
+  }
+  ++processed;
+  const int64_t e2e = NowNs() - item.capture_ns;
+  stats.end_to_end.Record(e2e);
+  if (deadline_ns > 0 && e2e > deadline_ns) ++missed;
 }
 
 void Runner::Impl::Deliver(const Inferred& item, const PostprocessResult& result) {

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 #include <thread>
-#include <type_traits>
 
 #include "pipeline/config/json_options.h"
 #include "pipeline/postprocess/box.h"
@@ -50,23 +49,10 @@ constexpr uint64_t kEffectsStream = 0x5DEECE66Dull;  // keeps effects off the sc
 
 using nlohmann::json;
 
+// The options' reader, with the source named in its errors.
 template <typename T>
 T Get(const json& j, const char* key, T fallback, T lo, T hi) {
-  if (!j.contains(key)) return fallback;
-  T v;
-  // nlohmann converts -1 to a huge unsigned value: refuse signs before converting.
-  if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>)
-    if (j.at(key).is_number_integer() && j.at(key).get<int64_t>() < 0)
-      throw Error(std::string("synthetic camera: option '") + key + "' must not be negative");
-  try {
-    v = j.at(key).get<T>();
-  } catch (const json::exception&) {
-    throw Error(std::string("synthetic camera: option '") + key + "' has the wrong type");
-  }
-  if (!(v >= lo && v <= hi))
-    throw Error(std::string("synthetic camera: option '") + key + "' must be in [" +
-                std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return v;
+  return ReadInRange(j, "synthetic camera", key, fallback, lo, hi);
 }
 
 }  // namespace

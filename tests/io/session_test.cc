@@ -142,6 +142,37 @@ TEST(SessionTest, SelfTestPassesAndFails) {
   EXPECT_EQ(s->RunSelfTest().message(), "none.opm: the model carries no self-test");
 }
 
+TEST(SessionTest, SetInputFromImageWritesWhatTheFloatPathWrites) {
+  const LoadedModel model = Load(testing::TinyImageOpm());
+  std::unique_ptr<Session> s = Session::Create(model).value();
+  PreprocessPlan plan = MakePreprocessPlan(model.model(), 0).value();
+  std::vector<uint8_t> pixels(8 * 6);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 37 % 251);
+  const ImageView image{pixels.data(), 8, 6, PixelFormat::kGray, 0};
+
+  // The reference: preprocess to floats, then the float setter.
+  std::vector<float> want(plan.num_values());
+  Preprocess(image, plan, want.data());
+  ASSERT_TRUE(s->SetInputFromFloat(0, want).ok());
+  const std::vector<float> reference(s->InputData<float>(0)->begin(), s->InputData<float>(0)->end());
+
+  // Straight into the input: the same values; nothing kept.
+  std::fill(s->InputData<float>(0)->begin(), s->InputData<float>(0)->end(), -1.0f);
+  ASSERT_TRUE(s->SetInputFromImage(0, image, plan).ok());
+  EXPECT_EQ(std::vector<float>(s->InputData<float>(0)->begin(), s->InputData<float>(0)->end()),
+            reference);
+
+  // With the floats kept for a post-processor: they are the preprocessed values.
+  std::vector<float> kept(plan.num_values(), -1.0f);
+  ASSERT_TRUE(s->SetInputFromImage(0, image, plan, kept).ok());
+  EXPECT_EQ(kept, want);
+
+  std::vector<float> short_buffer(3);
+  EXPECT_EQ(s->SetInputFromImage(0, image, plan, short_buffer).message(),
+            "the float buffer holds 3 values, not 16");
+  EXPECT_EQ(s->SetInputFromImage(1, image, plan).message(), "no input 1");
+}
+
 TEST(InputFileTest, LoadsNpyRawAndImages) {
   const std::string dir = testing::MakeTempDir("input_file");
   const LoadedModel model = Load(testing::TinyImageOpm());

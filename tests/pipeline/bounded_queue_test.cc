@@ -1,4 +1,5 @@
 #include "pipeline/runner/bounded_queue.h"
+#include "pipeline/runner/spare_pool.h"
 
 #include <gtest/gtest.h>
 
@@ -83,6 +84,17 @@ TEST(BoundedQueue, CloseWakesABlockedPusher) {
   q.Close();
   pusher.join();
   EXPECT_FALSE(result);
+}
+
+TEST(SparePool, HandsBackTheStorageOfAReturnedItem) {
+  SparePool<std::vector<float>> pool;
+  EXPECT_TRUE(pool.Take().empty());  // nothing returned yet: a new object
+  std::vector<float> buffer(1000, 1.0f);
+  const float* storage = buffer.data();
+  pool.Give(std::move(buffer));
+  std::vector<float> again = pool.Take();
+  EXPECT_EQ(again.data(), storage);  // the same allocation, reused
+  EXPECT_TRUE(pool.Take().empty());  // and taken only once
 }
 
 }  // namespace
