@@ -4,8 +4,8 @@
 #   1. release build: unit tests, ONNX conformance, model zoo, CLI end to end;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests but the slowest;
 #   3. 64-bit ARM cross build: the kernel tests under qemu-aarch64;
-#   4. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers, fuzzed for a
-#      bounded time from their corpora.
+#   4. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers and the package
+#      reader, fuzzed for a bounded time from their corpora.
 # Usage: scripts/test.sh [--quick]   (--quick: release tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ phase "aarch64 cross build: kernel tests under qemu-aarch64"
 scripts/build.sh aarch64
 ctest --preset aarch64 -j 2
 
-phase "fuzzing the model reader for ${fuzz_seconds}s, the media parsers for a third of that each"
+phase "fuzzing the model reader for ${fuzz_seconds}s, the media parsers and the package reader for a third of that each"
 scripts/build.sh fuzz
 corpus=build/fuzz/corpus
 rm -rf "$corpus" && mkdir -p "$corpus"
@@ -50,4 +50,11 @@ for parser in y4m wav; do
     -print_final_stats=1 "$media_corpus" 2>&1 | tail -n 3
   echo "fuzz: $parser parser, no crash in ${media_seconds}s"
 done
+# The package reader (signature, manifest, decryption, model checks), a third of the time too.
+package_corpus=build/fuzz/corpus_package
+rm -rf "$package_corpus" && mkdir -p "$package_corpus"
+cp tests/fuzz/corpus/package/* "$package_corpus"/
+build/fuzz/fuzz_package -max_total_time="$media_seconds" -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 "$package_corpus" 2>&1 | tail -n 3
+echo "fuzz: package reader, no crash in ${media_seconds}s"
 phase "all tests passed"
