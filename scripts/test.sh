@@ -4,8 +4,8 @@
 #   1. release build: unit tests, ONNX conformance, model zoo, CLI end to end;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests but the slowest;
 #   3. 64-bit ARM cross build: the kernel tests under qemu-aarch64;
-#   4. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers and the model
-#      delta reader, fuzzed for a bounded time from their corpora.
+#   4. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers, the package reader
+#      and the model delta reader, fuzzed for a bounded time from their corpora.
 # Usage: scripts/test.sh [--quick]   (--quick: release tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ phase "aarch64 cross build: kernel tests under qemu-aarch64"
 scripts/build.sh aarch64
 ctest --preset aarch64 -j 2
 
-phase "fuzzing the model reader for ${fuzz_seconds}s, the media parsers and the delta reader for a third of that each"
+phase "fuzzing the model reader for ${fuzz_seconds}s, the other readers for a third of that each"
 scripts/build.sh fuzz
 corpus=build/fuzz/corpus
 rm -rf "$corpus" && mkdir -p "$corpus"
@@ -40,21 +40,17 @@ find build/release -name '*.opm' -size -2M -exec cp {} "$corpus"/ \; 2>/dev/null
 build/fuzz/fuzz_model_load -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
 echo "fuzz: model reader, no crash in ${fuzz_seconds}s"
-# The media parsers of the pipeline's sources (video and audio files), a third of the time each.
-media_seconds=$(( (fuzz_seconds + 2) / 3 ))
-for parser in y4m wav; do
-  media_corpus="build/fuzz/corpus_$parser"
-  rm -rf "$media_corpus" && mkdir -p "$media_corpus"
-  cp "tests/fuzz/corpus/$parser"/* "$media_corpus"/
-  "build/fuzz/fuzz_$parser" -max_total_time="$media_seconds" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 "$media_corpus" 2>&1 | tail -n 3
-  echo "fuzz: $parser parser, no crash in ${media_seconds}s"
+# The other readers of untrusted bytes, a third of the time each: the media parsers of the
+# pipeline's sources (video and audio files), the package reader (signature, manifest,
+# decryption, model checks) and the model delta reader (against the fixed base
+# tests/fuzz/corpus/valid_small.opm).
+other_seconds=$(( (fuzz_seconds + 2) / 3 ))
+for reader in y4m wav package delta; do
+  reader_corpus="build/fuzz/corpus_$reader"
+  rm -rf "$reader_corpus" && mkdir -p "$reader_corpus"
+  cp "tests/fuzz/corpus/$reader"/* "$reader_corpus"/
+  "build/fuzz/fuzz_$reader" -max_total_time="$other_seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$reader_corpus" 2>&1 | tail -n 3
+  echo "fuzz: $reader reader, no crash in ${other_seconds}s"
 done
-# Model deltas against the fixed base tests/fuzz/corpus/valid_small.opm, a third of the time.
-delta_corpus=build/fuzz/corpus_delta
-rm -rf "$delta_corpus" && mkdir -p "$delta_corpus"
-cp tests/fuzz/corpus/delta/* "$delta_corpus"/
-build/fuzz/fuzz_delta -max_total_time="$media_seconds" -timeout=10 -rss_limit_mb=2048 \
-  -print_final_stats=1 "$delta_corpus" 2>&1 | tail -n 3
-echo "fuzz: delta reader, no crash in ${media_seconds}s"
 phase "all tests passed"

@@ -21,5 +21,9 @@ Command AddBenchCommand(CLI::App& root);
 Command AddEvalCommand(CLI::App& root);
 Command AddQuantizeCommand(CLI::App& root);
 Command AddExportCommand(CLI::App& root);
+Command AddKeygenCommand(CLI::App& root);
+Command AddPackCommand(CLI::App& root);
+Command AddVerifyCommand(CLI::App& root);
+Command AddUnpackCommand(CLI::App& root);
 
 }  // namespace outpost::cli

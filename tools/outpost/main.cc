@@ -19,7 +19,7 @@ constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
 
 int Run(int argc, char** argv) {
-  CLI::App app("outpost: compile, quantize, inspect, run, benchmark, evaluate and export edge models",
+  CLI::App app("outpost: compile, quantize, inspect, run, benchmark, evaluate, export and package edge models",
                "outpost");
   app.set_version_flag("--version", "outpost " OUTPOST_VERSION);
   app.require_subcommand(1);
@@ -32,7 +32,9 @@ int Run(int argc, char** argv) {
       outpost::cli::AddCompileCommand(app), outpost::cli::AddInspectCommand(app),
       outpost::cli::AddRunCommand(app),     outpost::cli::AddBenchCommand(app),
       outpost::cli::AddEvalCommand(app),    outpost::cli::AddQuantizeCommand(app),
-      outpost::cli::AddExportCommand(app),
+      outpost::cli::AddExportCommand(app),  outpost::cli::AddKeygenCommand(app),
+      outpost::cli::AddPackCommand(app),    outpost::cli::AddVerifyCommand(app),
+      outpost::cli::AddUnpackCommand(app),
   };
 
   if (argc <= 1) {
@@ -44,7 +46,7 @@ int Run(int argc, char** argv) {
                                  [&](const auto& c) { return c.app->get_name() == first; });
   if (first[0] != '-' && !known) {
     outpost::cli::PrintError("unknown command '" + first +
-                             "' (commands: compile, quantize, inspect, run, bench, eval, export)");
+                             "' (commands: compile, quantize, inspect, run, bench, eval, export, keygen, pack, verify, unpack)");
     return kExitUsage;
   }
   try {

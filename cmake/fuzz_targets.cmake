@@ -1,0 +1,39 @@
+# libFuzzer targets (the `fuzz` preset: clang, OUTPOST_FUZZ=ON, OUTPOST_HOST=OFF). Each reader of
+# untrusted bytes is built from its own sources, so that the fuzz build needs neither the
+# compiler nor the other host layers; scripts/test.sh runs each from tests/fuzz/corpus/<name>.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+find_package(nlohmann_json REQUIRED)
+
+# The model reader needs only the runtime: untrusted bytes never reach host code first.
+add_executable(fuzz_model_load tests/fuzz/fuzz_model_load.cc)
+target_link_libraries(fuzz_model_load PRIVATE outpost_runtime)
+target_link_options(fuzz_model_load PRIVATE -fsanitize=fuzzer)
+
+# The media parsers of the pipeline's sources (video and audio files).
+add_executable(fuzz_y4m tests/fuzz/fuzz_y4m.cc pipeline/sources/y4m_reader.cc io/yuv.cc)
+add_executable(fuzz_wav tests/fuzz/fuzz_wav.cc pipeline/sources/wav_reader.cc)
+
+# The package reader: verification, decryption and the model checks behind them (seeds from
+# tests/fuzz/make_package_corpus).
+set(package_sources codec keys manifest pack package_file package_header payload_cipher unpack verify)
+list(TRANSFORM package_sources PREPEND package/)
+list(TRANSFORM package_sources APPEND .cc)
+add_executable(fuzz_package tests/fuzz/fuzz_package.cc ${package_sources} io/model_file.cc
+               io/mapped_file.cc)
+target_link_libraries(fuzz_package PRIVATE outpost_runtime PkgConfig::SODIUM
+                      nlohmann_json::nlohmann_json)
+
+# The model delta reader, applied to a fixed base model (the committed valid_small.opm).
+add_executable(fuzz_delta tests/fuzz/fuzz_delta.cc package/delta_body.cc package/delta_header.cc
+               package/delta_zstd.cc package/model_delta.cc package/opm_buffers.cc)
+target_compile_definitions(fuzz_delta PRIVATE
+  OUTPOST_FUZZ_BASE_MODEL="${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/valid_small.opm")
+target_link_libraries(fuzz_delta PRIVATE outpost_runtime PkgConfig::ZSTD PkgConfig::SODIUM)
+
+foreach(target fuzz_y4m fuzz_wav fuzz_package fuzz_delta)
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_features(${target} PRIVATE cxx_std_20)
+  target_link_options(${target} PRIVATE -fsanitize=fuzzer)
+endforeach()
