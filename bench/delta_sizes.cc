@@ -1,8 +1,9 @@
-// Model delta sizes on the zoo: for every model, a recompilation of the same ONNX (the cost
-// of the delta's own overhead; it also shows whether compiling is deterministic), a last-layer
-// retrain and a full retrain (tests/package/retrained_variants.h), compiled like
-// `outpost compile` does, and the delta from the original. Prints a Markdown table (docs/delta-format.md). Every delta is applied
-// back and checked bit for bit. Usage: delta_sizes [ZOO_DIR...]
+// Delta sizes on the zoo: for every model, a recompilation of the same ONNX (the cost of the
+// delta's own overhead; it also shows whether compiling is deterministic), a last-layer retrain
+// and a full retrain (tests/package/retrained_variants.h), compiled like `outpost compile`
+// does, packed as `outpost pack` does, and the delta from the original package as `outpost
+// diff` makes it. Prints a Markdown table (docs/delta-format.md). Every delta is applied back
+// (`outpost patch`: rebuilt and verified) and checked bit for bit. Usage: delta_sizes [ZOO_DIR...]
 //   (default: models/zoo/* and models/generated/* of the source tree)
 #include <algorithm>
 #include <chrono>
@@ -11,7 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "package/model_delta.h"
+#include "package/pack.h"
+#include "package/package_delta.h"
+#include "tests/package/package_fixtures.h"
 #include "tests/package/retrained_variants.h"
 
 namespace fs = std::filesystem;
@@ -43,7 +46,13 @@ int main(int argc, char** argv) {
   std::vector<fs::path> dirs;
   for (int i = 1; i < argc; ++i) dirs.emplace_back(argv[i]);
   if (dirs.empty()) dirs = DefaultDirs();
-  std::printf("| model | variant | model bytes | delta bytes | ratio | tensors sent / copied | make s | apply s |\n");
+  const package::KeyPair key = testing::TestSigningPair();
+  auto pack = [&](const std::vector<uint8_t>& model, const char* version) {
+    package::PackOptions o;
+    o.version = version;
+    return package::PackModel(model, key.secret, o);
+  };
+  std::printf("| model | variant | package bytes | delta bytes | ratio | tensors sent / copied | make s | apply s |\n");
   std::printf("|---|---|---:|---:|---:|---:|---:|---:|\n");
   int failures = 0;
   for (const fs::path& dir : dirs) {
@@ -77,23 +86,31 @@ int main(int argc, char** argv) {
         ++failures;
         continue;
       }
-      auto start = std::chrono::steady_clock::now();
-      auto delta = package::MakeModelDelta(*old_model, *new_model, {});
-      const double make_s = Seconds(start);
-      start = std::chrono::steady_clock::now();
-      auto applied = delta.ok() ? package::ApplyModelDelta(*old_model, *delta)
-                                : Expected<package::AppliedDelta>(delta.error());
-      const double apply_s = Seconds(start);
-      if (!applied.ok() || applied->model != *new_model) {
+      auto old_package = pack(*old_model, "1.0.0");
+      auto new_package = pack(*new_model, "1.1.0");
+      if (!old_package.ok() || !new_package.ok()) {
         std::fprintf(stderr, "%s %s: %s\n", name.c_str(), label,
-                     applied.ok() ? "rebuilt model differs" : applied.message().c_str());
+                     (old_package.ok() ? new_package : old_package).message().c_str());
         ++failures;
         continue;
       }
-      const package::DeltaInfo& info = applied->info;
+      auto start = std::chrono::steady_clock::now();
+      auto delta = package::MakePackageDelta(*old_package, *new_package, key.public_key);
+      const double make_s = Seconds(start);
+      start = std::chrono::steady_clock::now();
+      auto applied = delta.ok() ? package::ApplyPackageDelta(*old_package, *delta, key.public_key)
+                                : Expected<package::PatchedPackage>(delta.error());
+      const double apply_s = Seconds(start);
+      if (!applied.ok() || applied->bytes != *new_package) {
+        std::fprintf(stderr, "%s %s: %s\n", name.c_str(), label,
+                     applied.ok() ? "rebuilt package differs" : applied.message().c_str());
+        ++failures;
+        continue;
+      }
+      const package::DeltaInfo& info = applied->delta;
       std::printf("| %s | %s | %zu | %zu | %.2f%% | %u / %u | %.2f | %.3f |\n", name.c_str(), label,
-                  new_model->size(), delta->size(),
-                  100.0 * static_cast<double>(delta->size()) / static_cast<double>(new_model->size()),
+                  new_package->size(), delta->size(),
+                  100.0 * static_cast<double>(delta->size()) / static_cast<double>(new_package->size()),
                   info.tensors_sent, info.tensors_copied, make_s, apply_s);
       std::fflush(stdout);
     }

@@ -17,7 +17,7 @@ add_executable(fuzz_wav tests/fuzz/fuzz_wav.cc pipeline/sources/wav_reader.cc)
 
 # The package reader: verification, decryption and the model checks behind them (seeds from
 # tests/fuzz/make_package_corpus).
-set(package_sources codec keys manifest pack package_file package_header payload_cipher unpack verify)
+set(package_sources codec content_key keys manifest pack package_file package_header payload_cipher unpack verify)
 list(TRANSFORM package_sources PREPEND package/)
 list(TRANSFORM package_sources APPEND .cc)
 add_executable(fuzz_package tests/fuzz/fuzz_package.cc ${package_sources} io/model_file.cc

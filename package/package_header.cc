@@ -85,4 +85,11 @@ Expected<PackageHeader> DecodeHeader(std::span<const uint8_t> b, uint64_t file_b
   return h;
 }
 
+Expected<PackageHeader> DecodeHeaderAlone(std::span<const uint8_t> b) {
+  if (b.size() < kHeaderBytes)
+    return Error("package: truncated: " + std::to_string(b.size()) +
+                 " bytes, shorter than the 64-byte header");
+  return DecodeHeader(b, Get<uint64_t>(&b[kTotalAt]));
+}
+
 }  // namespace outpost::package

@@ -42,5 +42,8 @@ void EncodeHeader(PackageHeader header, uint8_t out[kHeaderBytes]);
 // Decodes and checks `bytes` (the first kHeaderBytes of a package; fewer means the package is
 // truncated) against `file_bytes`, the package's whole size. Errors say what is wrong.
 Expected<PackageHeader> DecodeHeader(std::span<const uint8_t> bytes, uint64_t file_bytes);
+// The same checks but those against the file size, for a header whose package is still being
+// rebuilt (a differential update): the size it declares is taken as the file size.
+Expected<PackageHeader> DecodeHeaderAlone(std::span<const uint8_t> bytes);
 
 }  // namespace outpost::package

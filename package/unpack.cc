@@ -7,38 +7,12 @@
 #include "io/mapped_file.h"
 #include "io/model_file.h"
 #include "package/codec.h"
+#include "package/content_key.h"
 #include "package/payload_cipher.h"
 #include "package/sodium_init.h"
 
 namespace outpost::package {
 namespace {
-
-ContentKey ContentKeyFor(const Encryption& e, const Key* key) {
-  if (key == nullptr) throw Error("package: the model is encrypted: give a decryption key");
-  ContentKey content{};
-  if (key->type() == KeyType::kFleet) {
-    if (e.fleet_key.empty())
-      throw Error("package: the model is sealed to devices, not encrypted with a fleet key");
-    if (e.fleet_key != key->id())
-      throw Error("package: encrypted with fleet key " + e.fleet_key + ", the given key is " + key->id());
-    std::memcpy(content.data(), key->bytes().data(), content.size());
-    return content;
-  }
-  if (key->type() != KeyType::kDeviceSecret)
-    throw Error("package: decryption needs a fleet key or a device secret key");
-  if (e.sealed_keys.empty())
-    throw Error("package: the model is encrypted with a fleet key, not sealed to devices");
-  const std::string id = key->id();
-  for (const SealedKey& s : e.sealed_keys) {
-    if (s.device != id) continue;
-    Expected<std::vector<uint8_t>> sealed = FromBase64(s.sealed);
-    if (!sealed) throw Error("package: a sealed content key is not valid base64");
-    Expected<ContentKey> k = OpenSealedContentKey(sealed.value(), *key);
-    if (!k) throw Error("package: " + k.message());
-    return k.value();
-  }
-  throw Error("package: the model is not sealed to device key " + id);
-}
 
 void CheckAgainstManifest(std::span<const uint8_t> model_bytes, const Manifest& m) {
   if (model_bytes.size() != m.model_bytes)
@@ -79,12 +53,8 @@ Expected<UnpackedModel> UnpackPackageBytes(std::span<const uint8_t> bytes, const
     UnpackedModel out{std::move(v.value()), {}};
     const Manifest& m = out.package.manifest;
     if (m.encryption) {
-      ContentKey content = ContentKeyFor(*m.encryption, decryption_key);
-      Expected<std::vector<uint8_t>> header_bytes = FromBase64(m.encryption->stream_header);
-      if (!header_bytes || header_bytes->size() != sizeof(StreamHeader))
-        throw Error("package: the stream header in the manifest is not 24 bytes of base64");
-      StreamHeader header;
-      std::memcpy(header.data(), header_bytes->data(), header.size());
+      ContentKey content = ContentKeyFor(*m.encryption, decryption_key).value();
+      const StreamHeader header = StreamHeaderOf(*m.encryption).value();
       Expected<std::vector<uint8_t>> plain = DecryptPayload(payload, content, header, m.encryption->chunk_bytes);
       sodium_memzero(content.data(), content.size());
       if (!plain) throw Error("package: " + plain.message());

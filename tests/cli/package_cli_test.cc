@@ -146,5 +146,37 @@ TEST_F(PackageCliTest, BadArgumentsAreUsageErrors) {
   EXPECT_FALSE(fs::exists(P("z.opk")));
 }
 
+TEST_F(PackageCliTest, DiffAndPatchRebuildTheNewPackageBitForBit) {
+  TinyModelOptions unlabelled;
+  unlabelled.labels = false;
+  WriteBytes(P("new.opm"), TinyClassifierOpm(unlabelled));
+  ExpectOk(RunOutpost({"pack", model_, "--key", P("sign.key"), "--version", "1.0.0", "-o", P("old.opk")}));
+  ExpectOk(RunOutpost({"pack", P("new.opm"), "--key", P("sign.key"), "--version", "1.0.1", "-o", P("new.opk")}));
+  const CliResult diff =
+      RunOutpost({"diff", P("old.opk"), P("new.opk"), "--key", P("sign.pub"), "-o", P("d.delta")});
+  ExpectOk(diff);
+  EXPECT_NE(diff.out.find("of the new package"), std::string::npos) << diff.out;
+  const CliResult patch =
+      RunOutpost({"patch", P("old.opk"), P("d.delta"), "--key", P("sign.pub"), "-o", P("rebuilt.opk")});
+  ExpectOk(patch);
+  EXPECT_NE(patch.out.find("1.0.1"), std::string::npos) << patch.out;
+  EXPECT_EQ(ReadBytes(P("rebuilt.opk")), ReadBytes(P("new.opk")));
+
+  // The delta applied to another base: refused, and no output file appears.
+  ExpectError(RunOutpost({"patch", P("new.opk"), P("d.delta"), "--key", P("sign.pub"), "-o", P("x.opk")}),
+              "made for another base model");
+  EXPECT_FALSE(fs::exists(P("x.opk")));
+  // A damaged delta: one clear reason, no output.
+  std::vector<uint8_t> bad = ReadBytes(P("d.delta"));
+  bad[bad.size() / 2] ^= 0x20;
+  WriteBytes(P("bad.delta"), bad);
+  ExpectError(RunOutpost({"patch", P("old.opk"), P("bad.delta"), "--key", P("sign.pub"), "-o", P("y.opk")}),
+              "delta: ");
+  EXPECT_FALSE(fs::exists(P("y.opk")));
+  ExpectError(RunOutpost({"diff", P("old.opk"), P("new.opk"), "--key", P("sign.pub"), "-o", P("z"),
+                          "--level", "40"}),
+              "--level must be 1 to 22", 2);
+}
+
 }  // namespace
 }  // namespace outpost::testing

@@ -25,5 +25,7 @@ Command AddKeygenCommand(CLI::App& root);
 Command AddPackCommand(CLI::App& root);
 Command AddVerifyCommand(CLI::App& root);
 Command AddUnpackCommand(CLI::App& root);
+Command AddDiffCommand(CLI::App& root);
+Command AddPatchCommand(CLI::App& root);
 
 }  // namespace outpost::cli

@@ -34,7 +34,8 @@ int Run(int argc, char** argv) {
       outpost::cli::AddEvalCommand(app),    outpost::cli::AddQuantizeCommand(app),
       outpost::cli::AddExportCommand(app),  outpost::cli::AddKeygenCommand(app),
       outpost::cli::AddPackCommand(app),    outpost::cli::AddVerifyCommand(app),
-      outpost::cli::AddUnpackCommand(app),
+      outpost::cli::AddUnpackCommand(app),  outpost::cli::AddDiffCommand(app),
+      outpost::cli::AddPatchCommand(app),
   };
 
   if (argc <= 1) {
@@ -46,7 +47,7 @@ int Run(int argc, char** argv) {
                                  [&](const auto& c) { return c.app->get_name() == first; });
   if (first[0] != '-' && !known) {
     outpost::cli::PrintError("unknown command '" + first +
-                             "' (commands: compile, quantize, inspect, run, bench, eval, export, keygen, pack, verify, unpack)");
+                             "' (commands: compile, quantize, inspect, run, bench, eval, export, keygen, pack, verify, unpack, diff, patch)");
     return kExitUsage;
   }
   try {
