@@ -36,6 +36,32 @@ Status ResolveKernel(const Model& model, const OpResolver& resolver, int index,
   return Status::kOk;
 }
 
+// The model's cached copy of kernel `k`'s packed layout for operator `index`, if it carries one
+// whose layout string is exactly the kernel's (*buffer = its index, else -1). A matching entry
+// whose size differs from the kernel's own packed size is a corrupt model: refused here, before
+// any kernel could read past it.
+Status FindCachedPacked(const Model& model, int index, const KernelRegistration& k, int* buffer,
+                        ErrorReporter& err) {
+  *buffer = -1;
+  const opm::Operator& op = *model.fb()->operators()->Get(index);
+  if (k.packed_layout == nullptr || k.packed_bytes == nullptr || op.packed() == nullptr)
+    return Status::kOk;
+  for (const opm::PackedWeights* pw : *op.packed()) {
+    if (strcmp(pw->layout()->c_str(), k.packed_layout) != 0) continue;
+    const size_t want = k.packed_bytes(model, op);
+    const uint64_t have = model.BufferSize(pw->buffer());
+    if (want == 0 || have != want)
+      return OUTPOST_REPORT(err, Status::kCorruptModel,
+                            "operator %d: packed weights for %s are %llu bytes, kernel %s "
+                            "expects %zu",
+                            index, k.packed_layout, static_cast<unsigned long long>(have),
+                            k.name ? k.name : "?", want);
+    *buffer = pw->buffer();
+    return Status::kOk;
+  }
+  return Status::kOk;
+}
+
 }  // namespace
 
 Status Interpreter::Measure(const Model& model, const OpResolver& resolver,
@@ -52,7 +78,9 @@ Status Interpreter::Measure(const Model& model, const OpResolver& resolver,
     const KernelRegistration* k = nullptr;
     OUTPOST_RETURN_IF_ERROR(ResolveKernel(model, resolver, i, &k, err));
     r.state_bytes += AlignUp(k->op_data_bytes, kStateAlignment);
-    if (k->packed_bytes != nullptr) {
+    int cached = -1;
+    OUTPOST_RETURN_IF_ERROR(FindCachedPacked(model, i, *k, &cached, err));
+    if (k->packed_bytes != nullptr && cached < 0) {
       r.packed_bytes += AlignUp(k->packed_bytes(model, *model.fb()->operators()->Get(i)),
                                 kArenaAlignment);
     }
@@ -113,13 +141,22 @@ Status Interpreter::Init(const Model& model, const OpResolver& resolver, void* a
     state += AlignUp(rec.kernel->op_data_bytes, kStateAlignment);
     rec.packed = nullptr;
     rec.packed_bytes = 0;
-    if (rec.kernel->packed_bytes != nullptr) {
+    rec.packed_in_model = false;
+    int cached = -1;
+    OUTPOST_RETURN_IF_ERROR(FindCachedPacked(model, i, *rec.kernel, &cached, err));
+    if (cached >= 0) {
+      // Used where it lies in the model (mapped file or flash): no copy, no fresh pages. The
+      // kernel only reads it (KernelContext::packed_in_model).
+      rec.packed = const_cast<uint8_t*>(model.BufferData(cached));
+      rec.packed_bytes = static_cast<size_t>(model.BufferSize(cached));
+      rec.packed_in_model = true;
+    } else if (rec.kernel->packed_bytes != nullptr) {
       rec.packed_bytes = rec.kernel->packed_bytes(model, *rec.op);
       rec.packed = rec.packed_bytes ? packed : nullptr;
       packed += AlignUp(rec.packed_bytes, kArenaAlignment);
     }
     KernelContext ctx(rec.op, tensors_, rec.op_data, scratch_, requirement_.scratch_bytes,
-                      executor_, errors_, rec.packed, rec.packed_bytes);
+                      executor_, errors_, rec.packed, rec.packed_bytes, rec.packed_in_model);
     const Status s = rec.kernel->prepare ? rec.kernel->prepare(ctx) : Status::kOk;
     if (s != Status::kOk) {
       // Keep the kernel's own message but say which operator it came from.
@@ -140,7 +177,7 @@ Status Interpreter::Invoke() {
   for (int i = 0; i < num_ops_; ++i) {
     OpRecord& rec = ops_[i];
     KernelContext ctx(rec.op, tensors_, rec.op_data, scratch_, requirement_.scratch_bytes,
-                      executor_, errors_, rec.packed, rec.packed_bytes);
+                      executor_, errors_, rec.packed, rec.packed_bytes, rec.packed_in_model);
     if (observer_ && observer_->begin) observer_->begin(observer_->user, i);
     const Status s = rec.kernel->eval(ctx);
     if (observer_ && observer_->end) observer_->end(observer_->user, i);

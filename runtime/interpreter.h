@@ -67,6 +67,13 @@ class Interpreter {
   const TensorView& tensor(int index) const { return tensors_[index]; }
   int num_operators() const { return num_ops_; }
   const KernelRegistration* kernel(int op_index) const { return ops_[op_index].kernel; }
+  // The packed weights operator `op_index` runs with (null when its kernel packs none), and
+  // whether they are the model's cached copy rather than packed at prepare into the arena.
+  const void* packed(int op_index, size_t* bytes) const {
+    *bytes = ops_[op_index].packed_bytes;
+    return ops_[op_index].packed;
+  }
+  bool packed_in_model(int op_index) const { return ops_[op_index].packed_in_model; }
 
   const ArenaRequirement& requirement() const { return requirement_; }
   void set_executor(const Executor* executor) { executor_ = executor ? executor : &serial_; }
@@ -80,6 +87,7 @@ class Interpreter {
     void* op_data;
     void* packed;
     size_t packed_bytes;
+    bool packed_in_model;  // packed points into the model's cached copy (read only)
   };
 
   const Model* model_ = nullptr;

@@ -39,7 +39,7 @@ class KernelContext {
  public:
   KernelContext(const opm::Operator* op, TensorView* tensors, void* op_data, void* scratch,
                 size_t scratch_bytes, const Executor* executor, ErrorReporter* errors,
-                void* packed = nullptr, size_t packed_bytes = 0)
+                void* packed = nullptr, size_t packed_bytes = 0, bool packed_in_model = false)
       : op_(op),
         tensors_(tensors),
         op_data_(op_data),
@@ -48,7 +48,8 @@ class KernelContext {
         scratch_(scratch),
         scratch_bytes_(scratch_bytes),
         executor_(executor),
-        errors_(errors) {}
+        errors_(errors),
+        packed_in_model_(packed_in_model) {}
 
   int num_inputs() const { return static_cast<int>(op_->inputs()->size()); }
   int num_outputs() const { return static_cast<int>(op_->outputs()->size()); }
@@ -71,6 +72,10 @@ class KernelContext {
   // kernel asked for none.
   void* packed() const { return packed_; }
   size_t packed_bytes() const { return packed_bytes_; }
+  // True when packed() is the model's own cached copy of this kernel's packed layout (read
+  // in place from the model, possibly read-only memory): prepare must validate as usual but
+  // write nothing there, and packed_bytes() is exactly what packed_bytes(model, op) returns.
+  bool packed_in_model() const { return packed_in_model_; }
   void* scratch() const { return scratch_; }
   size_t scratch_bytes() const { return scratch_bytes_; }
   const Executor& executor() const { return *executor_; }
@@ -86,6 +91,7 @@ class KernelContext {
   size_t scratch_bytes_;
   const Executor* executor_;
   ErrorReporter* errors_;
+  bool packed_in_model_;
 };
 
 class Model;
@@ -109,6 +115,12 @@ struct KernelRegistration {
   // Persistent memory for pre-packed weights, a pure function of the model like scratch_bytes
   // (so Measure knows it); given to prepare and eval as KernelContext::packed(). May be null.
   size_t (*packed_bytes)(const Model& model, const opm::Operator& op);
+  // Identity of the packed layout this kernel's prepare writes: kernel family, instruction
+  // set, tile sizes and a layout version, e.g. "f32-panels/avx512/mr8/kc256/v1". A model may
+  // carry that layout precomputed (Operator.packed); the interpreter then hands it to prepare
+  // in place of arena memory. Any change to what prepare writes must change this string.
+  // Null: the layout is never taken from a model.
+  const char* packed_layout = nullptr;
 };
 
 }  // namespace outpost

@@ -228,6 +228,24 @@ Status Model::Validate(ErrorReporter& err) {
       return OUTPOST_REPORT(err, Status::kCorruptModel,
                             "model: operator %u (%s) lacks its options", o,
                             OpName(op->opcode()));
+    // Cached packed weights: the buffer must exist (its bounds and alignment were checked
+    // above) and the layout be a short string. Whether the size is what the kernel expects is
+    // checked when a kernel is chosen (Interpreter::Measure), since it depends on the kernel.
+    if (op->packed() != nullptr) {
+      if (op->packed()->size() > 8)
+        return OUTPOST_REPORT(err, Status::kCorruptModel,
+                              "model: operator %u has too many packed weight entries", o);
+      for (const opm::PackedWeights* pw : *op->packed()) {
+        if (pw == nullptr || pw->layout() == nullptr || pw->layout()->size() == 0 ||
+            pw->layout()->size() > kMaxPackedLayoutChars)
+          return OUTPOST_REPORT(err, Status::kCorruptModel,
+                                "model: operator %u: packed weights without a valid layout", o);
+        if (pw->buffer() < 0 || static_cast<uint32_t>(pw->buffer()) >= nb)
+          return OUTPOST_REPORT(err, Status::kCorruptModel,
+                                "model: operator %u: packed weights with bad buffer index %d", o,
+                                pw->buffer());
+      }
+    }
   }
 
   if (const opm::SelfTest* st = m.self_test()) {

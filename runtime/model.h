@@ -32,7 +32,7 @@ struct FileHeader {
 static_assert(sizeof(FileHeader) == 64, "header layout is part of the format");
 
 constexpr uint16_t kFormatMajor = 1;
-constexpr uint16_t kFormatMinor = 3;
+constexpr uint16_t kFormatMinor = 4;
 constexpr size_t kConstantAlignment = 64;
 constexpr char kFileMagic[8] = {'O', 'U', 'T', 'P', 'O', 'S', 'T', 'M'};
 
@@ -75,5 +75,8 @@ class Model {
 
 // Size of a tensor in bytes from its model description, or 0 if it overflows / is invalid.
 uint64_t TensorBytes(const opm::Tensor& t);
+
+// Longest PackedWeights.layout a reader accepts (the identities are short fixed strings).
+constexpr uint32_t kMaxPackedLayoutChars = 96;
 
 }  // namespace outpost

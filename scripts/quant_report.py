@@ -71,7 +71,7 @@ def report_model(name, calib, work):
     meta = onnx_metadata(onnx_path)
     rows = []
     fp32 = os.path.join(work, f"{name}_fp32.opm")
-    run([OUTPOST, "compile", onnx_path, "-o", fp32])
+    run([OUTPOST, "compile", "--prepack", "none", onnx_path, "-o", fp32])
     c, n = outpost_accuracy(fp32)
     fp32_acc = pct(c, n)
     fp32_size = os.path.getsize(fp32)
@@ -82,7 +82,7 @@ def report_model(name, calib, work):
     for method in METHODS:
         out = os.path.join(work, f"{name}_int8_{method}.opm")
         start = time.time()
-        run([OUTPOST, "quantize", onnx_path, "--calib", TRAIN_IMAGES, "--calib-limit", str(calib),
+        run([OUTPOST, "quantize", "--prepack", "none", onnx_path, "--calib", TRAIN_IMAGES, "--calib-limit", str(calib),
              "--method", method, "-o", out])
         seconds = time.time() - start
         c, n = outpost_accuracy(out)
@@ -94,14 +94,14 @@ def report_model(name, calib, work):
 
     # Per-tensor weights: the naive scheme that fails on depthwise models elsewhere.
     out = os.path.join(work, f"{name}_int8_per_tensor.opm")
-    run([OUTPOST, "quantize", onnx_path, "--calib", TRAIN_IMAGES, "--calib-limit", str(calib),
+    run([OUTPOST, "quantize", "--prepack", "none", onnx_path, "--calib", TRAIN_IMAGES, "--calib-limit", str(calib),
          "--per-tensor", "-o", out])
     c, n = outpost_accuracy(out)
     rows.append(("Outpost int8, minmax, per-tensor weights", "-", pct(c, n), os.path.getsize(out)))
     # Weight-only storage: activations stay float.
     for kind in ["fp16", "int8"]:
         out = os.path.join(work, f"{name}_weights_{kind}.opm")
-        run([OUTPOST, "quantize", onnx_path, "--weights-only", kind, "-o", out])
+        run([OUTPOST, "quantize", "--prepack", "none", onnx_path, "--weights-only", kind, "-o", out])
         c, n = outpost_accuracy(out)
         rows.append((f"Outpost {kind} weights only (float activations)", "-", pct(c, n),
                      os.path.getsize(out)))
@@ -128,7 +128,7 @@ def report_model(name, calib, work):
     c_f, n_f, _ = ort_accuracy(onnx_path, meta)
     rows.append((f"{runtime}, fp32 ONNX", "-", pct(c_f, n_f), os.path.getsize(onnx_path)))
     reimported = os.path.join(work, f"{name}_from_qdq.opm")
-    run([OUTPOST, "compile", qdq, "-o", reimported])
+    run([OUTPOST, "compile", "--prepack", "none", qdq, "-o", reimported])
     c, n = outpost_accuracy(reimported)
     rows.append((f"Outpost int8, compiled from that QDQ file", "-", pct(c, n),
                  os.path.getsize(reimported)))

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -86,6 +87,43 @@ TEST_F(ZooCliTest, RunMatchesTheReferenceOutput) {
   ASSERT_EQ(top.exit_code, 0) << top.err;
   EXPECT_NE(top.out.find("Ankle boot"), std::string::npos) << top.out;  // t10k image 0
   EXPECT_EQ(RunOutpost({"run", model_, "--self-test"}).exit_code, 0);
+}
+
+// The model compiled by default carries cached packed weights for this CPU's kernels; one
+// compiled with --prepack none does not. Both give the same bytes, at 1 and 2 threads and with
+// kernels that cannot use the cache (AVX2 only, reference).
+TEST_F(ZooCliTest, CachedPackingGivesTheSameOutputs) {
+  const std::string plain = dir_ + "/plain.opm";
+  const CliResult c = RunOutpost({"compile", kZoo + "/model.onnx", "-o", plain, "--prepack", "none"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("prepack:    none"), std::string::npos) << c.out;
+  EXPECT_NE(compile_.out.find("prepack:    auto"), std::string::npos) << compile_.out;
+  auto read = [](const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  for (const char* threads : {"1", "2"}) {
+    for (const char* kernels : {"auto", "avx2", "reference"}) {
+      SCOPED_TRACE(std::string(threads) + " threads, kernels " + kernels);
+      std::string outs[2];
+      for (int i = 0; i < 2; ++i) {
+        const std::string y = dir_ + "/y_cached_" + std::to_string(i) + ".npy";
+        // The child inherits the variable (io::Session reads it).
+        setenv("OUTPOST_KERNELS", kernels, 1);
+        const CliResult r = RunOutpost({"run", i ? model_ : plain, "--input", kZoo + "/input.npy",
+                                        "--output", y, "--threads", threads});
+        unsetenv("OUTPOST_KERNELS");
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        outs[i] = read(y);
+      }
+      EXPECT_FALSE(outs[0].empty());
+      EXPECT_EQ(outs[0], outs[1]);
+    }
+  }
+  const CliResult bad = RunOutpost(
+      {"compile", kZoo + "/model.onnx", "-o", dir_ + "/x.opm", "--prepack", "sse"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("--prepack"), std::string::npos) << bad.err;
 }
 
 TEST_F(ZooCliTest, Bench) {

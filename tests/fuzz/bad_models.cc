@@ -196,6 +196,19 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> MakeBadModels() {
     payloads.push_back(std::vector<uint8_t>(3));
   });
   edited("no_memory_plan", [](opm::ModelT& m, auto&) { m.plan.reset(); });
+  // Cached packed weights (1.4) naming a buffer that does not exist, or without a layout.
+  edited("packed_weights_bad_buffer", [](opm::ModelT& m, auto& payloads) {
+    auto pw = std::make_unique<opm::PackedWeightsT>();
+    pw->layout = "f32-conv-panels/avx2/mr6/kc256/v1";
+    pw->buffer = static_cast<int32_t>(payloads.size()) + 5;
+    m.operators[0]->packed.push_back(std::move(pw));
+  });
+  edited("packed_weights_without_layout", [](opm::ModelT& m, auto& payloads) {
+    auto pw = std::make_unique<opm::PackedWeightsT>();
+    pw->buffer = static_cast<int32_t>(payloads.size());
+    payloads.push_back(std::vector<uint8_t>(64));
+    m.operators[0]->packed.push_back(std::move(pw));
+  });
   edited("no_outputs", [](opm::ModelT& m, auto&) { m.outputs.clear(); });
   return bad;
 }

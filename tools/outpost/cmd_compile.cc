@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "compiler/compile.h"
+#include "compiler/emit/prepack.h"
 #include "io/mapped_file.h"
 #include "io/model_file.h"
 #include "runtime/all_ops_resolver.h"
@@ -15,6 +16,7 @@
 #include "tools/outpost/cli_util.h"
 #include "tools/outpost/commands.h"
 #include "tools/outpost/onnx_input_options.h"
+#include "tools/outpost/prepack_option.h"
 
 namespace outpost::cli {
 namespace {
@@ -28,6 +30,7 @@ struct CompileArgs {
   std::optional<std::string> task;
   std::optional<std::string> labels;
   bool verbose = false;
+  std::string prepack = "auto";
 };
 
 const std::map<std::string, opm::Task> kTasks = {
@@ -84,8 +87,12 @@ compiler::CompileOptions MakeOptions(const CompileArgs& a) {
 
 void RunCompile(const CompileArgs& a) {
   const compiler::CompileOptions options = MakeOptions(a);
+  const emit::PrepackTarget target = ParsePrepack(a.prepack);
   compiler::CompileReport report;
-  const std::vector<uint8_t> bytes = Must(compiler::CompileOnnxToOpm(a.model, options, &report));
+  const std::vector<uint8_t> unpacked =
+      Must(compiler::CompileOnnxToOpm(a.model, options, &report));
+  const emit::PrepackResult prepacked = emit::PrepackOpm(unpacked, target);
+  const std::vector<uint8_t>& bytes = prepacked.bytes;
 
   // The runtime must accept what the compiler wrote; check before anything reaches the disk.
   io::LoadedModel loaded = Must(io::LoadedModel::FromBytes(a.output, bytes));
@@ -119,6 +126,7 @@ void RunCompile(const CompileArgs& a) {
               << " total arena with this build's kernels (plan + scratch + state)\n";
   std::cout << "  self-test:  " << (loaded.fb().self_test() ? "embedded" : "none") << "\n";
   std::cout << "  file:       " << FormatBytesExact(bytes.size()) << "\n";
+  PrintPrepack(target, prepacked);
   if (!measured)
     PrintWarning("this build cannot run the model yet: " + std::string(errors.message()));
 }
@@ -140,6 +148,7 @@ Command AddCompileCommand(CLI::App& root) {
   app->add_option("--labels", args->labels,
                   "Class labels: a file with one per line, or a comma-separated list");
   app->add_flag("-v,--verbose", args->verbose, "Print compiler progress on stderr");
+  AddPrepackOption(app, &args->prepack);
   app->footer(
       "Preprocessing of image inputs: x = (pixel * value_scale - mean[c]) / std[c].\n"
       "Examples:\n"

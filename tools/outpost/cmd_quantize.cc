@@ -14,6 +14,7 @@
 
 #include "compiler/compile.h"
 #include "compiler/emit/opm_writer.h"
+#include "compiler/emit/prepack.h"
 #include "compiler/plan/memory_planner.h"
 #include "compiler/quantize/accuracy_gate.h"
 #include "compiler/quantize/cross_layer_equalization.h"
@@ -28,6 +29,7 @@
 #include "tools/outpost/cli_util.h"
 #include "tools/outpost/commands.h"
 #include "tools/outpost/onnx_input_options.h"
+#include "tools/outpost/prepack_option.h"
 
 namespace outpost::cli {
 namespace {
@@ -38,6 +40,7 @@ struct QuantizeArgs {
   std::string calib;
   int64_t calib_limit = 1000;
   std::string method = "minmax";
+  std::string prepack = "auto";
   double percentile = 99.99;
   int bins = 2048;
   bool per_tensor = false;
@@ -84,7 +87,9 @@ ir::Graph LoadFloatGraph(const QuantizeArgs& a, uint64_t* float_opm_bytes) {
       throw UsageError(a.model +
                        " is a compiled .opm: input options (--batch, --input-shape, --mean, "
                        "--std, --value-scale, --layout, --color) apply to ONNX models only");
-    *float_opm_bytes = file.size();
+    // A float model compiled with --prepack also carries cached packed weights, which the
+    // comparison of quantized sizes leaves out.
+    *float_opm_bytes = file.size() - emit::CachedPackedFileBytes(file.bytes().data(), file.size());
     return Must(quant::GraphFromOpm(file.bytes(), a.model));
   }
   ir::Graph g = Must(compiler::CompileOnnx(a.model, OnnxOptions(a)));
@@ -249,6 +254,7 @@ void RunQuantize(const QuantizeArgs& a) {
   CheckGateArgs(a, options);
   if (a.cle_relu6 && !a.cle) throw UsageError("--cle-relu6 modifies --cle: add --cle");
   if (a.calib_limit < 0) throw UsageError("--calib-limit must be 0 (all) or more");
+  const emit::PrepackTarget target = ParsePrepack(a.prepack);
   if (a.bins < 64 || a.bins % 2 != 0) throw UsageError("--bins must be even and at least 64");
   const bool calibrate = NeedsCalibration(options);
   if (calibrate && a.calib.empty())
@@ -320,7 +326,9 @@ void RunQuantize(const QuantizeArgs& a) {
   } else {
     Must(quant::PlanAndSelfTest(g, calibrate ? &golden : nullptr));
   }
-  const std::vector<uint8_t> bytes = emit::EmitOpm(g);
+  const std::vector<uint8_t> unpacked = emit::EmitOpm(g);
+  const emit::PrepackResult prepacked = emit::PrepackOpm(unpacked, target);
+  const std::vector<uint8_t>& bytes = prepacked.bytes;
 
   // The runtime must accept what was written; check before anything reaches the disk.
   io::LoadedModel loaded = Must(io::LoadedModel::FromBytes(a.output, bytes));
@@ -333,8 +341,10 @@ void RunQuantize(const QuantizeArgs& a) {
   Must(io::WriteFileAtomic(a.output, bytes));
   ir::Graph planned_float = float_graph;
   plan::PlanMemory(planned_float);
-  PrintSummary(a, options, report, stats.samples, float_opm_bytes, bytes,
+  // Sizes before caching packed weights: the summary compares quantization, not packing.
+  PrintSummary(a, options, report, stats.samples, float_opm_bytes, unpacked,
                planned_float.plan->arena_bytes, measured ? &need : nullptr, g);
+  PrintPrepack(target, prepacked);
   for (const std::string& w : report.warnings) PrintWarning(w);
   if (!measured)
     PrintWarning("this build cannot run the model: " + std::string(errors.message()));
@@ -402,6 +412,7 @@ Command AddQuantizeCommand(CLI::App& root) {
   app->add_flag("--no-self-test", args->no_self_test, "Do not embed a self-test");
   AddOnnxInputOptions(app, &args->inputs, "ONNX models: ");
   app->add_flag("-v,--verbose", args->verbose, "Print compiler progress on stderr");
+  AddPrepackOption(app, &args->prepack);
   app->footer(
       "Calibration data is preprocessed with the model's input spec, as 'outpost eval' does.\n"
       "Examples:\n"

@@ -194,6 +194,7 @@ const KernelRegistration kConv2DF32Neon = {
     f32::EvalConv<Neon>,
     kCpuArmNeon,
     f32::ConvPackedBytes<Neon>,
+    "f32-conv-panels/neon/mr8/kc256/v1",
 };
 
 const KernelRegistration kFullyConnectedF32Neon = {
@@ -207,6 +208,7 @@ const KernelRegistration kFullyConnectedF32Neon = {
     f32::EvalFullyConnected<Neon>,
     kCpuArmNeon,
     f32::FullyConnectedPackedBytes<Neon>,
+    "f32-fc-columns/neon/nr12/v1",
 };
 
 }  // namespace arm

@@ -289,7 +289,9 @@ Status PrepareConv(KernelContext& ctx) {
                        Status::kInternal, "conv: %zu packed / %zu scratch bytes given, %zu / %zu "
                        "planned", ctx.packed_bytes(), ctx.scratch_bytes(), plan.packed_bytes,
                        plan.scratch_bytes);
-  if (plan.packed_bytes != 0) {
+  // A model's cached copy of these panels (ctx.packed_in_model()) was written by this same
+  // routine at compile time; it is used as it is.
+  if (plan.packed_bytes != 0 && !ctx.packed_in_model()) {
     // Weights [m, c/g, kh, kw] are, per group, a row-major [m/g, k] matrix: pack each group.
     const int64_t mg = s.m / s.groups, k = plan.gemm_k;
     float* dst = static_cast<float*>(ctx.packed());
@@ -457,6 +459,7 @@ Status PrepareFullyConnected(KernelContext& ctx) {
                        Status::kInternal, "fully connected: %zu packed / %zu scratch bytes "
                        "given, %zu / %zu planned", ctx.packed_bytes(), ctx.scratch_bytes(),
                        plan.packed_bytes, plan.scratch_bytes);
+  if (ctx.packed_in_model()) return Status::kOk;  // packed at compile time by the loop below
   const int64_t k = w.dims[1], o = w.dims[0];
   const float* src = w.as<float>();
   float* dst = static_cast<float*>(ctx.packed());

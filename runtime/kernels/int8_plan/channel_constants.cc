@@ -43,16 +43,19 @@ bool NeedsReference(const int8::LinearOutput& o, const TensorView& w, int64_t ch
   return false;
 }
 
-void FillChannel(const int8::LinearOutput& o, const TensorView& w, int64_t c, const int8_t* wc,
-                 int64_t k, const int32_t* bias, int32_t offset, RightShift right,
-                 const ChannelConstants& cc) {
+namespace {
+
+// Channel c's constants into element `slot` of cc's arrays.
+void FillChannelAt(const int8::LinearOutput& o, const TensorView& w, int64_t c,
+                   const int8_t* wc, int64_t k, const int32_t* bias, int32_t offset,
+                   RightShift right, const ChannelConstants& cc, int64_t slot) {
   QuantizedMultiplier mult;
   int32_t zw;
   int8::ChannelParams(o, w, c, &mult, &zw);
   const int32_t r = mult.shift > 0 ? 0 : -mult.shift;
-  cc.m0[c] = mult.m0;
-  cc.left[c] = mult.shift > 0 ? mult.shift : 0;
-  cc.right[c] = right == RightShift::kPositive ? r : -r;
+  cc.m0[slot] = mult.m0;
+  cc.left[slot] = mult.shift > 0 ? mult.shift : 0;
+  cc.right[slot] = right == RightShift::kPositive ? r : -r;
   // Unsigned arithmetic: wraps exactly like the int32 lanes it is subtracted from.
   uint32_t corr = bias ? 0u - static_cast<uint32_t>(bias[c]) : 0u;
   if (wc != nullptr) {
@@ -60,7 +63,15 @@ void FillChannel(const int8::LinearOutput& o, const TensorView& w, int64_t c, co
     for (int64_t i = 0; i < k; ++i) sum += static_cast<uint32_t>(static_cast<int32_t>(wc[i]));
     corr += static_cast<uint32_t>(offset + o.input_zp) * sum;
   }
-  cc.corr[c] = static_cast<int32_t>(corr);
+  cc.corr[slot] = static_cast<int32_t>(corr);
+}
+
+}  // namespace
+
+void FillChannel(const int8::LinearOutput& o, const TensorView& w, int64_t c, const int8_t* wc,
+                 int64_t k, const int32_t* bias, int32_t offset, RightShift right,
+                 const ChannelConstants& cc) {
+  FillChannelAt(o, w, c, wc, k, bias, offset, right, cc, c);
 }
 
 void FillChannels(KernelContext& ctx, const int8::LinearOutput& o, int64_t channels, int64_t k,
@@ -70,6 +81,23 @@ void FillChannels(KernelContext& ctx, const int8::LinearOutput& o, int64_t chann
   const int32_t* bias = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
   for (int64_t c = 0; c < channels; ++c)
     FillChannel(o, w, c, row_sums ? wd + c * k : nullptr, k, bias, offset, right, cc);
+}
+
+bool CachedChannelsMatch(KernelContext& ctx, const int8::LinearOutput& o, int64_t channels,
+                         int64_t k, bool row_sums, int32_t offset, RightShift right,
+                         const ChannelConstants& cached) {
+  const TensorView& w = ctx.input(1);
+  const int8_t* wd = w.as<int8_t>();
+  const int32_t* bias = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
+  int32_t corr, m0, left, rshift;
+  const ChannelConstants one = {&corr, &m0, &left, &rshift, nullptr};
+  for (int64_t c = 0; c < channels; ++c) {
+    FillChannelAt(o, w, c, row_sums ? wd + c * k : nullptr, k, bias, offset, right, one, 0);
+    if (cached.corr[c] != corr || cached.m0[c] != m0 || cached.left[c] != left ||
+        cached.right[c] != rshift)
+      return false;
+  }
+  return true;
 }
 
 void PackWeightTiles(const int8_t* w, int64_t groups, int64_t mg, int64_t k, int64_t kpad,

@@ -55,6 +55,13 @@ void FillChannel(const int8::LinearOutput& o, const TensorView& w, int64_t c, co
 void FillChannels(KernelContext& ctx, const int8::LinearOutput& o, int64_t channels, int64_t k,
                   bool row_sums, int32_t offset, RightShift right, const ChannelConstants& cc);
 
+// Whether a model's cached packed constants (KernelContext::packed_in_model) are exactly what
+// FillChannels would write: they hold shift counts and multipliers that eval trusts, so a
+// hostile model must not choose them. Recomputed one channel at a time, nothing written.
+bool CachedChannelsMatch(KernelContext& ctx, const int8::LinearOutput& o, int64_t channels,
+                         int64_t k, bool row_sums, int32_t offset, RightShift right,
+                         const ChannelConstants& cached);
+
 // GEMM weight tiles: per group, tiles of `mr` output channels (mg of them, padded to a
 // multiple of mr), each [k / kpw][mr][kpw], zero past k and for the padding channels, so that
 // one vector load (or broadcast word) holds kpw consecutive k of one or several channels.

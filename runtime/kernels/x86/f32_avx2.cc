@@ -178,6 +178,7 @@ const KernelRegistration kConv2DF32Avx2 = {
     f32::EvalConv<x86::Avx2>,
     kCpuX86Avx2Fma,
     f32::ConvPackedBytes<x86::Avx2>,
+    "f32-conv-panels/avx2/mr6/kc256/v1",
 };
 
 const KernelRegistration kFullyConnectedF32Avx2 = {
@@ -191,6 +192,7 @@ const KernelRegistration kFullyConnectedF32Avx2 = {
     f32::EvalFullyConnected<x86::Avx2>,
     kCpuX86Avx2Fma,
     f32::FullyConnectedPackedBytes<x86::Avx2>,
+    "f32-fc-columns/avx2/nr16/v1",
 };
 
 }  // namespace kernels

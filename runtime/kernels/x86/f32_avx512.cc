@@ -553,6 +553,7 @@ const KernelRegistration kConv2DF32Avx512 = {
     f32::EvalConv<x86::Avx512>,
     kCpuX86Avx512 | kCpuX86Avx2Fma,
     f32::ConvPackedBytes<x86::Avx512>,
+    "f32-conv-panels/avx512/mr8/kc256/v1",
 };
 
 const KernelRegistration kFullyConnectedF32Avx512 = {
@@ -566,6 +567,7 @@ const KernelRegistration kFullyConnectedF32Avx512 = {
     f32::EvalFullyConnected<x86::Avx512>,
     kCpuX86Avx512 | kCpuX86Avx2Fma,
     f32::FullyConnectedPackedBytes<x86::Avx512>,
+    "f32-fc-columns/avx512/nr48/v1",
 };
 
 }  // namespace kernels

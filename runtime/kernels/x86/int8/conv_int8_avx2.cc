@@ -58,6 +58,15 @@ Status Prepare(KernelContext& ctx) {
                            ctx.scratch_bytes() >= ScratchBytesFor(p),
                        Status::kInternal, "conv: packed or scratch memory smaller than planned");
   const ChannelConstants cc = int8_plan::ConstantsAt(p.m, kAvx2Vector, ctx.packed());
+  // A model's cached copy (ctx.packed_in_model()) holds what the code below writes; its
+  // constants are checked (eval trusts them), its weight tiles are plain int8 data.
+  if (ctx.packed_in_model()) {
+    OUTPOST_KERNEL_CHECK(ctx,
+                         int8_plan::CachedChannelsMatch(ctx, d->ref.out, p.m, p.k, !p.depthwise,
+                                                        0, int8_plan::RightShift::kPositive, cc),
+                         Status::kCorruptModel, "cached packed constants differ from the model's");
+    return Status::kOk;
+  }
   // Depthwise subtracts the input zero point itself (x - zx in its planes).
   int8_plan::FillChannels(ctx, d->ref.out, p.m, p.k, !p.depthwise, 0,
                           int8_plan::RightShift::kPositive, cc);
@@ -288,7 +297,8 @@ const KernelRegistration kConv2DI8Avx2 = {OpCode::CONV_2D,
                                           Prepare,
                                           Eval,
                                           kCpuX86Avx2Fma,
-                                          PackedBytes};
+                                          PackedBytes,
+                                          "i8-conv/avx2/v1"};
 
 }  // namespace x86
 }  // namespace kernels

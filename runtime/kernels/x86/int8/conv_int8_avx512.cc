@@ -43,6 +43,17 @@ Status Prepare(KernelContext& ctx) {
   OUTPOST_KERNEL_CHECK(ctx, ctx.packed() != nullptr && ctx.packed_bytes() >= ConvPackedBytes(p),
                        Status::kInternal, "packed memory missing");
   const ConvPacked pk = ConvPackedView(p, ctx.packed());
+  // A model's cached copy (ctx.packed_in_model()) holds what the code below writes; its
+  // constants are checked (eval trusts them), its weight tiles are plain int8 data.
+  if (ctx.packed_in_model()) {
+    OUTPOST_KERNEL_CHECK(ctx,
+                         int8_plan::CachedChannelsMatch(ctx, d->ref.out, p.m, p.k, true, 128,
+                                                        int8_plan::RightShift::kPositive,
+                                                        {pk.corr, pk.m0, pk.left, pk.right,
+                                                         pk.weights}),
+                         Status::kCorruptModel, "cached packed constants differ from the model's");
+    return Status::kOk;
+  }
   const int8_t* wd = w.as<int8_t>();
   // Activations enter vpdpbusd as x + 128 (see avx512_int8_util.h).
   int8_plan::FillChannels(ctx, d->ref.out, p.m, p.k, true, 128, int8_plan::RightShift::kPositive,
@@ -286,7 +297,8 @@ const KernelRegistration kConv2DI8Avx512Vnni = {OpCode::CONV_2D,
                                                 Prepare,
                                                 Eval,
                                                 kCpuX86Avx512Vnni,
-                                                PackedBytes};
+                                                PackedBytes,
+                                                "i8-conv/avx512vnni/v1"};
 
 }  // namespace x86
 }  // namespace kernels

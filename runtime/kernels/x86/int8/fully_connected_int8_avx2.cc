@@ -56,9 +56,18 @@ Status Prepare(KernelContext& ctx) {
       ctx.packed() != nullptr && ctx.packed_bytes() >= PackedBytesFor(d->out, d->k) &&
           ctx.scratch_bytes() >= static_cast<size_t>(d->kp * 4),
       Status::kInternal, "fully connected: packed or scratch memory smaller than planned");
+  const ChannelConstants cc = int8_plan::ConstantsAt(d->out, 8, ctx.packed());
+  // A model's cached copy (ctx.packed_in_model()) holds what the code below writes; its
+  // constants are checked (eval trusts them), its weight tiles are plain int8 data.
+  if (ctx.packed_in_model()) {
+    OUTPOST_KERNEL_CHECK(ctx,
+                         int8_plan::CachedChannelsMatch(ctx, d->ref.out, d->out, d->k, true, 0,
+                                                        int8_plan::RightShift::kPositive, cc),
+                         Status::kCorruptModel, "cached packed constants differ from the model's");
+    return Status::kOk;
+  }
   // Zero first: the padding channels' constants are loaded with the others.
   memset(ctx.packed(), 0, PackedBytesFor(d->out, d->k));
-  const ChannelConstants cc = int8_plan::ConstantsAt(d->out, 8, ctx.packed());
   int8_plan::FillChannels(ctx, d->ref.out, d->out, d->k, true, 0, int8_plan::RightShift::kPositive,
                           cc);
   int8_plan::PackWeightTiles(w.as<int8_t>(), 1, d->out, d->k, d->kp * 2, 8, 2,
@@ -166,7 +175,8 @@ const KernelRegistration kFullyConnectedI8Avx2 = {OpCode::FULLY_CONNECTED,
                                                   Prepare,
                                                   Eval,
                                                   kCpuX86Avx2Fma,
-                                                  PackedBytes};
+                                                  PackedBytes,
+                                                  "i8-fc/avx2/v1"};
 
 }  // namespace x86
 }  // namespace kernels

@@ -83,6 +83,17 @@ Status Prepare(KernelContext& ctx) {
       ctx, ctx.packed() != nullptr && ctx.packed_bytes() >= PackedBytesFor(d->out, d->k, d->gemv),
       Status::kInternal, "packed memory missing");
   const FcPacked pk = PackedView(d->out_pad, ctx.packed());
+  // A model's cached copy (ctx.packed_in_model()) holds what the code below writes; its
+  // constants are checked (eval trusts them), its weight tiles are plain int8 data.
+  if (ctx.packed_in_model()) {
+    OUTPOST_KERNEL_CHECK(ctx,
+                         int8_plan::CachedChannelsMatch(ctx, o, d->out, d->k, true, 128,
+                                                        int8_plan::RightShift::kPositive,
+                                                        {pk.corr, pk.m0, pk.left, pk.right,
+                                                         pk.weights}),
+                         Status::kCorruptModel, "cached packed constants differ from the model's");
+    return Status::kOk;
+  }
   memset(ctx.packed(), 0, PackedBytesFor(d->out, d->k, d->gemv));
   // Activations enter vpdpbusd as x + 128 (see avx512_int8_util.h).
   int8_plan::FillChannels(ctx, o, d->out, d->k, true, 128, int8_plan::RightShift::kPositive,
@@ -190,7 +201,8 @@ const KernelRegistration kFullyConnectedI8Avx512Vnni = {OpCode::FULLY_CONNECTED,
                                                         Prepare,
                                                         Eval,
                                                         kCpuX86Avx512Vnni,
-                                                        PackedBytes};
+                                                        PackedBytes,
+                                                        "i8-fc/avx512vnni/v1"};
 
 }  // namespace x86
 }  // namespace kernels
