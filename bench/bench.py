@@ -127,13 +127,15 @@ def prepare_model(outpost, model_dir, work):
     shape_meta = json.load(open(os.path.join(model_dir, "meta.json")))
     m["shape"] = shape_meta["input_shape"]
     fp32 = os.path.join(work, f"{name}.opm")
-    check_call([outpost, "compile", m["onnx"], "-o", fp32], f"{name}: compile")
+    # Packed weights cached in the model for this CPU: the cold start a deployment that
+    # compiles for its target gets (docs/performance.md, "Cold start").
+    check_call([outpost, "compile", m["onnx"], "-o", fp32, "--prepack", "auto"], f"{name}: compile")
     m["fp32"] = fp32
     m["macs"] = json.loads(check_call([outpost, "inspect", fp32, "--json"], "inspect"))["macs"]
     int8 = os.path.join(work, f"{name}_int8.opm")
     calib, m["calibration"] = calibration_args(model_dir, work)
     try:
-        check_call([outpost, "quantize", m["onnx"], "-o", int8] + calib, f"{name}: quantize")
+        check_call([outpost, "quantize", m["onnx"], "-o", int8, "--prepack", "auto"] + calib, f"{name}: quantize")
         m["int8"] = int8
     except RuntimeError as e:
         m["int8_error"] = str(e).split(": ", 2)[-1]

@@ -89,15 +89,16 @@ TEST_F(ZooCliTest, RunMatchesTheReferenceOutput) {
   EXPECT_EQ(RunOutpost({"run", model_, "--self-test"}).exit_code, 0);
 }
 
-// The model compiled by default carries cached packed weights for this CPU's kernels; one
-// compiled with --prepack none does not. Both give the same bytes, at 1 and 2 threads and with
+// A model compiled with --prepack auto carries cached packed weights for this CPU's kernels;
+// one compiled by default does not. Both give the same bytes, at 1 and 2 threads and with
 // kernels that cannot use the cache (AVX2 only, reference).
 TEST_F(ZooCliTest, CachedPackingGivesTheSameOutputs) {
-  const std::string plain = dir_ + "/plain.opm";
-  const CliResult c = RunOutpost({"compile", kZoo + "/model.onnx", "-o", plain, "--prepack", "none"});
+  const std::string plain = model_;
+  const std::string cached = dir_ + "/cached.opm";
+  const CliResult c = RunOutpost({"compile", kZoo + "/model.onnx", "-o", cached, "--prepack", "auto"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
-  EXPECT_NE(c.out.find("prepack:    none"), std::string::npos) << c.out;
-  EXPECT_NE(compile_.out.find("prepack:    auto"), std::string::npos) << compile_.out;
+  EXPECT_NE(c.out.find("prepack:    auto"), std::string::npos) << c.out;
+  EXPECT_NE(compile_.out.find("prepack:    none"), std::string::npos) << compile_.out;
   auto read = [](const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(f), {});
@@ -110,7 +111,7 @@ TEST_F(ZooCliTest, CachedPackingGivesTheSameOutputs) {
         const std::string y = dir_ + "/y_cached_" + std::to_string(i) + ".npy";
         // The child inherits the variable (io::Session reads it).
         setenv("OUTPOST_KERNELS", kernels, 1);
-        const CliResult r = RunOutpost({"run", i ? model_ : plain, "--input", kZoo + "/input.npy",
+        const CliResult r = RunOutpost({"run", i ? cached : plain, "--input", kZoo + "/input.npy",
                                         "--output", y, "--threads", threads});
         unsetenv("OUTPOST_KERNELS");
         ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -30,7 +30,7 @@ struct CompileArgs {
   std::optional<std::string> task;
   std::optional<std::string> labels;
   bool verbose = false;
-  std::string prepack = "auto";
+  std::string prepack = "none";
 };
 
 const std::map<std::string, opm::Task> kTasks = {

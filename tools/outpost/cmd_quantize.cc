@@ -40,7 +40,7 @@ struct QuantizeArgs {
   std::string calib;
   int64_t calib_limit = 1000;
   std::string method = "minmax";
-  std::string prepack = "auto";
+  std::string prepack = "none";
   double percentile = 99.99;
   int bins = 2048;
   bool per_tensor = false;

@@ -9,10 +9,10 @@ namespace outpost::cli {
 
 void AddPrepackOption(CLI::App* app, std::string* value) {
   app->add_option("--prepack", *value,
-                  "Cache packed weights in the model for these kernels: auto (this CPU), "
-                  "none, avx512, avx2 or neon; loading then skips packing on a CPU that "
-                  "chooses the same kernels")
-      ->default_val("auto");
+                  "Cache packed weights in the model for these kernels: none (default), auto "
+                  "(this CPU), avx512, avx2 or neon; loading then skips packing on a CPU that "
+                  "chooses the same kernels, at the cost of a larger file")
+      ->default_val("none");
 }
 
 emit::PrepackTarget ParsePrepack(const std::string& value) {
