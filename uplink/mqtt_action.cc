@@ -14,7 +14,7 @@ namespace outpost::uplink {
 
 namespace {
 
-constexpr std::string_view kWhat = "mqtt";
+constexpr std::string_view kMqtt = "mqtt";
 
 // libmosquitto's global state is set up once per process and never torn down: other clients
 // may still be running when one action closes.
@@ -32,21 +32,21 @@ std::string MqttError(int rc) {
 Expected<MqttOptions> ParseMqttOptions(const nlohmann::json& options,
                                        const std::string& base_dir) {
   return Capture([&] {
-    pipeline::CheckKeys(options, kWhat,
+    pipeline::CheckKeys(options, kMqtt,
                    {"type", "host", "port", "topic", "qos", "retain", "client_id", "keepalive_s",
                     "username", "password_env", "cafile", "connect_wait_ms"});
     MqttOptions o;
-    o.host = pipeline::ReadOr<std::string>(options, kWhat, "host", o.host);
-    o.port = pipeline::ReadOr<int>(options, kWhat, "port", o.port);
-    o.topic = pipeline::ReadOr<std::string>(options, kWhat, "topic", "");
-    o.qos = pipeline::ReadOr<int>(options, kWhat, "qos", o.qos);
-    o.retain = pipeline::ReadOr<bool>(options, kWhat, "retain", o.retain);
-    o.client_id = pipeline::ReadOr<std::string>(options, kWhat, "client_id", "");
-    o.keepalive_s = pipeline::ReadOr<int>(options, kWhat, "keepalive_s", o.keepalive_s);
-    o.username = pipeline::ReadOr<std::string>(options, kWhat, "username", "");
-    o.password_env = pipeline::ReadOr<std::string>(options, kWhat, "password_env", "");
-    o.cafile = pipeline::ReadOr<std::string>(options, kWhat, "cafile", "");
-    o.connect_wait_ms = pipeline::ReadOr<int>(options, kWhat, "connect_wait_ms", o.connect_wait_ms);
+    o.host = pipeline::ReadOr<std::string>(options, kMqtt, "host", o.host);
+    o.port = pipeline::ReadOr<int>(options, kMqtt, "port", o.port);
+    o.topic = pipeline::ReadOr<std::string>(options, kMqtt, "topic", "");
+    o.qos = pipeline::ReadOr<int>(options, kMqtt, "qos", o.qos);
+    o.retain = pipeline::ReadOr<bool>(options, kMqtt, "retain", o.retain);
+    o.client_id = pipeline::ReadOr<std::string>(options, kMqtt, "client_id", "");
+    o.keepalive_s = pipeline::ReadOr<int>(options, kMqtt, "keepalive_s", o.keepalive_s);
+    o.username = pipeline::ReadOr<std::string>(options, kMqtt, "username", "");
+    o.password_env = pipeline::ReadOr<std::string>(options, kMqtt, "password_env", "");
+    o.cafile = pipeline::ReadOr<std::string>(options, kMqtt, "cafile", "");
+    o.connect_wait_ms = pipeline::ReadOr<int>(options, kMqtt, "connect_wait_ms", o.connect_wait_ms);
     if (o.topic.empty()) throw Error("mqtt: option 'topic' is required");
     if (o.topic.find_first_of("+#") != std::string::npos)
       throw Error("mqtt: topic '" + o.topic + "' has a wildcard (+ or #): cannot publish to it");

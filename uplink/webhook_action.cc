@@ -10,7 +10,7 @@ namespace outpost::uplink {
 
 namespace {
 
-constexpr std::string_view kWhat = "webhook";
+constexpr std::string_view kWebhook = "webhook";
 
 struct SplitUrl {
   std::string origin;  // scheme://host[:port]
@@ -34,15 +34,15 @@ SplitUrl SplitHttpUrl(const std::string& url) {
 
 Expected<WebhookOptions> ParseWebhookOptions(const nlohmann::json& options) {
   return Capture([&] {
-    pipeline::CheckKeys(options, kWhat, {"type", "url", "headers", "timeout_ms", "retries", "queue"});
+    pipeline::CheckKeys(options, kWebhook, {"type", "url", "headers", "timeout_ms", "retries", "queue"});
     WebhookOptions o;
-    o.url = pipeline::ReadOr<std::string>(options, kWhat, "url", "");
+    o.url = pipeline::ReadOr<std::string>(options, kWebhook, "url", "");
     if (o.url.empty()) throw Error("webhook: option 'url' is required");
     SplitHttpUrl(o.url);
-    o.headers = pipeline::ReadOr<std::map<std::string, std::string>>(options, kWhat, "headers", {});
-    o.timeout_ms = pipeline::ReadOr<int>(options, kWhat, "timeout_ms", o.timeout_ms);
-    o.retries = pipeline::ReadOr<int>(options, kWhat, "retries", o.retries);
-    const int queue = pipeline::ReadOr<int>(options, kWhat, "queue", static_cast<int>(o.queue));
+    o.headers = pipeline::ReadOr<std::map<std::string, std::string>>(options, kWebhook, "headers", {});
+    o.timeout_ms = pipeline::ReadOr<int>(options, kWebhook, "timeout_ms", o.timeout_ms);
+    o.retries = pipeline::ReadOr<int>(options, kWebhook, "retries", o.retries);
+    const int queue = pipeline::ReadOr<int>(options, kWebhook, "queue", static_cast<int>(o.queue));
     if (o.timeout_ms <= 0) throw Error("webhook: 'timeout_ms' must be > 0");
     if (o.retries < 0 || o.retries > 10) throw Error("webhook: 'retries' must be in 0..10");
     if (queue <= 0) throw Error("webhook: 'queue' must be > 0");

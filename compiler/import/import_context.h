@@ -39,6 +39,13 @@ using Shape = std::vector<int64_t>;
 // "unsupported", which is how tools tell a refusal from a malformed model.
 [[noreturn]] void Unsupported(const std::string& what);
 
+// Options of the element-wise binary ops (ADD, MUL, ...), which all lowerings share.
+inline opm::OpOptionsUnion BinaryOptions() {
+  opm::OpOptionsUnion o;
+  o.Set(opm::BinaryOptionsT{});
+  return o;
+}
+
 // ONNX TensorProto_DataType names ("FLOAT", "UINT8", ...), for messages.
 std::string OnnxTypeName(int onnx_type);
 // The runtime dtype for an ONNX element type; false when the runtime has none. Floating types

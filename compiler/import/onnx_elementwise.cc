@@ -8,12 +8,6 @@
 namespace outpost::import {
 namespace {
 
-opm::OpOptionsUnion BinaryOptions() {
-  opm::OpOptionsUnion o;
-  o.Set(opm::BinaryOptionsT{});
-  return o;
-}
-
 void LowerBinary(OpCode op, ImportContext& ctx, const OnnxNode& n) {
   const int a = ctx.Data(n, 0);
   const int b = ctx.Data(n, 1);

@@ -11,12 +11,6 @@
 namespace outpost::import {
 namespace {
 
-opm::OpOptionsUnion BinaryOptions() {
-  opm::OpOptionsUnion o;
-  o.Set(opm::BinaryOptionsT{});
-  return o;
-}
-
 opm::OpOptionsUnion FcOptions() {
   opm::OpOptionsUnion o;
   o.Set(opm::FullyConnectedOptionsT{});

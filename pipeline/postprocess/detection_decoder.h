@@ -5,6 +5,7 @@
 // on a typical frame almost every anchor fails, so the exp/sigmoid of the box is skipped.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <span>
 
@@ -12,6 +13,10 @@
 #include "pipeline/postprocess/candidate_buffer.h"
 
 namespace outpost::pipeline {
+
+// The largest log-scale a box regression may apply to a prior's width or height (torchvision's
+// BoxCoder bbox_xform_clip): keeps exp() finite on garbage outputs.
+inline const float kMaxLogScale = std::log(1000.0f / 16.0f);
 
 class DetectionDecoder {
  public:

@@ -9,9 +9,6 @@
 namespace outpost::pipeline {
 namespace {
 
-// torchvision's BoxCoder bbox_xform_clip.
-const float kMaxLogScale = std::log(1000.0f / 16.0f);
-
 class SsdDecoder final : public DetectionDecoder {
  public:
   explicit SsdDecoder(const SsdOptions& o)

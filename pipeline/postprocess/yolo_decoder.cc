@@ -7,8 +7,6 @@
 namespace outpost::pipeline {
 namespace {
 
-const float kMaxLogScale = std::log(1000.0f / 16.0f);
-
 Box FromCenter(float cx, float cy, float w, float h) {
   return {cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2};
 }

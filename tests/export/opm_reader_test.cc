@@ -9,12 +9,12 @@
 namespace outpost {
 namespace {
 
-const std::string kZoo = std::string(OUTPOST_SOURCE_DIR) + "/models/zoo/";
+const std::string kZooDir = std::string(OUTPOST_SOURCE_DIR) + "/models/zoo/";
 
 TEST(OpmReader, RoundTripsEveryZooModelByteForByte) {
   for (const char* name : {"fashion_cnn", "fashion_mobilenet", "kws_dscnn", "ad_autoencoder"}) {
     SCOPED_TRACE(name);
-    Expected<std::vector<uint8_t>> bytes = compiler::CompileOnnxToOpm(kZoo + name + "/model.onnx", {});
+    Expected<std::vector<uint8_t>> bytes = compiler::CompileOnnxToOpm(kZooDir + name + "/model.onnx", {});
     ASSERT_TRUE(bytes.ok()) << bytes.message();
     const ir::Graph g = emit::ReadOpmGraph(*bytes);
     EXPECT_FALSE(g.nodes.empty());
@@ -26,7 +26,7 @@ TEST(OpmReader, RoundTripsEveryZooModelByteForByte) {
 
 TEST(OpmReader, RefusesDamagedFiles) {
   Expected<std::vector<uint8_t>> bytes =
-      compiler::CompileOnnxToOpm(kZoo + "fashion_cnn/model.onnx", {});
+      compiler::CompileOnnxToOpm(kZooDir + "fashion_cnn/model.onnx", {});
   ASSERT_TRUE(bytes.ok()) << bytes.message();
   std::vector<uint8_t> truncated(bytes->begin(), bytes->end() - 1);
   try {

@@ -27,7 +27,7 @@ PreprocessPlan Plan(int channels, int h, int w, opm::Layout layout = opm::Layout
   return p;
 }
 
-std::vector<float> Apply(const ImageView& img, const PreprocessPlan& plan) {
+std::vector<float> ApplyPlan(const ImageView& img, const PreprocessPlan& plan) {
   std::vector<float> out(plan.num_values(), -999.0f);
   Preprocess(img, plan, out.data());
   return out;
@@ -72,7 +72,7 @@ TEST(PreprocessStretchTest, RowWiseBilinearEqualsThePerPixelFormula) {
     plan.value_scale = 1.0f / 255;
     plan.mean = {0.1f, 0.2f, 0.3f};
     plan.std = {0.7f, 0.8f, 0.9f};
-    const std::vector<float> out = Apply(img, plan);
+    const std::vector<float> out = ApplyPlan(img, plan);
     for (int c = 0; c < 3; ++c)
       for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) {
@@ -104,7 +104,7 @@ TEST(PreprocessAreaTest, MatchesOpenCvInterArea) {
     p += ref.size() * 4;
     PreprocessPlan plan = Plan(3, oh, ow, opm::Layout::NHWC);
     plan.resize = ResizeMethod::kArea;
-    const std::vector<float> out = Apply(img, plan);
+    const std::vector<float> out = ApplyPlan(img, plan);
     for (size_t i = 0; i < ref.size(); ++i)
       ASSERT_NEAR(out[i], ref[i], 1e-3) << oh << "x" << ow << " value " << i;
   }
@@ -115,7 +115,7 @@ TEST(PreprocessAreaTest, IntegerFactorIsABoxAverage) {
   const std::vector<uint8_t> px = {0, 10, 20, 30, 40, 50, 60, 70};  // 4x2 gray
   PreprocessPlan plan = Plan(1, 1, 2);
   plan.resize = ResizeMethod::kArea;
-  EXPECT_EQ(Apply({px.data(), 4, 2, PixelFormat::kGray, 0}, plan), (std::vector<float>{25, 45}));
+  EXPECT_EQ(ApplyPlan({px.data(), 4, 2, PixelFormat::kGray, 0}, plan), (std::vector<float>{25, 45}));
 }
 
 TEST(PreprocessFitTest, LetterboxPadsAndCentres) {
@@ -124,7 +124,7 @@ TEST(PreprocessFitTest, LetterboxPadsAndCentres) {
   PreprocessPlan plan = Plan(1, 4, 4);
   plan.fit = FitMode::kLetterbox;
   plan.pad_value = 114;
-  const std::vector<float> out = Apply({white.data(), 4, 2, PixelFormat::kGray, 0}, plan);
+  const std::vector<float> out = ApplyPlan({white.data(), 4, 2, PixelFormat::kGray, 0}, plan);
   for (int y = 0; y < 4; ++y)
     for (int x = 0; x < 4; ++x) EXPECT_EQ(out[y * 4 + x], y == 0 || y == 3 ? 114 : 200) << y << x;
   // NHWC colour with normalization: the pad value goes through the same formula.
@@ -133,7 +133,7 @@ TEST(PreprocessFitTest, LetterboxPadsAndCentres) {
   nhwc.value_scale = 0.5f;
   nhwc.mean = {1, 2, 3};
   const std::vector<uint8_t> red = {250, 0, 0, 250, 0, 0};  // 2x1
-  const std::vector<float> o = Apply({red.data(), 2, 1, PixelFormat::kRgb, 0}, nhwc);
+  const std::vector<float> o = ApplyPlan({red.data(), 2, 1, PixelFormat::kRgb, 0}, nhwc);
   // Input 2x2, frame 2x1 at scale 1 -> scaled height 1, pad 0.5: row 0 is the frame.
   EXPECT_EQ(o, (std::vector<float>{124, -2, -3, 124, -2, -3, 56, 55, 54, 56, 55, 54}));
 }
@@ -145,17 +145,17 @@ TEST(PreprocessFitTest, CenterCropKeepsTheMiddle) {
     for (int x = 0; x < 6; ++x) px.push_back(static_cast<uint8_t>(10 * x));
   PreprocessPlan plan = Plan(1, 2, 2);
   plan.fit = FitMode::kCenterCrop;
-  EXPECT_EQ(Apply({px.data(), 6, 2, PixelFormat::kGray, 0}, plan),
+  EXPECT_EQ(ApplyPlan({px.data(), 6, 2, PixelFormat::kGray, 0}, plan),
             (std::vector<float>{20, 30, 20, 30}));
   plan.resize = ResizeMethod::kArea;
-  EXPECT_EQ(Apply({px.data(), 6, 2, PixelFormat::kGray, 0}, plan),
+  EXPECT_EQ(ApplyPlan({px.data(), 6, 2, PixelFormat::kGray, 0}, plan),
             (std::vector<float>{20, 30, 20, 30}));
 }
 
 template <typename Q>
 void ExpectQuantizedEqualsQuantizedFloat(const PreprocessPlan& plan, const ImageView& img,
                                          float scale, int32_t zp) {
-  const std::vector<float> f = Apply(img, plan);
+  const std::vector<float> f = ApplyPlan(img, plan);
   std::vector<Q> q(plan.num_values());
   PreprocessQuantized(img, plan, scale, zp, q.data());
   for (size_t i = 0; i < f.size(); ++i) {

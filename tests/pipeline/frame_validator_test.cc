@@ -17,7 +17,7 @@ Frame Image(int w, int h, io::PixelFormat format, uint8_t fill) {
   return f;
 }
 
-Frame Textured(int w, int h) {
+Frame TexturedFrame(int w, int h) {
   Frame f = Image(w, h, io::PixelFormat::kRgb, 0);
   for (size_t i = 0; i < f.pixels.size(); ++i) f.pixels[i] = static_cast<uint8_t>((i * 37) % 251);
   return f;
@@ -34,7 +34,7 @@ Frame Samples(int rows, int channels, float value) {
 
 TEST(FrameValidator, AcceptsATexturedImage) {
   FrameValidator v(ValidationConfig{}, 0);
-  EXPECT_EQ(v.Check(Textured(16, 8)), RejectReason::kNone);
+  EXPECT_EQ(v.Check(TexturedFrame(16, 8)), RejectReason::kNone);
 }
 
 TEST(FrameValidator, EachImageReason) {
@@ -46,13 +46,13 @@ TEST(FrameValidator, EachImageReason) {
   almost.pixels[0] = 129;  // stddev ~0.12: still a frozen picture
   EXPECT_EQ(v.Check(almost), RejectReason::kConstant);
   EXPECT_EQ(v.Check(Image(0, 8, io::PixelFormat::kGray, 100)), RejectReason::kWrongSize);
-  Frame negative = Textured(8, 8);
+  Frame negative = TexturedFrame(8, 8);
   negative.width = -3;
   EXPECT_EQ(v.Check(negative), RejectReason::kWrongSize);
-  Frame short_buffer = Textured(8, 8);
+  Frame short_buffer = TexturedFrame(8, 8);
   short_buffer.pixels.resize(short_buffer.pixels.size() - 1);
   EXPECT_EQ(v.Check(short_buffer), RejectReason::kWrongSize);
-  Frame wrong_format = Textured(8, 8);
+  Frame wrong_format = TexturedFrame(8, 8);
   wrong_format.format = io::PixelFormat::kRgba;  // claims 4 channels, holds 3
   EXPECT_EQ(v.Check(wrong_format), RejectReason::kWrongSize);
 }
