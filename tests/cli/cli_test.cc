@@ -10,6 +10,7 @@
 
 #include "io/npy.h"
 #include "onnx/onnx_pb.h"
+#include "tests/cli/cli_expect.h"
 #include "tests/cli/cli_runner.h"
 #include "tests/io/test_models.h"
 
@@ -20,21 +21,6 @@ namespace fs = std::filesystem;
 
 // Exit code 1, nothing on stdout, exactly one stderr line that starts "outpost: error: " and
 // contains `needle`.
-void ExpectError(const CliResult& r, const std::string& needle, int code = 1) {
-  EXPECT_EQ(r.signal, 0) << "crashed with signal " << r.signal;
-  EXPECT_EQ(r.exit_code, code) << r.err;
-  const std::vector<std::string> lines = r.err_lines();
-  ASSERT_EQ(lines.size(), 1u) << r.err;
-  EXPECT_EQ(lines[0].rfind("outpost: error: ", 0), 0u) << lines[0];
-  EXPECT_NE(lines[0].find(needle), std::string::npos) << lines[0];
-  EXPECT_TRUE(r.out.empty()) << r.out;
-}
-
-void ExpectOk(const CliResult& r) {
-  EXPECT_EQ(r.signal, 0);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-}
-
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {

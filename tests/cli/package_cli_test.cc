@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/cli_expect.h"
 #include "tests/cli/cli_runner.h"
 #include "tests/io/test_models.h"
 
@@ -14,21 +15,6 @@ namespace outpost::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-void ExpectError(const CliResult& r, const std::string& needle, int code = 1) {
-  EXPECT_EQ(r.signal, 0);
-  EXPECT_EQ(r.exit_code, code) << r.err;
-  const std::vector<std::string> lines = r.err_lines();
-  ASSERT_EQ(lines.size(), 1u) << r.err;
-  EXPECT_EQ(lines[0].rfind("outpost: error: ", 0), 0u) << lines[0];
-  EXPECT_NE(lines[0].find(needle), std::string::npos) << lines[0];
-  EXPECT_TRUE(r.out.empty()) << r.out;
-}
-
-void ExpectOk(const CliResult& r) {
-  EXPECT_EQ(r.signal, 0);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
 
 unsigned Mode(const std::string& path) {
   struct stat st;

@@ -10,6 +10,7 @@
 #include "compiler/emit/opm_writer.h"
 #include "compiler/plan/memory_planner.h"
 #include "io/npy.h"
+#include "tests/cli/cli_expect.h"
 #include "tests/cli/cli_runner.h"
 #include "tests/io/test_models.h"
 #include "tests/optimizer/graph_builder.h"
@@ -22,16 +23,6 @@ namespace fs = std::filesystem;
 const std::string kZoo = std::string(OUTPOST_SOURCE_DIR) + "/models/zoo/fashion_cnn/model.onnx";
 const std::string kData = "/usr/share/datasets/fashion-mnist";
 const std::string kTrain = kData + "/train-images-idx3-ubyte.gz";
-
-void ExpectError(const CliResult& r, const std::string& needle, int code = 1) {
-  EXPECT_EQ(r.signal, 0) << "crashed with signal " << r.signal;
-  EXPECT_EQ(r.exit_code, code) << r.err;
-  const std::vector<std::string> lines = r.err_lines();
-  ASSERT_FALSE(lines.empty());
-  EXPECT_EQ(lines.back().rfind("outpost: error: ", 0), 0u) << r.err;
-  EXPECT_NE(lines.back().find(needle), std::string::npos) << lines.back();
-  EXPECT_TRUE(r.out.empty()) << r.out;
-}
 
 // A float model [1,4] -> OP (with a constant) -> [1,4] written as .opm.
 std::vector<uint8_t> TinyModel(opm::OpCode op, float weight = 0.5f) {
@@ -89,19 +80,19 @@ TEST_F(QuantizeCli, HelpListsTheOptions) {
 TEST_F(QuantizeCli, UsageErrorsExitWithTwo) {
   const std::string m = Model("fc.opm", TinyModel(opm::OpCode::FULLY_CONNECTED));
   const std::string data = Npy("x.npy", {200, 4}, 1.0f);
-  ExpectError(RunOutpost({"quantize", m, "-o", out_}), "needs calibration data: --calib", 2);
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--calib", data, "--method", "magic"}),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_}), "needs calibration data: --calib", 2);
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--calib", data, "--method", "magic"}),
               "magic", 2);
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--calib", data, "--percentile", "0"}),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--calib", data, "--percentile", "0"}),
               "--percentile must be in (0, 100]", 2);
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--weights-only", "fp16",
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--weights-only", "fp16",
                           "--bias-correction"}),
               "fp16 weights need none", 2);
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--calib", data, "--keep-float", "nope"}),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--calib", data, "--keep-float", "nope"}),
               "no node 'nope'", 2);
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--calib", data, "--mean", "0.5"}),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--calib", data, "--mean", "0.5"}),
               "apply to ONNX models only", 2);
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--calib", data, "--calib-limit", "-1"}),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--calib", data, "--calib-limit", "-1"}),
               "--calib-limit", 2);
   EXPECT_FALSE(fs::exists(out_));
 }
@@ -109,29 +100,29 @@ TEST_F(QuantizeCli, UsageErrorsExitWithTwo) {
 TEST_F(QuantizeCli, BadCalibrationDataIsNamed) {
   const std::string m = Model("fc.opm", TinyModel(opm::OpCode::FULLY_CONNECTED));
   WriteBytes(dir_ + "/empty.npy", {});
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--calib", dir_ + "/empty.npy"}),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--calib", dir_ + "/empty.npy"}),
               "the file is empty");
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--calib", Npy("wrong.npy", {10, 5}, 1)}),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--calib", Npy("wrong.npy", {10, 5}, 1)}),
               "shape (10,5) does not fit the model input 'x' [1,4]");
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--calib", Npy("none.npy", {0, 4}, 1)}),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--calib", Npy("none.npy", {0, 4}, 1)}),
               "no samples");
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--calib", Npy("nan.npy", {20, 4}, NAN)}),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--calib", Npy("nan.npy", {20, 4}, NAN)}),
               "calibration sample 0 holds NaN");
-  ExpectError(RunOutpost({"quantize", m, "-o", out_, "--calib", dir_ + "/missing.npy"}),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", m, "-o", out_, "--calib", dir_ + "/missing.npy"}),
               "no such file");
   EXPECT_FALSE(fs::exists(out_));
 }
 
 TEST_F(QuantizeCli, BadModelsAreNamed) {
   const std::string data = Npy("x.npy", {200, 4}, 1.0f);
-  ExpectError(RunOutpost({"quantize", Model("nan.opm", TinyModel(opm::OpCode::FULLY_CONNECTED, NAN)),
+  ExpectErrorAfterProgress(RunOutpost({"quantize", Model("nan.opm", TinyModel(opm::OpCode::FULLY_CONNECTED, NAN)),
                           "-o", out_, "--calib", data}),
               "weight tensor 'w' holds NaN");
   // DIV has no int8 kernel: nothing is left to quantize.
-  ExpectError(RunOutpost({"quantize", Model("div.opm", TinyModel(opm::OpCode::DIV)), "-o", out_,
+  ExpectErrorAfterProgress(RunOutpost({"quantize", Model("div.opm", TinyModel(opm::OpCode::DIV)), "-o", out_,
                           "--calib", data}),
               "nothing to quantize: no node of the model can run in int8 (no int8 kernel: DIV)");
-  ExpectError(RunOutpost({"quantize", Model("add.opm", TinyModel(opm::OpCode::ADD)), "-o", out_,
+  ExpectErrorAfterProgress(RunOutpost({"quantize", Model("add.opm", TinyModel(opm::OpCode::ADD)), "-o", out_,
                           "--weights-only", "int8"}),
               "nothing to quantize: the model has no convolution");
   EXPECT_FALSE(fs::exists(out_));
@@ -145,7 +136,7 @@ TEST_F(QuantizeCli, TinyModelWithFewSamplesWarns) {
       << r.err;
   EXPECT_TRUE(fs::exists(out_));
   // Quantizing the result again is refused.
-  ExpectError(RunOutpost({"quantize", out_, "-o", dir_ + "/again.opm", "--calib",
+  ExpectErrorAfterProgress(RunOutpost({"quantize", out_, "-o", dir_ + "/again.opm", "--calib",
                           dir_ + "/x.npy"}),
               "quantize the float model");
 }
