@@ -30,6 +30,9 @@ packages=(
   libsodium-dev libzstd-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libstb-dev
   # network actions of the pipeline: HTTP (cpp-httplib, OpenSSL) and MQTT (+ the broker the tests start)
   libcpp-httplib-dev libmosquitto-dev mosquitto
+  # fleet server storage: SQLite (embedded default) and PostgreSQL (client library + the server
+  # the tests start on loopback); the dashboard is tested in headless Chromium
+  libsqlite3-dev sqlite3 libpq-dev postgresql chromium
   # video files of any format for the pipeline's video source (optional: OUTPOST_LIBAV)
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   # tests and benchmarks

@@ -27,5 +27,6 @@ Command AddVerifyCommand(CLI::App& root);
 Command AddUnpackCommand(CLI::App& root);
 Command AddDiffCommand(CLI::App& root);
 Command AddPatchCommand(CLI::App& root);
+Command AddFleetCommand(CLI::App& root);
 
 }  // namespace outpost::cli

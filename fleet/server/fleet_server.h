@@ -1,0 +1,59 @@
+// The fleet server: the HTTP JSON API that devices and operators talk to (docs/fleet-api.md).
+// One FleetServer owns its store connection, artifact directory and an httplib server running
+// on a fixed pool of threads. Tests run it in-process on 127.0.0.1 port 0; the CLI runs it until
+// a signal arrives. Several servers may share one PostgreSQL database: all state is in the
+// store and the content-addressed files under the data directory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/expected.h"
+
+namespace outpost::fleet {
+
+struct FleetServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;                       // 0: any free port; FleetServer::port() tells which
+  std::string tls_cert_file;          // both set: HTTPS
+  std::string tls_key_file;
+  std::string data_dir;               // artifacts/, deltas/, tmp/ and the default database
+  std::string store_url;              // empty: "sqlite:<data_dir>/fleet.db"
+  std::string admin_token_file;       // one line; the operators' bearer token
+  std::string signing_public_key_file;  // the fleet's Ed25519 key: uploads must verify with it
+  int64_t max_json_bytes = 1 << 20;
+  int64_t max_package_bytes = int64_t{1} << 30;
+  int64_t max_telemetry_records = 1000;
+  int threads = 8;
+  int store_connections = 8;
+  // Milliseconds since the epoch; tests replace it to control expiry.
+  std::function<int64_t()> clock;
+};
+
+class FleetServer {
+ public:
+  // Reads the keys, opens the store and prepares the data directory; does not listen yet.
+  static Expected<std::unique_ptr<FleetServer>> Create(FleetServerOptions options);
+  ~FleetServer();
+  FleetServer(const FleetServer&) = delete;
+  FleetServer& operator=(const FleetServer&) = delete;
+
+  // Binds and starts serving on the thread pool; returns once requests are accepted.
+  Expected<Unit> Start();
+  // Stops accepting, lets running requests finish and joins the threads. Idempotent.
+  void Stop();
+
+  int port() const;
+  // "http://127.0.0.1:8080" or "https://...".
+  std::string url() const;
+
+  struct Impl;
+
+ private:
+  explicit FleetServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace outpost::fleet
