@@ -8,19 +8,14 @@
 #include <set>
 #include <thread>
 
-#include "fleet/rollout/random_id.h"
+#include "fleet/rollout/store_calls.h"
+#include "fleet/store/random_id.h"
 
 namespace outpost::fleet {
 
 namespace {
 
-constexpr int64_t kPage = 1000;
 constexpr int64_t kAlertScan = 100000;  // open or undelivered alerts looked at per Tick
-
-template <typename T>
-T Take(Expected<T> result) {
-  return std::move(result).value();  // rethrows the store's Error
-}
 
 std::string Number(double v) {
   char buf[32];
@@ -54,20 +49,13 @@ std::vector<AlertEvaluator::Reading> AlertEvaluator::Read(const AlertRuleSpec& r
                                                           int64_t now_ms) {
   std::vector<Reading> readings;
   if (rule.metric == AlertMetric::kOfflineMinutes) {
-    DeviceFilter filter;
-    filter.limit = kPage;
-    for (;;) {
-      const std::vector<Device> page = Take(store_.ListDevices(filter));
-      for (const Device& d : page) {
-        if (!rule.model.empty() && d.model != rule.model) continue;
-        if (!rule.version.empty() && d.version != rule.version) continue;
-        // A device enrolled but never heard from since counts from its enrollment.
-        const int64_t seen = d.last_seen_ms > 0 ? d.last_seen_ms : d.enrolled_ms;
-        const double minutes = static_cast<double>(now_ms - seen) / 60000.0;
-        readings.push_back({d.id, minutes, "last seen at " + std::to_string(seen) + " ms"});
-      }
-      if (static_cast<int64_t>(page.size()) < kPage) break;
-      filter.offset += kPage;
+    for (const Device& d : AllDevices(store_, DeviceFilter{})) {
+      if (!rule.model.empty() && d.model != rule.model) continue;
+      if (!rule.version.empty() && d.version != rule.version) continue;
+      // A device enrolled but never heard from since counts from its enrollment.
+      const int64_t seen = d.last_seen_ms > 0 ? d.last_seen_ms : d.enrolled_ms;
+      const double minutes = static_cast<double>(now_ms - seen) / 60000.0;
+      readings.push_back({d.id, minutes, "last seen at " + std::to_string(seen) + " ms"});
     }
     return readings;
   }

@@ -5,18 +5,12 @@
 #include <unordered_set>
 
 #include "fleet/rollout/cohort.h"
-#include "fleet/rollout/random_id.h"
+#include "fleet/rollout/store_calls.h"
+#include "fleet/store/random_id.h"
 
 namespace outpost::fleet {
 
 namespace {
-
-constexpr int64_t kPage = 1000;
-
-template <typename T>
-T Take(Expected<T> result) {
-  return std::move(result).value();  // rethrows the store's Error
-}
 
 bool Active(RolloutState state) {
   return state == RolloutState::kRunning || state == RolloutState::kPaused;
@@ -47,14 +41,8 @@ std::vector<Device> RolloutController::EligibleDevices(const Rollout& rollout) {
   DeviceFilter filter;
   filter.group = rollout.group;
   filter.model = rollout.model;
-  filter.limit = kPage;
-  for (;;) {
-    std::vector<Device> page = Take(store_.ListDevices(filter));
-    for (Device& d : page)
-      if (d.model == rollout.model) eligible.push_back(std::move(d));
-    if (static_cast<int64_t>(page.size()) < kPage) break;
-    filter.offset += kPage;
-  }
+  for (Device& d : AllDevices(store_, filter))
+    if (d.model == rollout.model) eligible.push_back(std::move(d));
   return eligible;
 }
 

@@ -28,12 +28,6 @@ std::string RandomSecret() {
   return Hex(bytes, sizeof(bytes));
 }
 
-std::string RandomDeviceId() {
-  unsigned char bytes[8];
-  randombytes_buf(bytes, sizeof(bytes));
-  return "d-" + Hex(bytes, sizeof(bytes));
-}
-
 std::string SecretHash(const std::string& secret) {
   const std::array<unsigned char, 32> d = Digest(secret);
   return Hex(d.data(), d.size());

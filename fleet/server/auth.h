@@ -15,8 +15,6 @@ namespace outpost::fleet {
 
 // 32 random bytes as 64 hex digits: enrollment tokens and device credentials.
 std::string RandomSecret();
-// "d-" + 16 random hex digits.
-std::string RandomDeviceId();
 // BLAKE2b-256 of the bytes, as 64 hex digits: how secrets are stored and looked up.
 std::string SecretHash(const std::string& secret);
 

@@ -7,6 +7,7 @@
 #include "fleet/server/api_context.h"
 #include "fleet/server/json_input.h"
 #include "fleet/server/validation.h"
+#include "fleet/store/random_id.h"
 
 namespace outpost::fleet {
 namespace {
@@ -20,7 +21,7 @@ void Enroll(ApiContext& ctx, const httplib::Request& req, httplib::Response& res
   if (token.size() != 64) throw ApiError(401, "invalid enrollment token");
 
   Device d;
-  d.id = RandomDeviceId();
+  d.id = RandomId("d-");
   d.name = name;
   const std::string credential = RandomSecret();
   d.credential_hash = SecretHash(credential);

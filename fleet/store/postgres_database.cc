@@ -15,7 +15,7 @@
 namespace outpost::fleet {
 namespace {
 
-constexpr int kAttempts = 8;
+constexpr int kSerializationAttempts = 8;
 
 // Type oids from pg_type.h (not installed with the client headers).
 constexpr Oid kBoolOid = 16, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kOidOid = 26;
@@ -156,7 +156,7 @@ class PostgresDatabase final : public SqlDatabase {
 
   Expected<Unit> Transaction(const std::function<Expected<Unit>(SqlConnection&)>& work) override {
     Expected<Unit> last = Error("database error: transaction not attempted");
-    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    for (int attempt = 0; attempt < kSerializationAttempts; ++attempt) {
       auto conn = Acquire();
       if (!conn) return conn.error();
       PostgresConnection connection(conn.value(), password_);

@@ -12,7 +12,7 @@ namespace outpost::fleet {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
-constexpr int kAttempts = 5;
+constexpr int kBusyAttempts = 5;
 
 class SqliteConnection final : public SqlConnection {
  public:
@@ -82,7 +82,7 @@ class SqliteDatabase final : public SqlDatabase {
   Expected<Unit> Transaction(const std::function<Expected<Unit>(SqlConnection&)>& work) override {
     std::lock_guard<std::mutex> lock(mutex_);
     Expected<Unit> last = Error("database error: transaction not attempted");
-    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    for (int attempt = 0; attempt < kBusyAttempts; ++attempt) {
       connection_.busy = false;
       last = Attempt(work);
       if (last || !connection_.busy) return last;

@@ -17,23 +17,15 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/free_port.h"
+
 namespace outpost::uplink {
 namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-int FreeLoopbackPort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
+using outpost::testing::FreeLoopbackPort;
 
 bool CanConnect(int port) {
   int s = socket(AF_INET, SOCK_STREAM, 0);

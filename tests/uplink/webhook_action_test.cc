@@ -2,12 +2,13 @@
 #include "uplink/webhook_action.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <atomic>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "tests/support/loopback_http_server.h"
 
 namespace outpost::uplink {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 class Receiver {
  public:
   Receiver() {
-    server_.Post("/events", [this](const httplib::Request& req, httplib::Response& res) {
+    http_.server().Post("/events", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
       ++requests_;
       bodies_.push_back(req.body);
@@ -24,15 +25,10 @@ class Receiver {
       tokens_.push_back(req.get_header_value("X-Token"));
       res.status = status_.load();
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
+    http_.Start();
   }
-  ~Receiver() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/events"; }
+  ~Receiver() { http_.Stop(); }
+  std::string url() const { return http_.url("/events"); }
   void set_status(int s) { status_.store(s); }
   int requests() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -52,9 +48,7 @@ class Receiver {
   }
 
  private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  outpost::testing::LoopbackHttpServer http_;
   std::atomic<int> status_{200};
   std::mutex mu_;
   int requests_ = 0;

@@ -3,13 +3,13 @@
 #include "fleet/rollout/alert_evaluator.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <atomic>
 #include <mutex>
 #include <thread>
 
 #include "tests/fleet/rollout/fleet_simulation.h"
+#include "tests/support/loopback_http_server.h"
 
 namespace outpost::fleet {
 namespace {
@@ -17,14 +17,14 @@ namespace {
 using testing::Behaviour;
 using testing::SimulatedFleet;
 
-constexpr int64_t kT0 = 1'700'000'000'000;
-constexpr int64_t kMinute = 60'000;
+using testing::kMinute;
+using testing::kT0;
 
 // An HTTP server on 127.0.0.1 that answers 500 to its first `failures` requests, 200 after.
 class Receiver {
  public:
   explicit Receiver(int failures = 0) : failures_(failures) {
-    server_.Post("/alerts", [this](const httplib::Request& req, httplib::Response& res) {
+    http_.server().Post("/alerts", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
       ++requests_;
       if (requests_ <= failures_) {
@@ -34,15 +34,10 @@ class Receiver {
       accepted_.push_back(nlohmann::json::parse(req.body));
       res.status = 200;
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
+    http_.Start();
   }
-  ~Receiver() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/alerts"; }
+  ~Receiver() { http_.Stop(); }
+  std::string url() const { return http_.url("/alerts"); }
   int requests() {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
@@ -53,9 +48,7 @@ class Receiver {
   }
 
  private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  outpost::testing::LoopbackHttpServer http_;
   std::mutex mu_;
   int failures_;
   int requests_ = 0;

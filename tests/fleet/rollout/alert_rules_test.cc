@@ -6,7 +6,7 @@
 namespace outpost::fleet {
 namespace {
 
-std::string Refusal(const std::string& text) {
+std::string RuleRefusal(const std::string& text) {
   Expected<AlertRuleSpec> rule = ParseAlertRule(text);
   EXPECT_FALSE(rule) << text;
   return rule.message();
@@ -67,41 +67,41 @@ TEST(AlertRules, Compares) {
 
 TEST(AlertRules, Refusals) {
   EXPECT_NE(
-      Refusal(R"({"name":"x","metric":"agreement","op":"<","threshold":1,"model":"m","windw_s":5})")
+      RuleRefusal(R"({"name":"x","metric":"agreement","op":"<","threshold":1,"model":"m","windw_s":5})")
           .find("unknown field 'windw_s'"),
       std::string::npos);
-  EXPECT_NE(Refusal(R"({"name":"x","metric":"accuracy","op":"<","threshold":1,"model":"m"})")
+  EXPECT_NE(RuleRefusal(R"({"name":"x","metric":"accuracy","op":"<","threshold":1,"model":"m"})")
                 .find("unknown metric \"accuracy\""),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"name":"x","metric":"agreement","op":"!=","threshold":1,"model":"m"})")
+  EXPECT_NE(RuleRefusal(R"({"name":"x","metric":"agreement","op":"!=","threshold":1,"model":"m"})")
                 .find("unknown op"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"name":"x","metric":"agreement","op":"<","model":"m"})")
+  EXPECT_NE(RuleRefusal(R"({"name":"x","metric":"agreement","op":"<","model":"m"})")
                 .find("'threshold' is required"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"metric":"agreement","op":"<","threshold":1,"model":"m"})")
+  EXPECT_NE(RuleRefusal(R"({"metric":"agreement","op":"<","threshold":1,"model":"m"})")
                 .find("'name' is required"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"name":"x","metric":"agreement","op":"<","threshold":1})")
+  EXPECT_NE(RuleRefusal(R"({"name":"x","metric":"agreement","op":"<","threshold":1})")
                 .find("needs a 'model'"),
             std::string::npos);
   EXPECT_NE(
-      Refusal(
+      RuleRefusal(
           R"({"name":"x","metric":"agreement","op":"<","threshold":1,"model":"m","window_s":0})")
           .find("window_s"),
       std::string::npos);
-  EXPECT_NE(Refusal(R"({"name":"x","metric":"agreement","op":"<","threshold":"low","model":"m"})")
+  EXPECT_NE(RuleRefusal(R"({"name":"x","metric":"agreement","op":"<","threshold":"low","model":"m"})")
                 .find("must be a number"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"name":"x","metric":"agreement","op":"<","threshold":1,"model":"m",
+  EXPECT_NE(RuleRefusal(R"({"name":"x","metric":"agreement","op":"<","threshold":1,"model":"m",
                         "then_rollout":{"model":"m"}})")
                 .find("then_rollout: 'version' is required"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"name":"x","metric":"agreement","op":"<","threshold":1,"model":"m",
+  EXPECT_NE(RuleRefusal(R"({"name":"x","metric":"agreement","op":"<","threshold":1,"model":"m",
                         "then_rollout":{"model":"m","version":"1","plan":{"stages":[{"percent":5}]}}})")
                 .find("must reach 100"),
             std::string::npos);
-  EXPECT_NE(Refusal("{").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(RuleRefusal("{").find("not valid JSON"), std::string::npos);
 }
 
 }  // namespace

@@ -16,6 +16,10 @@
 
 namespace outpost::fleet::testing {
 
+// Simulated time: an arbitrary start (November 2023) and a minute, in milliseconds.
+constexpr int64_t kT0 = 1'700'000'000'000;
+constexpr int64_t kMinute = 60'000;
+
 struct Behaviour {
   bool silent = false;  // sends no telemetry
   int64_t inferences = 100;

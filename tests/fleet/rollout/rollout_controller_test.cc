@@ -18,8 +18,8 @@ namespace {
 using testing::Behaviour;
 using testing::SimulatedFleet;
 
-constexpr int64_t kT0 = 1'700'000'000'000;
-constexpr int64_t kMinute = 60'000;
+using testing::kMinute;
+using testing::kT0;
 
 // The default stages (1/10/50/100%) held 5 minutes each, 10 records to judge.
 const char* kFastPlan =
@@ -27,7 +27,7 @@ const char* kFastPlan =
                                       {"percent": 50, "hold_s": 300}, {"percent": 100, "hold_s": 300}],
                            "gates": {"min_records": 10}, "max_wait_s": 1800})";
 
-Behaviour Healthy(const Device&) { return {}; }
+Behaviour AllHealthy(const Device&) { return {}; }
 
 class RolloutControllerTest : public ::testing::Test {
  protected:
@@ -79,7 +79,7 @@ TEST_F(RolloutControllerTest, HealthyVersionGoesThroughEveryStageToCompleted) {
   std::vector<std::pair<int64_t, int64_t>> stages;  // (stage, members) each time the stage changes
   int64_t now = kT0;
   for (int i = 0; i < 200 && Find(started->id).state == RolloutState::kRunning; ++i) {
-    now = Run(controller, started->id, now, 1, Healthy);
+    now = Run(controller, started->id, now, 1, AllHealthy);
     const Rollout r = Find(started->id);
     if (stages.empty() || stages.back().first != r.stage)
       stages.emplace_back(r.stage, Members(r.id));
@@ -147,7 +147,7 @@ TEST_F(RolloutControllerTest, MissingAgreementIsNotAppliedButLowAgreementHalts) 
   // No shadow agreement reported: stage 0 passes, saying the gate was not applied.
   int64_t now = kT0;
   while (Find(started->id).stage == 0 && now < kT0 + 60 * kMinute)
-    now = Run(controller, started->id, now, 1, Healthy);
+    now = Run(controller, started->id, now, 1, AllHealthy);
   Rollout r = Find(started->id);
   ASSERT_EQ(r.state, RolloutState::kRunning);
   ASSERT_EQ(r.stage, 1);
@@ -212,10 +212,10 @@ TEST_F(RolloutControllerTest, PauseResumeAndAbortByHand) {
   EXPECT_EQ(paused->state, RolloutState::kPaused);
   EXPECT_EQ(paused->reason, "paused: line stopped for maintenance");
   EXPECT_FALSE(controller.Pause(started->id, "again", kT0 + kMinute));
-  // Healthy telemetry every 10 minutes for an hour: a paused rollout does not move.
+  // AllHealthy telemetry every 10 minutes for an hour: a paused rollout does not move.
   for (int i = 1; i <= 6; ++i) {
     fleet.FollowDesiredState(kT0 + i * 10 * kMinute - 1000);
-    fleet.Report(kT0 + i * 10 * kMinute - 500, Healthy);
+    fleet.Report(kT0 + i * 10 * kMinute - 500, AllHealthy);
     ASSERT_TRUE(controller.Tick(kT0 + i * 10 * kMinute));
   }
   EXPECT_EQ(Find(started->id).state, RolloutState::kPaused);
@@ -293,7 +293,7 @@ void TwoControllersAdvanceEachStageOnce(const std::string& url) {
   for (int i = 1; i <= 200; ++i) {
     const int64_t now = kT0 + i * kMinute;
     fleet.FollowDesiredState(now - kMinute / 2);
-    fleet.Report(now - kMinute / 4, Healthy);
+    fleet.Report(now - kMinute / 4, AllHealthy);
     Expected<RolloutTickReport> ra = Error("not run"), rb = Error("not run");
     std::thread ta([&] { ra = a.Tick(now); });
     std::thread tb([&] { rb = b.Tick(now); });

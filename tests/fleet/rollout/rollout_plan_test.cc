@@ -6,7 +6,7 @@
 namespace outpost::fleet {
 namespace {
 
-std::string Refusal(const std::string& text) {
+std::string PlanRefusal(const std::string& text) {
   Expected<RolloutPlan> plan = ParseRolloutPlan(text);
   EXPECT_FALSE(plan) << text;
   return plan.message();
@@ -68,50 +68,50 @@ TEST(RolloutPlan, RoundTripsThroughItsJson) {
 }
 
 TEST(RolloutPlan, RefusesUnknownFields) {
-  EXPECT_NE(Refusal(R"({"stage": []})").find("unknown field 'stage'"), std::string::npos);
-  EXPECT_NE(Refusal(R"({"gates": {"max_error": 0.1}})").find("unknown field 'max_error'"),
+  EXPECT_NE(PlanRefusal(R"({"stage": []})").find("unknown field 'stage'"), std::string::npos);
+  EXPECT_NE(PlanRefusal(R"({"gates": {"max_error": 0.1}})").find("unknown field 'max_error'"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": [{"percent": 100, "hold": 5}]})").find("unknown field 'hold'"),
+  EXPECT_NE(PlanRefusal(R"({"stages": [{"percent": 100, "hold": 5}]})").find("unknown field 'hold'"),
             std::string::npos);
 }
 
 TEST(RolloutPlan, RefusesBadStages) {
-  EXPECT_NE(Refusal(R"({"stages": [{"percent": 50}, {"percent": 10}, {"percent": 100}]})")
+  EXPECT_NE(PlanRefusal(R"({"stages": [{"percent": 50}, {"percent": 10}, {"percent": 100}]})")
                 .find("greater than the previous"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": [{"percent": 10}, {"percent": 10}, {"percent": 100}]})")
+  EXPECT_NE(PlanRefusal(R"({"stages": [{"percent": 10}, {"percent": 10}, {"percent": 100}]})")
                 .find("greater than the previous"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": [{"percent": 10}, {"percent": 50}]})").find("must reach 100"),
+  EXPECT_NE(PlanRefusal(R"({"stages": [{"percent": 10}, {"percent": 50}]})").find("must reach 100"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": [{"percent": 0}, {"percent": 100}]})").find("greater than 0"),
+  EXPECT_NE(PlanRefusal(R"({"stages": [{"percent": 0}, {"percent": 100}]})").find("greater than 0"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": [{"percent": 101}]})").find("0..100"), std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": []})").find("list of 1 to"), std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": [{"hold_s": 5}]})").find("'percent' is required"),
+  EXPECT_NE(PlanRefusal(R"({"stages": [{"percent": 101}]})").find("0..100"), std::string::npos);
+  EXPECT_NE(PlanRefusal(R"({"stages": []})").find("list of 1 to"), std::string::npos);
+  EXPECT_NE(PlanRefusal(R"({"stages": [{"hold_s": 5}]})").find("'percent' is required"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": [{"percent": 100, "hold_s": -1}]})").find("hold_s"),
+  EXPECT_NE(PlanRefusal(R"({"stages": [{"percent": 100, "hold_s": -1}]})").find("hold_s"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": [{"percent": 100, "min_devices": 1.5}]})").find("whole number"),
+  EXPECT_NE(PlanRefusal(R"({"stages": [{"percent": 100, "min_devices": 1.5}]})").find("whole number"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": [{"percent": "10"}]})").find("must be a number"),
+  EXPECT_NE(PlanRefusal(R"({"stages": [{"percent": "10"}]})").find("must be a number"),
             std::string::npos);
 }
 
 TEST(RolloutPlan, RefusesOutOfRangeGatesAndOptions) {
   EXPECT_NE(
-      Refusal(R"({"gates": {"max_error_rate": 1.5}})").find("max_error_rate' must be in 0..1"),
+      PlanRefusal(R"({"gates": {"max_error_rate": 1.5}})").find("max_error_rate' must be in 0..1"),
       std::string::npos);
-  EXPECT_NE(Refusal(R"({"gates": {"min_agreement": -0.1}})").find("min_agreement"),
+  EXPECT_NE(PlanRefusal(R"({"gates": {"min_agreement": -0.1}})").find("min_agreement"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"gates": {"max_p99_latency_ratio": 0.5}})").find("max_p99_latency_ratio"),
+  EXPECT_NE(PlanRefusal(R"({"gates": {"max_p99_latency_ratio": 0.5}})").find("max_p99_latency_ratio"),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"gates": {"min_records": 0}})").find("min_records"), std::string::npos);
-  EXPECT_NE(Refusal(R"({"on_failure": "panic"})").find("\"rollback\" or \"halt\""),
+  EXPECT_NE(PlanRefusal(R"({"gates": {"min_records": 0}})").find("min_records"), std::string::npos);
+  EXPECT_NE(PlanRefusal(R"({"on_failure": "panic"})").find("\"rollback\" or \"halt\""),
             std::string::npos);
-  EXPECT_NE(Refusal(R"({"max_wait_s": 0})").find("max_wait_s"), std::string::npos);
-  EXPECT_NE(Refusal(R"([1, 2])").find("expected a JSON object"), std::string::npos);
-  EXPECT_NE(Refusal(R"({"stages": )").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(PlanRefusal(R"({"max_wait_s": 0})").find("max_wait_s"), std::string::npos);
+  EXPECT_NE(PlanRefusal(R"([1, 2])").find("expected a JSON object"), std::string::npos);
+  EXPECT_NE(PlanRefusal(R"({"stages": )").find("not valid JSON"), std::string::npos);
 }
 
 }  // namespace

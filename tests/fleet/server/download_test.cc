@@ -1,6 +1,7 @@
 // Downloads: whole and by byte ranges (reassembled equal to the stored package), 416 past the
 // end; a delta offered to a device running a registered version rebuilds the target package
 // bit for bit; bytes sent are recorded per device.
+#include <chrono>
 #include <thread>
 
 #include "package/package_delta.h"
@@ -62,12 +63,20 @@ TEST_P(DownloadTest, APackageDownloadsWholeAndByRanges) {
   // Admin downloads too; bytes sent to the device were recorded (the whole file, the ranges,
   // the tail and the suffix).
   EXPECT_EQ(Send("GET", url, kAdminToken).status, 200);
-  const auto totals = store_->TransferTotals(d.id, 0, INT64_MAX).value();
+  // The server records a download once its last byte is written, which can be just after the
+  // client has read the reply: wait for the figure, with a deadline.
+  const int64_t expected = static_cast<int64_t>(2 * pkg.size() + 10 + 7);
   int64_t package_bytes = 0;
-  for (const auto& [kind, bytes] : totals) {
-    if (kind == "package") package_bytes = bytes;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (package_bytes != expected && std::chrono::steady_clock::now() < deadline) {
+    package_bytes = 0;
+    const auto totals = store_->TransferTotals(d.id, 0, INT64_MAX).value();
+    for (const auto& [kind, bytes] : totals) {
+      if (kind == "package") package_bytes = bytes;
+    }
+    if (package_bytes != expected) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_EQ(package_bytes, static_cast<int64_t>(2 * pkg.size() + 10 + 7));
+  EXPECT_EQ(package_bytes, expected);
 }
 
 TEST_P(DownloadTest, ADeltaIsOfferedAndRebuildsTheTargetBitForBit) {

@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/free_port.h"
+
 namespace outpost::fleet::testing {
 namespace {
 
@@ -55,17 +57,7 @@ fs::path FindPostgresBin() {
   return std::max_element(found.begin(), found.end())->second;
 }
 
-int FreeLoopbackPort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
+using outpost::testing::FreeLoopbackPort;
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path);

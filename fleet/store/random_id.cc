@@ -1,4 +1,4 @@
-#include "fleet/rollout/random_id.h"
+#include "fleet/store/random_id.h"
 
 #include <sodium.h>
 
