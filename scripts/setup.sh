@@ -31,8 +31,8 @@ packages=(
   # network actions of the pipeline: HTTP (cpp-httplib, OpenSSL) and MQTT (+ the broker the tests start)
   libcpp-httplib-dev libmosquitto-dev mosquitto
   # fleet server storage: SQLite (embedded default) and PostgreSQL (client library + the server
-  # the tests start on loopback)
-  libsqlite3-dev sqlite3 libpq-dev postgresql
+  # the tests start on loopback); the fleet dashboard is tested in headless Chromium
+  libsqlite3-dev sqlite3 libpq-dev postgresql chromium
   # video files of any format for the pipeline's video source (optional: OUTPOST_LIBAV)
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   # tests and benchmarks

@@ -2,10 +2,9 @@
 // labels, desired state, and reading the model registry. Uploads are in model_upload.cc.
 #include <httplib.h>
 
-#include <charconv>
-
 #include "fleet/server/api_context.h"
 #include "fleet/server/json_input.h"
+#include "fleet/server/query.h"
 #include "fleet/server/validation.h"
 
 namespace outpost::fleet {
@@ -33,25 +32,6 @@ Device ExistingDevice(ApiContext& ctx, const std::string& id) {
   std::optional<Device> d = StoreValue(ctx.store->FindDevice(id), "reading a device");
   if (!d) throw ApiError(404, "no device " + id);
   return *d;
-}
-
-int64_t QueryInt(const httplib::Request& req, const char* name, int64_t fallback, int64_t lo, int64_t hi) {
-  if (!req.has_param(name)) return fallback;
-  const std::string v = req.get_param_value(name);
-  int64_t out = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size() || out < lo || out > hi)
-    throw ApiError(400, std::string("query parameter '") + name + "' must be an integer from " + std::to_string(lo) +
-                            " to " + std::to_string(hi));
-  return out;
-}
-
-void CheckQuery(const httplib::Request& req, std::initializer_list<const char*> allowed) {
-  for (const auto& [key, value] : req.params) {
-    bool known = false;
-    for (const char* a : allowed) known = known || key == a;
-    if (!known) throw ApiError(400, "unknown query parameter '" + key + "'");
-  }
 }
 
 void CreateEnrollmentToken(ApiContext& ctx, const httplib::Request& req, httplib::Response& res,

@@ -13,6 +13,9 @@
 #include "fleet/server/auth.h"
 #include "fleet/server/delta_cache.h"
 #include "fleet/server/fleet_server.h"
+#include "fleet/server/fleet_ticker.h"
+#include "fleet/rollout/alert_evaluator.h"
+#include "fleet/rollout/rollout_controller.h"
 #include "fleet/store/fleet_store.h"
 #include "package/keys.h"
 
@@ -25,6 +28,9 @@ struct ApiContext {
   package::Key signing_key;
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<DeltaCache> deltas;
+  std::unique_ptr<RolloutController> rollouts;
+  std::unique_ptr<AlertEvaluator> alerts;
+  std::unique_ptr<FleetTicker> ticker;
 
   int64_t now() const { return options.clock(); }
 };
@@ -68,9 +74,14 @@ void RegisterDeviceApi(httplib::Server& server, ApiContext& ctx);
 void RegisterAdminApi(httplib::Server& server, ApiContext& ctx);
 void RegisterModelUpload(httplib::Server& server, ApiContext& ctx);
 void RegisterDownloadApi(httplib::Server& server, ApiContext& ctx);
+void RegisterRolloutApi(httplib::Server& server, ApiContext& ctx);
+void RegisterDashboard(httplib::Server& server, ApiContext& ctx);
 
 // JSON views shared by several endpoints.
 nlohmann::json DeviceJson(const Device& d);
 nlohmann::json ModelJson(const ModelVersion& m);
+// A rollout with its plan and progress (members of eligible devices); with `with_status` also
+// the current stage's canary and baseline health and gate verdict.
+nlohmann::json RolloutJson(ApiContext& ctx, const Rollout& r, bool with_status);
 
 }  // namespace outpost::fleet

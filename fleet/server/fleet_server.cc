@@ -66,6 +66,12 @@ Expected<std::unique_ptr<FleetServer>> FleetServer::Create(FleetServerOptions op
   if (options.threads < 1 || options.threads > 256) return Error("fleet: the thread count must be 1 to 256");
   if (options.max_json_bytes < 1024 || options.max_package_bytes < 1024)
     return Error("fleet: body limits must be at least 1024 bytes");
+  if (options.tick_ms < 0) return Error("fleet: the tick period must not be negative");
+  if (options.online_window_s < 1) return Error("fleet: the online window must be at least a second");
+  if (!(options.cost_per_gb >= 0)) return Error("fleet: the cost per GB must not be negative");
+  if (!options.alert_webhook_url.empty() && options.alert_webhook_url.rfind("http://", 0) != 0 &&
+      options.alert_webhook_url.rfind("https://", 0) != 0)
+    return Error("fleet: the alert webhook must be an http:// or https:// URL");
   if (!options.clock) options.clock = SystemNowMs;
   Expected<std::string> token = ReadAdminToken(options.admin_token_file);
   if (!token.ok()) return token.error();
@@ -79,11 +85,14 @@ Expected<std::unique_ptr<FleetServer>> FleetServer::Create(FleetServerOptions op
   if (!store.ok()) return store.error();
 
   auto impl = std::unique_ptr<Impl>(new Impl{
-      ApiContext{std::move(options), std::move(*store), std::move(*artifacts), std::move(*key), nullptr, nullptr},
+      ApiContext{std::move(options), std::move(*store), std::move(*artifacts), std::move(*key), nullptr, nullptr, nullptr, nullptr, nullptr},
       nullptr, {}, {}, 0, false});
   ApiContext& ctx = impl->ctx;
   ctx.auth = std::make_unique<Authenticator>(std::move(*token), *ctx.store);
   ctx.deltas = std::make_unique<DeltaCache>(*ctx.store, ctx.artifacts, ctx.signing_key, ctx.options.clock);
+  ctx.rollouts = std::make_unique<RolloutController>(*ctx.store);
+  ctx.alerts = std::make_unique<AlertEvaluator>(*ctx.store, *ctx.rollouts, ctx.options.alert_webhook_url);
+  ctx.ticker = std::make_unique<FleetTicker>(*ctx.rollouts, *ctx.alerts, ctx.options.clock);
   return std::unique_ptr<FleetServer>(new FleetServer(std::move(impl)));
 }
 
@@ -115,6 +124,8 @@ Expected<Unit> FleetServer::Start() {
   RegisterModelUpload(http, s.ctx);
   RegisterDeviceApi(http, s.ctx);
   RegisterDownloadApi(http, s.ctx);
+  RegisterRolloutApi(http, s.ctx);
+  RegisterDashboard(http, s.ctx);
 
   if (o.port == 0) {
     s.port = http.bind_to_any_port(o.host);
@@ -136,11 +147,19 @@ Expected<Unit> FleetServer::Start() {
     s.http.reset();
     return Error("fleet: the server stopped right after starting");
   }
+  s.ctx.ticker->Start(o.tick_ms);
+  return Unit{};
+}
+
+Expected<Unit> FleetServer::Tick() {
+  Expected<TickReport> report = impl_->ctx.ticker->TickOnce();
+  if (!report.ok()) return report.error();
   return Unit{};
 }
 
 void FleetServer::Stop() {
   Impl& s = *impl_;
+  s.ctx.ticker->Stop();
   if (!s.http) return;
   s.http->stop();
   if (s.thread.joinable()) s.thread.join();

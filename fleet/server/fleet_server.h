@@ -27,6 +27,13 @@ struct FleetServerOptions {
   int64_t max_package_bytes = int64_t{1} << 30;
   int64_t max_telemetry_records = 1000;
   int threads = 8;
+  // Background work: rollouts and alert rules are ticked every tick_ms (0: only by Tick()).
+  int64_t tick_ms = 5000;
+  std::string alert_webhook_url;      // new alerts are POSTed here ("" : kept on the server only)
+  // Dashboard figures: a device is online when seen within this window; bandwidth cost is
+  // estimated at this price per GB (a metered cellular link's order of magnitude by default).
+  int64_t online_window_s = 300;
+  double cost_per_gb = 1.0;
   int store_connections = 8;
   // Milliseconds since the epoch; tests replace it to control expiry.
   std::function<int64_t()> clock;
@@ -44,6 +51,9 @@ class FleetServer {
   Expected<Unit> Start();
   // Stops accepting, lets running requests finish and joins the threads. Idempotent.
   void Stop();
+
+  // One round of the background work now (rollouts, then alerts), whatever tick_ms is.
+  Expected<Unit> Tick();
 
   int port() const;
   // "http://127.0.0.1:8080" or "https://...".

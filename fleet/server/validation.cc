@@ -48,9 +48,12 @@ bool IsUtf8WithoutControls(const std::string& s) {
 
 }  // namespace
 
-bool IsDeviceId(const std::string& s) {
-  return s.size() == 18 && s.compare(0, 2, "d-") == 0 && IsLowerHex(s.substr(2));
+bool IsPrefixedId(const std::string& s, const std::string& prefix) {
+  return s.size() == prefix.size() + 16 && s.compare(0, prefix.size(), prefix) == 0 &&
+         IsLowerHex(s.substr(prefix.size()));
 }
+
+bool IsDeviceId(const std::string& s) { return IsPrefixedId(s, "d-"); }
 
 bool IsDigest(const std::string& s) { return s.size() == 64 && IsLowerHex(s); }
 

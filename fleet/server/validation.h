@@ -8,6 +8,8 @@
 namespace outpost::fleet {
 
 bool IsDeviceId(const std::string& s);        // "d-" + 16 lowercase hex digits
+// An id the server made: `prefix` ("r-" rollout, "a-" alert rule) + 16 lowercase hex digits.
+bool IsPrefixedId(const std::string& s, const std::string& prefix);
 bool IsDigest(const std::string& s);          // 64 lowercase hex digits (BLAKE2b-256)
 bool IsModelName(const std::string& s);       // 1-64 of [A-Za-z0-9._-], starting alphanumeric
 bool IsVersion(const std::string& s);         // semantic version, at most 64 characters

@@ -27,7 +27,7 @@ std::vector<std::string> CliResult::err_lines() const {
   return lines;
 }
 
-CliResult RunOutpost(const std::vector<std::string>& args) {
+CliResult RunProgram(const std::vector<std::string>& args) {
   // Output goes to files rather than pipes: no deadlock however much the child prints.
   char out_path[] = "/tmp/outpost_cli_out_XXXXXX";
   char err_path[] = "/tmp/outpost_cli_err_XXXXXX";
@@ -35,10 +35,8 @@ CliResult RunOutpost(const std::vector<std::string>& args) {
   const int err_fd = ::mkstemp(err_path);
   CliResult r;
   if (out_fd < 0 || err_fd < 0) return r;
-  std::vector<char*> argv;
-  std::string bin = OUTPOST_BIN;
-  argv.push_back(bin.data());
   std::vector<std::string> copy = args;
+  std::vector<char*> argv;
   for (std::string& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   const pid_t pid = ::fork();
@@ -47,7 +45,7 @@ CliResult RunOutpost(const std::vector<std::string>& args) {
     ::dup2(err_fd, STDERR_FILENO);
     const int null_fd = ::open("/dev/null", O_RDONLY);
     ::dup2(null_fd, STDIN_FILENO);
-    ::execv(bin.c_str(), argv.data());
+    ::execvp(argv[0], argv.data());
     std::_Exit(127);
   }
   int status = 0;
@@ -61,6 +59,12 @@ CliResult RunOutpost(const std::vector<std::string>& args) {
   ::unlink(out_path);
   ::unlink(err_path);
   return r;
+}
+
+CliResult RunOutpost(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {OUTPOST_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProgram(argv);
 }
 
 }  // namespace outpost::testing

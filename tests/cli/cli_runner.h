@@ -16,7 +16,11 @@ struct CliResult {
   std::vector<std::string> err_lines() const;
 };
 
-// Runs OUTPOST_BIN with `args` (no shell involved), waiting for it to finish.
+// Runs `argv` (argv[0] is looked up on PATH when it holds no '/'; no shell involved, stdin
+// from /dev/null), waiting for it to finish.
+CliResult RunProgram(const std::vector<std::string>& argv);
+
+// Runs OUTPOST_BIN with `args`.
 CliResult RunOutpost(const std::vector<std::string>& args);
 
 }  // namespace outpost::testing

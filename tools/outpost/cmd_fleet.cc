@@ -76,6 +76,11 @@ Command AddFleetCommand(CLI::App& root) {
   serve->add_option("--tls-key", o.tls_key_file, "PEM private key of --tls-cert");
   serve->add_option("--threads", o.threads, "Request threads (default 8)");
   serve->add_option("--max-package-mib", a->max_package_mib, "Largest package upload in MiB (default 1024)");
+  serve->add_option("--tick-ms", o.tick_ms, "Period of the rollout and alert work in ms (default 5000; 0: off)");
+  serve->add_option("--alert-webhook", o.alert_webhook_url, "URL new alerts are POSTed to as JSON");
+  serve->add_option("--online-window-s", o.online_window_s,
+                    "A device is online when seen within this many seconds (default 300)");
+  serve->add_option("--cost-per-gb", o.cost_per_gb, "Price of a GB of device traffic, for the dashboard (default 1.0)");
   return {fleet, [a] { RunServe(*a); }};
 }
 

@@ -26,6 +26,16 @@ TEST_P(AuthTest, EveryAdminEndpointRefusesMissingWrongAndDeviceCredentials) {
       {"POST", "/v1/models", "not a package"},
       {"GET", "/v1/models", ""},
       {"GET", "/v1/models/big_add/versions/1.0.0", ""},
+      {"POST", "/v1/rollouts", R"({"model":"big_add","version":"1.0.0"})"},
+      {"GET", "/v1/rollouts", ""},
+      {"GET", "/v1/rollouts/r-0000000000000000", ""},
+      {"POST", "/v1/rollouts/r-0000000000000000/abort", "{}"},
+      {"POST", "/v1/alert-rules", R"({"name":"n","metric":"error_rate","op":">","threshold":0.5,"model":"big_add"})"},
+      {"GET", "/v1/alert-rules", ""},
+      {"DELETE", "/v1/alert-rules/a-0000000000000000", ""},
+      {"GET", "/v1/alerts", ""},
+      {"GET", "/v1/dashboard/summary", ""},
+      {"GET", "/v1/dashboard/series?model=big_add", ""},
   };
   for (const Endpoint& e : admin) {
     SCOPED_TRACE(e.method + " " + e.path);

@@ -39,6 +39,7 @@ void FleetServerTest::SetUp() {
   o.threads = 4;
   o.store_connections = 4;
   o.clock = [this] { return now_ms_.load(); };
+  o.tick_ms = 0;  // rollouts and alerts move only when a test calls Tick()
   Adjust(o);
   Expected<std::unique_ptr<FleetServer>> server = FleetServer::Create(o);
   ASSERT_TRUE(server.ok()) << server.message();
@@ -124,6 +125,8 @@ std::string FleetServerTest::StateSnapshot() {
   Reply devices = Admin("GET", "/v1/devices?limit=1000");
   s["devices"] = devices.json;
   s["models"] = Admin("GET", "/v1/models").json;
+  s["rollouts"] = Admin("GET", "/v1/rollouts").json;
+  s["alert_rules"] = Admin("GET", "/v1/alert-rules").json;
   for (const auto& d : devices.json["devices"]) {
     const std::string id = d["id"];
     s["desired"][id] = Admin("GET", "/v1/devices/" + id).json["desired"];
