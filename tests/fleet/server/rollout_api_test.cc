@@ -173,6 +173,7 @@ TEST_P(AlertApiTest, ARuleOpensAnAlertThatReachesTheWebhook) {
   EXPECT_EQ(alert["rule"], "failing inferences");
   EXPECT_EQ(alert["subject"], "big_add@1.0.0");
   EXPECT_EQ(alert["delivered"], true);
+  EXPECT_EQ(open.json["webhook"], true);
   const std::vector<nlohmann::json> got = Received();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0]["id"], alert["id"]) << got[0].dump();
