@@ -200,6 +200,10 @@ Expected<Unit> FleetServer::Start() {
   });
   const int threads = o.threads;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  // httplib writes a response's headers and body separately; with Nagle's algorithm on, the body
+  // waits for the client's delayed ACK of the headers (about 40 ms on Linux) on every request of a
+  // keep-alive connection.
+  http.set_tcp_nodelay(true);
   // The largest body is a package; JSON endpoints enforce their own smaller limit as they read.
   http.set_payload_max_length(static_cast<size_t>(o.max_package_bytes) + 1);
   http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
