@@ -12,9 +12,23 @@
 
 namespace outpost {
 
+// What kind of failure an Error is, for callers that answer differently (the fleet server maps
+// kConflict to 409 and kRefused to 422). Most errors are kFailed; the kind survives the copy into
+// an Expected because it lives in the base class.
+enum class ErrorKind {
+  kFailed,    // the operation could not be done (I/O, storage, a bug)
+  kConflict,  // the current state forbids it (already running, already paused); may pass later
+  kRefused,   // the request itself cannot be carried out as asked (unknown version, nothing to do)
+};
+
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  explicit Error(const std::string& message, ErrorKind kind = ErrorKind::kFailed)
+      : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const { return kind_; }
+
+ private:
+  ErrorKind kind_;
 };
 
 template <typename T>

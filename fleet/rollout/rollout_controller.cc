@@ -187,16 +187,17 @@ Expected<Rollout> RolloutController::Start(const std::string& model, const std::
                                            const std::string& group, const std::string& plan_json,
                                            int64_t now_ms) {
   return Capture([&] {
-    if (model.empty() || version.empty()) throw Error("a rollout needs a model name and a version");
+    if (model.empty() || version.empty()) throw Error("a rollout needs a model name and a version", ErrorKind::kRefused);
     if (!Take(store_.FindModelVersion(model, version)))
-      throw Error("model " + model + " version " + version + " is not in the registry");
+      throw Error("model " + model + " version " + version + " is not in the registry", ErrorKind::kRefused);
     Expected<RolloutPlan> plan = ParseRolloutPlan(plan_json);
-    if (!plan) throw plan.error();
+    if (!plan) throw Error(plan.message(), ErrorKind::kRefused);
     const std::string where = group.empty() ? "the fleet" : "group '" + group + "'";
     for (const Rollout& r : Take(store_.ListRollouts(true)))
       if (Active(r.state) && r.model == model && r.group == group)
         throw Error("rollout " + r.id + " of " + model + " " + r.version + " is already " +
-                    RolloutStateName(r.state) + " in " + where + "; abort it first");
+                    RolloutStateName(r.state) + " in " + where + "; abort it first",
+                    ErrorKind::kConflict);
 
     Rollout rollout;
     rollout.id = RandomId("r-");
@@ -208,7 +209,7 @@ Expected<Rollout> RolloutController::Start(const std::string& model, const std::
       if (!d.version.empty() && d.version != version) ++versions[d.version];
     if (versions.empty())
       throw Error("no device in " + where + " runs model " + model + " on a version other than " +
-                  version);
+                  version, ErrorKind::kRefused);
     // Most devices first; the map's order breaks ties by the lower version string.
     auto baseline = versions.begin();
     for (auto it = versions.begin(); it != versions.end(); ++it)
@@ -236,17 +237,17 @@ Rollout RolloutController::Transition(const std::string& id,
   // retry while the change still applies.
   for (int attempt = 0; attempt < 5; ++attempt) {
     std::optional<Rollout> r = Take(store_.FindRollout(id));
-    if (!r) throw Error("no rollout " + id);
+    if (!r) throw Error("no rollout " + id, ErrorKind::kRefused);
     if (std::find(from.begin(), from.end(), r->state) == from.end())
       throw Error("rollout " + id + " is " + RolloutStateName(r->state) + "; it cannot become " +
-                  RolloutStateName(to));
+                  RolloutStateName(to), ErrorKind::kConflict);
     if (Take(store_.UpdateRollout(id, r->state, r->stage, to, r->stage, reason, now_ms))) {
       std::optional<Rollout> done = Take(store_.FindRollout(id));
-      if (!done) throw Error("no rollout " + id);
+      if (!done) throw Error("no rollout " + id, ErrorKind::kRefused);
       return *done;
     }
   }
-  throw Error("rollout " + id + " kept changing; try again");
+  throw Error("rollout " + id + " kept changing; try again", ErrorKind::kConflict);
 }
 
 Expected<Rollout> RolloutController::Pause(const std::string& id, const std::string& reason,
@@ -283,6 +284,15 @@ Expected<StageStatus> RolloutController::Status(const Rollout& rollout, int64_t 
   return Capture([&] {
     const RolloutPlan plan = StoredPlan(rollout);
     return Measure(rollout, plan, EligibleDevices(rollout), now_ms);
+  });
+}
+
+Expected<RolloutProgress> RolloutController::Progress(const Rollout& rollout) {
+  return Capture([&] {
+    RolloutProgress p;
+    p.members = static_cast<int64_t>(Take(store_.ListRolloutMembers(rollout.id)).size());
+    p.eligible = static_cast<int64_t>(EligibleDevices(rollout).size());
+    return p;
   });
 }
 

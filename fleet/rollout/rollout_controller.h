@@ -41,6 +41,13 @@ struct StageStatus {
   int64_t eligible = 0;
 };
 
+// How far a rollout has got, without the health figures (they cost telemetry queries): what
+// rollout lists show.
+struct RolloutProgress {
+  int64_t members = 0;
+  int64_t eligible = 0;
+};
+
 class RolloutController {
  public:
   explicit RolloutController(FleetStore& store) : store_(store) {}
@@ -65,6 +72,7 @@ class RolloutController {
   // The current stage's health and gate verdict over [stage_started_ms, now_ms), without
   // changing anything.
   Expected<StageStatus> Status(const Rollout& rollout, int64_t now_ms);
+  Expected<RolloutProgress> Progress(const Rollout& rollout);
 
  private:
   void TickOne(const Rollout& rollout, int64_t now_ms, RolloutTickReport& report);

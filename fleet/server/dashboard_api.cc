@@ -33,13 +33,12 @@ void Summary(ApiContext& ctx, const httplib::Request& req, httplib::Response& re
   online_filter.seen_since_ms = now - ctx.options.online_window_s * 1000;
   const int64_t online = StoreValue(ctx.store->CountDevices(online_filter), "counting devices");
 
+  const auto running = StoreValue(ctx.store->CountDevicesByVersion(), "counting devices");
   nlohmann::json versions = nlohmann::json::array();
   for (const ModelVersion& m : StoreValue(ctx.store->ListModelVersions(""), "listing models")) {
     if (static_cast<int64_t>(versions.size()) >= kMaxVersionsShown) break;
-    DeviceFilter running;
-    running.model = m.name;
-    running.version = m.version;
-    const int64_t devices = StoreValue(ctx.store->CountDevices(running), "counting devices");
+    const auto it = running.find({m.name, m.version});
+    const int64_t devices = it == running.end() ? 0 : it->second;
     const CohortHealth h =
         StoreValue(ctx.store->VersionHealth(m.name, m.version, now - window_s * 1000, now + 1), "measuring a version");
     if (devices == 0 && h.records == 0) continue;  // registered but nowhere in use

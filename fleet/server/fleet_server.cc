@@ -1,10 +1,18 @@
 #include "fleet/server/fleet_server.h"
 
+#include <netdb.h>
 #include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -20,10 +28,15 @@ int64_t SystemNowMs() {
 
 Expected<std::string> ReadAdminToken(const std::string& path) {
   if (path.empty()) return Error("fleet: no admin token file given");
+  std::error_code ec;
+  // A directory opens like a file and then reads as nothing: say so rather than "too short".
+  if (std::filesystem::is_directory(path, ec))
+    return Error("fleet: cannot read the admin token file " + path + ": it is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error("fleet: cannot read the admin token file " + path);
+  if (!in) return Error("fleet: cannot read the admin token file " + path + ": " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
+  if (in.bad()) return Error("fleet: cannot read the admin token file " + path);
   std::string token = text.str();
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
     token.pop_back();
@@ -32,6 +45,55 @@ Expected<std::string> ReadAdminToken(const std::string& path) {
     return Error("fleet: the admin token in " + path + " must be one line without spaces");
   return token;
 }
+
+// Every listening socket gets SO_REUSEADDR only. httplib's default adds SO_REUSEPORT on Linux,
+// which lets a second server bind a port another one already listens on and silently take a
+// share of its connections; with SO_REUSEADDR alone that second bind fails ("in use").
+void ListenSocketOptions(int sock) {
+  int yes = 1;
+  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
+
+// httplib only says that binding failed. A bind of our own to the same address tells why, so
+// the operator reads "the port is already in use" rather than guessing.
+std::string ListenFailure(const std::string& host, int port) {
+  const std::string where = "fleet: cannot listen on " + host + ":" + std::to_string(port) + ": ";
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const int resolved = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+  if (resolved != 0) return where + "cannot resolve the host name '" + host + "' (" + gai_strerror(resolved) + ")";
+  int error = 0;
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    const int sock = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (sock < 0) {
+      error = errno;
+      continue;
+    }
+    ListenSocketOptions(sock);
+    error = ::bind(sock, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
+    ::close(sock);
+    if (error == 0) break;
+  }
+  ::freeaddrinfo(found);
+  switch (error) {
+    case 0: return where + "binding failed";  // free again by now: the port was taken for a moment
+    case EADDRINUSE: return where + "the port is already in use";
+    case EADDRNOTAVAIL: return where + "the address is not available on this machine";
+    case EACCES: return where + "permission denied (ports below 1024 need privileges)";
+    default: return where + std::strerror(error);
+  }
+}
+
+// How long Stop() lets requests being answered (a package download) finish.
+constexpr std::chrono::seconds kDrainTimeout{30};
+
+// Set on the worker thread while it answers a request that was counted as running. httplib
+// calls the pre-routing handler and then the logger (after the response is written, or failed)
+// on the same thread; requests refused before routing (413 on the headers) reach only the logger.
+thread_local bool t_request_counted = false;
 
 const char* StatusMessage(int status) {
   switch (status) {
@@ -53,6 +115,12 @@ struct FleetServer::Impl {
   std::atomic<bool> listen_returned{false};
   int port = 0;
   bool tls = false;
+  // Requests being answered. httplib's stop() cuts a response that is still streaming short,
+  // so Stop() first refuses new requests and waits for these to finish.
+  std::mutex drain_mu;
+  std::condition_variable drained;
+  int64_t in_flight = 0;
+  bool draining = false;
 };
 
 FleetServer::FleetServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -86,7 +154,7 @@ Expected<std::unique_ptr<FleetServer>> FleetServer::Create(FleetServerOptions op
 
   auto impl = std::unique_ptr<Impl>(new Impl{
       ApiContext{std::move(options), std::move(*store), std::move(*artifacts), std::move(*key), nullptr, nullptr, nullptr, nullptr, nullptr},
-      nullptr, {}, {}, 0, false});
+      nullptr, {}, {}, 0, false, {}, {}, 0, false});
   ApiContext& ctx = impl->ctx;
   ctx.auth = std::make_unique<Authenticator>(std::move(*token), *ctx.store);
   ctx.deltas = std::make_unique<DeltaCache>(*ctx.store, ctx.artifacts, ctx.signing_key, ctx.options.clock);
@@ -109,8 +177,33 @@ Expected<Unit> FleetServer::Start() {
     s.http = std::make_unique<httplib::Server>();
   }
   httplib::Server& http = *s.http;
+  http.set_socket_options(ListenSocketOptions);
+  {
+    std::lock_guard<std::mutex> lock(s.drain_mu);
+    s.draining = false;
+  }
+  http.set_pre_routing_handler([&s](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(s.drain_mu);
+    if (s.draining) {
+      SendError(res, 503, "the server is stopping; try again");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    ++s.in_flight;
+    t_request_counted = true;
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  http.set_logger([&s](const httplib::Request&, const httplib::Response&) {
+    if (!t_request_counted) return;
+    t_request_counted = false;
+    std::lock_guard<std::mutex> lock(s.drain_mu);
+    if (--s.in_flight == 0) s.drained.notify_all();
+  });
   const int threads = o.threads;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  // httplib writes a response's headers and body separately; with Nagle's algorithm on, the body
+  // waits for the client's delayed ACK of the headers (about 40 ms on Linux) on every request of a
+  // keep-alive connection.
+  http.set_tcp_nodelay(true);
   // The largest body is a package; JSON endpoints enforce their own smaller limit as they read.
   http.set_payload_max_length(static_cast<size_t>(o.max_package_bytes) + 1);
   http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
@@ -129,9 +222,9 @@ Expected<Unit> FleetServer::Start() {
 
   if (o.port == 0) {
     s.port = http.bind_to_any_port(o.host);
-    if (s.port <= 0) return Error("fleet: cannot listen on " + o.host);
+    if (s.port <= 0) return Error(ListenFailure(o.host, 0));
   } else {
-    if (!http.bind_to_port(o.host, o.port)) return Error("fleet: cannot listen on " + o.host + ":" + std::to_string(o.port));
+    if (!http.bind_to_port(o.host, o.port)) return Error(ListenFailure(o.host, o.port));
     s.port = o.port;
   }
   s.listen_returned = false;
@@ -161,6 +254,12 @@ void FleetServer::Stop() {
   Impl& s = *impl_;
   s.ctx.ticker->Stop();
   if (!s.http) return;
+  {
+    // From here new requests are answered 503; the running ones get kDrainTimeout to finish.
+    std::unique_lock<std::mutex> lock(s.drain_mu);
+    s.draining = true;
+    s.drained.wait_for(lock, kDrainTimeout, [&s] { return s.in_flight == 0; });
+  }
   s.http->stop();
   if (s.thread.joinable()) s.thread.join();
   s.http.reset();

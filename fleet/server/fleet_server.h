@@ -49,7 +49,8 @@ class FleetServer {
 
   // Binds and starts serving on the thread pool; returns once requests are accepted.
   Expected<Unit> Start();
-  // Stops accepting, lets running requests finish and joins the threads. Idempotent.
+  // Answers new requests 503, lets the running ones (a download in progress) finish for up to
+  // 30 s, then stops accepting and joins the threads. Idempotent.
   void Stop();
 
   // One round of the background work now (rollouts, then alerts), whatever tick_ms is.

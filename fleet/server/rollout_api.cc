@@ -28,17 +28,20 @@ Rollout ExistingRollout(ApiContext& ctx, const std::string& id) {
   return *r;
 }
 
-// A refusal of the rollout logic is the client's: 409 when the rollout's state forbids it (a
-// second active rollout, pausing a paused one; the controller's messages say "already",
-// "cannot become" or "kept changing"), 422 otherwise (a version not in the registry, no device
-// to update). The rollout API tests pin each case.
+// The controller says what kind of refusal it is: 409 when the rollout's state forbids the
+// request (a second active rollout, pausing a paused one), 422 when the request cannot be
+// carried out (a version not in the registry, no device to update); anything else is the
+// server's failure (storage), logged and answered 500. The rollout API tests pin each case.
 template <typename T>
 T RolloutValue(Expected<T> result) {
   if (result.ok()) return std::move(result).value();
-  const std::string m = result.message();
-  const bool conflict = m.find(" already ") != std::string::npos || m.find("cannot become") != std::string::npos ||
-                        m.find("kept changing") != std::string::npos;
-  throw ApiError(conflict ? 409 : 422, m);
+  switch (result.error().kind()) {
+    case ErrorKind::kConflict: throw ApiError(409, result.message());
+    case ErrorKind::kRefused: throw ApiError(422, result.message());
+    case ErrorKind::kFailed: break;
+  }
+  LogStoreFailure("changing a rollout", result.message());
+  throw ApiError(500, "storage failure while changing a rollout");
 }
 
 void StartRollout(ApiContext& ctx, const httplib::Request& req, httplib::Response& res,
@@ -140,7 +143,9 @@ void ListAlerts(ApiContext& ctx, const httplib::Request& req, httplib::Response&
                     {"resolved_ms", a.resolved_ms},
                     {"delivered", a.delivered}});
   }
-  SendJson(res, 200, {{"alerts", list}});
+  // Without a webhook alerts stay on the server: "delivered" is then always false, and the
+  // dashboard says so rather than showing them as pending forever.
+  SendJson(res, 200, {{"alerts", list}, {"webhook", !ctx.options.alert_webhook_url.empty()}});
 }
 
 }  // namespace
@@ -163,16 +168,26 @@ nlohmann::json RolloutJson(ApiContext& ctx, const Rollout& r, bool with_status) 
                         {"updated_ms", r.updated_ms},
                         {"plan", plan}};
   // Progress: how many of the eligible devices the cohort holds. The gate's health figures
-  // cost a telemetry query, so lists leave them out.
-  Expected<StageStatus> status = ctx.rollouts->Status(r, ctx.now());
-  if (status.ok()) {
-    out["members"] = status->members;
-    out["eligible"] = status->eligible;
-    if (with_status) out["status"] = StageStatusToJson(*status);
+  // cost telemetry queries, so lists leave them out and count only.
+  out["members"] = nullptr;
+  out["eligible"] = nullptr;
+  if (with_status) {
+    Expected<StageStatus> status = ctx.rollouts->Status(r, ctx.now());
+    if (status.ok()) {
+      out["members"] = status->members;
+      out["eligible"] = status->eligible;
+      out["status"] = StageStatusToJson(*status);
+    } else {
+      LogStoreFailure("measuring a rollout", status.message());
+    }
   } else {
-    LogStoreFailure("measuring a rollout", status.message());
-    out["members"] = nullptr;
-    out["eligible"] = nullptr;
+    Expected<RolloutProgress> progress = ctx.rollouts->Progress(r);
+    if (progress.ok()) {
+      out["members"] = progress->members;
+      out["eligible"] = progress->eligible;
+    } else {
+      LogStoreFailure("counting a rollout's devices", progress.message());
+    }
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -190,6 +191,8 @@ class FleetStore {
   Expected<std::optional<Device>> FindDeviceByCredential(const std::string& credential_hash);
   Expected<std::vector<Device>> ListDevices(const DeviceFilter& filter);
   Expected<int64_t> CountDevices(const DeviceFilter& filter);
+  // How many devices report running each (model, version), in one grouped query.
+  Expected<std::map<std::pair<std::string, std::string>, int64_t>> CountDevicesByVersion();
   Expected<Unit> UpdateDeviceLabels(const std::string& id, const std::string& group,
                                     const std::vector<std::string>& tags);
   // A device's poll: what it runs now, its status, when it was seen.

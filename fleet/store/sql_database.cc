@@ -57,7 +57,11 @@ Expected<std::unique_ptr<SqlDatabase>> OpenSqlDatabase(const std::string& url, i
   auto starts = [&](const char* prefix) { return url.rfind(prefix, 0) == 0; };
   if (starts("sqlite:")) return OpenSqliteDatabase(url.substr(7));
   if (starts("postgresql://") || starts("postgres://")) return OpenPostgresDatabase(url, connections);
-  return Error("unsupported database URL (expected sqlite:PATH, sqlite::memory: or postgresql://...)");
+  // Only the scheme is quoted back: the rest of a URL may hold a password.
+  const size_t colon = url.find(':');
+  const std::string scheme = colon == std::string::npos || colon > 32 ? "" : url.substr(0, colon);
+  return Error("unsupported database URL" + (scheme.empty() ? std::string() : " scheme '" + scheme + "'") +
+               " (expected sqlite:PATH, sqlite::memory: or postgresql://...)");
 }
 
 }  // namespace outpost::fleet

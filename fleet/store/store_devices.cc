@@ -153,6 +153,16 @@ Expected<int64_t> FleetStore::CountDevices(const DeviceFilter& filter) {
   });
 }
 
+Expected<std::map<std::pair<std::string, std::string>, int64_t>> FleetStore::CountDevicesByVersion() {
+  return Capture([&] {
+    std::map<std::pair<std::string, std::string>, int64_t> counts;
+    for (const SqlRow& row :
+         Query(*db_, "SELECT model, version, COUNT(*) FROM devices WHERE model <> '' GROUP BY model, version", {}).rows)
+      counts[{row.text(0), row.text(1)}] = row.integer(2);
+    return counts;
+  });
+}
+
 Expected<Unit> FleetStore::UpdateDeviceLabels(const std::string& id, const std::string& group,
                                               const std::vector<std::string>& tags) {
   return Capture([&] {

@@ -105,10 +105,10 @@ function renderRollouts(rollouts) {
   });
 }
 
-function renderAlerts(alerts) {
+function renderAlerts(alerts, webhook) {
   fillTable("alerts", alerts, (r, a) => {
     cell(r, when(a.fired_ms)); cell(r, a.rule); cell(r, a.subject); cell(r, a.message);
-    cell(r, text(a.value, 3)); cell(r, a.delivered ? "delivered" : "pending");
+    cell(r, text(a.value, 3)); cell(r, !webhook ? "no webhook" : a.delivered ? "delivered" : "pending");
   });
 }
 
@@ -173,7 +173,7 @@ async function refresh() {
     ]);
     renderSummary(summary);
     renderRollouts(rollouts.rollouts);
-    renderAlerts(alerts.alerts);
+    renderAlerts(alerts.alerts, alerts.webhook);
     renderDevices(devices.devices);
     const model = summary.versions.length ? summary.versions[0].model : "";
     const series = model ? (await api("/v1/dashboard/series?model=" + encodeURIComponent(model))).points : [];

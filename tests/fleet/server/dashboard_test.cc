@@ -118,6 +118,7 @@ TEST_P(DashboardBrowserTest, ChromiumRendersTheFleet) {
   EXPECT_NE(dom.find("<td>1.1.0</td>"), std::string::npos) << "the rollout and its version";
   EXPECT_NE(dom.find("state-running"), std::string::npos) << "the rollout's state";
   EXPECT_NE(dom.find("hot device"), std::string::npos) << "the open alert";
+  EXPECT_NE(dom.find("<td>no webhook</td>"), std::string::npos) << "an alert kept on the server is not 'pending'";
   EXPECT_NE(dom.find("cam-9"), std::string::npos) << "the device list";
   EXPECT_NE(dom.find("<polyline"), std::string::npos) << "a latency chart line";
   EXPECT_EQ(dom.find("not signed in"), std::string::npos);

@@ -41,6 +41,11 @@ TEST_P(RolloutApiTest, AHealthyVersionGoesThroughItsStages) {
   EXPECT_EQ(r["stage"], 1) << r.dump();
   EXPECT_EQ(r["members"], 10);
   EXPECT_EQ(DesiredOn(devices, "1.1.0"), 10);
+  // The list shows the same progress without the stage's health.
+  const nlohmann::json listed = Admin("GET", "/v1/rollouts").json["rollouts"][0];
+  EXPECT_EQ(listed["members"], 10);
+  EXPECT_EQ(listed["eligible"], 10);
+  EXPECT_FALSE(listed.contains("status"));
 
   for (int round = 0; round < 3; ++round) {
     Advance(20);
@@ -168,6 +173,7 @@ TEST_P(AlertApiTest, ARuleOpensAnAlertThatReachesTheWebhook) {
   EXPECT_EQ(alert["rule"], "failing inferences");
   EXPECT_EQ(alert["subject"], "big_add@1.0.0");
   EXPECT_EQ(alert["delivered"], true);
+  EXPECT_EQ(open.json["webhook"], true);
   const std::vector<nlohmann::json> got = Received();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0]["id"], alert["id"]) << got[0].dump();

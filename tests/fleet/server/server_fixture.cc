@@ -66,24 +66,7 @@ void FleetServerTest::TearDown() {
 
 Reply FleetServerTest::Send(const std::string& method, const std::string& path, const std::string& token,
                             const std::string& body, const std::string& content_type, const httplib::Headers& extra) {
-  httplib::Headers headers = extra;
-  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-  auto call = [&]() -> httplib::Result {
-    if (method == "GET") return client_->Get(path.c_str(), headers);
-    if (method == "POST") return client_->Post(path.c_str(), headers, body, content_type.c_str());
-    if (method == "PUT") return client_->Put(path.c_str(), headers, body, content_type.c_str());
-    if (method == "PATCH") return client_->Patch(path.c_str(), headers, body, content_type.c_str());
-    return client_->Delete(path.c_str(), headers, body, content_type.c_str());
-  };
-  httplib::Result r = call();
-  Reply reply;
-  if (!r) return reply;
-  reply.status = r->status;
-  reply.body = r->body;
-  reply.headers = r->headers;
-  reply.json = nlohmann::json::parse(r->body, nullptr, false);
-  if (reply.json.is_discarded()) reply.json = nullptr;
-  return reply;
+  return SendRequest(*client_, method, path, token, body, content_type, extra);
 }
 
 Reply FleetServerTest::Admin(const std::string& method, const std::string& path, const nlohmann::json& body) {

@@ -32,6 +32,11 @@ struct EnrolledDevice {
   std::string id, credential;
 };
 
+// One request through `client`; status 0 when no response came.
+Reply SendRequest(httplib::Client& client, const std::string& method, const std::string& path,
+                  const std::string& token, const std::string& body = "",
+                  const std::string& content_type = "application/json", const httplib::Headers& extra = {});
+
 inline constexpr char kAdminToken[] = "admin-0123456789abcdef0123456789";
 
 class FleetServerTest : public ::testing::TestWithParam<std::string> {

@@ -196,6 +196,11 @@ TEST_P(FleetStoreTest, DeviceFiltersAreExact) {
   EXPECT_EQ(ids(Filter().Model("m")), V{"d-2"});
   EXPECT_EQ(ids(Filter().Model("m").Version("1.0")), V{"d-2"});
   EXPECT_EQ(ids(Filter().Model("m").Version("2.0")), V{});
+  ASSERT_TRUE(s().RecordDeviceReport("d-3", "m", "1.0", "{}", 9000).ok());
+  ASSERT_TRUE(s().RecordDeviceReport("d-4", "m", "2.0", "{}", 9000).ok());
+  using Counts = std::map<std::pair<std::string, std::string>, int64_t>;
+  EXPECT_EQ(s().CountDevicesByVersion().value(), (Counts{{{"m", "1.0"}, 2}, {{"m", "2.0"}, 1}}))
+      << "d-1 reports no model and is not counted";
   auto d2 = s().FindDevice("d-2").value().value();
   EXPECT_EQ(d2.last_seen_ms, 9000);
   EXPECT_EQ(d2.status_json, R"({"ok":true})");
