@@ -32,7 +32,14 @@ target_compile_definitions(fuzz_delta PRIVATE
   OUTPOST_FUZZ_BASE_MODEL="${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/valid_small.opm")
 target_link_libraries(fuzz_delta PRIVATE outpost_runtime PkgConfig::ZSTD PkgConfig::SODIUM)
 
-foreach(target fuzz_y4m fuzz_wav fuzz_package fuzz_delta)
+# The fleet server's parsers of untrusted JSON: request bodies (fleet/server/api_input.cc), the
+# strict reader under them, rollout plans and alert rules; header-only JSON, no HTTP, no store.
+add_executable(fuzz_fleet_json tests/fuzz/fuzz_fleet_json.cc fleet/json/strict_json.cc
+               fleet/server/api_input.cc fleet/server/validation.cc fleet/rollout/rollout_plan.cc
+               fleet/rollout/alert_rules.cc package/manifest.cc)
+target_link_libraries(fuzz_fleet_json PRIVATE nlohmann_json::nlohmann_json)
+
+foreach(target fuzz_y4m fuzz_wav fuzz_package fuzz_delta fuzz_fleet_json)
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_features(${target} PRIVATE cxx_std_20)
   target_link_options(${target} PRIVATE -fsanitize=fuzzer)

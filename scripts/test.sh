@@ -4,8 +4,9 @@
 #   1. release build: unit tests, ONNX conformance, model zoo, CLI end to end;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests but the slowest;
 #   3. 64-bit ARM cross build: the kernel tests under qemu-aarch64;
-#   4. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers, the package reader
-#      and the model delta reader, fuzzed for a bounded time from their corpora.
+#   4. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers, the package reader,
+#      the model delta reader and the fleet server's JSON input, fuzzed for a bounded time from
+#      their corpora.
 # Usage: scripts/test.sh [--quick]   (--quick: release tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,10 +43,10 @@ build/fuzz/fuzz_model_load -max_total_time="$fuzz_seconds" -timeout=10 -rss_limi
 echo "fuzz: model reader, no crash in ${fuzz_seconds}s"
 # The other readers of untrusted bytes, a third of the time each: the media parsers of the
 # pipeline's sources (video and audio files), the package reader (signature, manifest,
-# decryption, model checks) and the model delta reader (against the fixed base
-# tests/fuzz/corpus/valid_small.opm).
+# decryption, model checks), the model delta reader (against the fixed base
+# tests/fuzz/corpus/valid_small.opm) and the fleet server's parsers of JSON input.
 other_seconds=$(( (fuzz_seconds + 2) / 3 ))
-for reader in y4m wav package delta; do
+for reader in y4m wav package delta fleet_json; do
   reader_corpus="build/fuzz/corpus_$reader"
   rm -rf "$reader_corpus" && mkdir -p "$reader_corpus"
   cp "tests/fuzz/corpus/$reader"/* "$reader_corpus"/

@@ -3,7 +3,7 @@
 #include <array>
 #include <utility>
 
-#include "fleet/rollout/json_fields.h"
+#include "fleet/json/strict_json.h"
 #include "fleet/rollout/rollout_plan.h"
 
 namespace outpost::fleet {
@@ -33,28 +33,26 @@ E Choose(const std::array<std::pair<E, const char*>, N>& table, const std::strin
     if (name == text) return value;
     list += (list.empty() ? "" : ", ") + std::string(text);
   }
-  throw Error("alert rule: unknown " + std::string(what) + " \"" + name + "\" (one of " + list +
-              ")");
+  throw Error("alert rule: unknown " + std::string(what) + " " + ShowString(name) + " (one of " + list + ")");
 }
 
-std::string Required(const nlohmann::json& j, const std::string& where, const char* key) {
-  if (!j.contains(key)) throw Error(where + ": '" + key + "' is required");
-  std::string s = StringField(j, where, key, "");
-  if (s.empty()) throw Error(where + ": '" + key + "' must not be empty");
+// A required string that must not be empty.
+std::string Required(const JsonFields& f, const char* key) {
+  std::string s = f.String(key);
+  if (s.empty()) f.Fail(key, "must not be empty");
   return s;
 }
 
 AlertRolloutAction ParseAction(const nlohmann::json& j) {
-  const std::string where = "alert rule: then_rollout";
-  CheckFields(j, where, {"model", "version", "group", "plan"});
+  const JsonFields f(j, "alert rule: then_rollout", {"model", "version", "group", "plan"});
   AlertRolloutAction a;
-  a.model = Required(j, where, "model");
-  a.version = Required(j, where, "version");
-  a.group = StringField(j, where, "group", "");
-  if (const auto it = j.find("plan"); it != j.end()) {
-    Expected<RolloutPlan> plan = ParseRolloutPlan(*it);
-    if (!plan) throw Error(where + ": " + plan.message());
-    a.plan = *it;
+  a.model = Required(f, "model");
+  a.version = Required(f, "version");
+  a.group = f.OptString("group").value_or("");
+  if (f.has("plan")) {
+    Expected<RolloutPlan> plan = ParseRolloutPlan(j.at("plan"));
+    if (!plan) f.FailObject(plan.message());
+    a.plan = j.at("plan");
   }
   return a;
 }
@@ -89,37 +87,30 @@ bool Compare(AlertOp op, double value, double threshold) {
 
 Expected<AlertRuleSpec> ParseAlertRule(const nlohmann::json& j) {
   return Capture([&] {
-    const std::string where = "alert rule";
-    CheckFields(j, where,
-                {"name", "metric", "op", "threshold", "model", "version", "window_s", "min_records",
-                 "then_rollout"});
+    const JsonFields f(j, "alert rule",
+                       {"name", "metric", "op", "threshold", "model", "version", "window_s", "min_records",
+                        "then_rollout"});
     AlertRuleSpec r;
-    r.name = Required(j, where, "name");
-    r.metric = Choose(kMetrics, Required(j, where, "metric"), "metric");
-    r.op = Choose(kOps, Required(j, where, "op"), "op");
-    if (!j.contains("threshold")) throw Error("alert rule: 'threshold' is required");
-    r.threshold = NumberField(j, where, "threshold", 0, -1e12, 1e12);
-    r.model = StringField(j, where, "model", "");
-    r.version = StringField(j, where, "version", "");
+    r.name = Required(f, "name");
+    r.metric = Choose(kMetrics, Required(f, "metric"), "metric");
+    r.op = Choose(kOps, Required(f, "op"), "op");
+    r.threshold = f.Number("threshold", -1e12, 1e12);
+    r.model = f.OptString("model").value_or("");
+    r.version = f.OptString("version").value_or("");
     if (!r.version.empty() && r.model.empty()) throw Error("alert rule: 'version' needs a 'model'");
     if (r.metric != AlertMetric::kOfflineMinutes && r.model.empty())
-      throw Error(std::string("alert rule: metric ") + AlertMetricName(r.metric) +
-                  " needs a 'model'");
-    r.window_s = IntegerField(j, where, "window_s", r.window_s, 1, kMaxWindowS);
-    r.min_records = IntegerField(j, where, "min_records", r.min_records, 1, 1000000000);
-    if (const auto it = j.find("then_rollout"); it != j.end()) r.then_rollout = ParseAction(*it);
+      throw Error(std::string("alert rule: metric ") + AlertMetricName(r.metric) + " needs a 'model'");
+    r.window_s = f.OptInt("window_s", 1, kMaxWindowS).value_or(r.window_s);
+    r.min_records = f.OptInt("min_records", 1, 1000000000).value_or(r.min_records);
+    if (f.has("then_rollout")) r.then_rollout = ParseAction(j.at("then_rollout"));
     return r;
   });
 }
 
 Expected<AlertRuleSpec> ParseAlertRule(const std::string& text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    return Error(std::string("alert rule: not valid JSON (") + e.what() + ")");
-  }
-  return ParseAlertRule(j);
+  Expected<nlohmann::json> j = Capture([&] { return ParseJsonText(text, "alert rule"); });
+  if (!j.ok()) return j.error();
+  return ParseAlertRule(*j);
 }
 
 nlohmann::json AlertRuleToJson(const AlertRuleSpec& r) {

@@ -1,6 +1,6 @@
 #include "fleet/rollout/rollout_plan.h"
 
-#include "fleet/rollout/json_fields.h"
+#include "fleet/json/strict_json.h"
 
 namespace outpost::fleet {
 
@@ -11,41 +11,30 @@ constexpr int64_t kMaxSeconds = 30LL * 24 * 3600;  // a month: longer is a typo
 constexpr double kHuge = 1e9;
 
 RolloutStage ParseStage(const nlohmann::json& j, size_t index) {
-  const std::string where = "rollout plan: stage " + std::to_string(index);
-  CheckFields(j, where, {"percent", "min_devices", "hold_s"});
-  if (!j.contains("percent")) throw Error(where + ": 'percent' is required");
+  const JsonFields f(j, "rollout plan: stage " + std::to_string(index), {"percent", "min_devices", "hold_s"});
   RolloutStage s;
-  s.percent = NumberField(j, where, "percent", s.percent, 0, 100);
-  if (s.percent <= 0) throw Error(where + ": 'percent' must be greater than 0");
-  s.min_devices = IntegerField(j, where, "min_devices", s.min_devices, 0, 1000000000);
-  s.hold_s = IntegerField(j, where, "hold_s", s.hold_s, 0, kMaxSeconds);
+  s.percent = f.Number("percent", 0, 100);
+  if (s.percent <= 0) f.Fail("percent", "must be greater than 0");
+  s.min_devices = f.OptInt("min_devices", 0, 1000000000).value_or(s.min_devices);
+  s.hold_s = f.OptInt("hold_s", 0, kMaxSeconds).value_or(s.hold_s);
   return s;
 }
 
-// A gate present as null is off; absent keeps the default.
-void OptionalGate(const nlohmann::json& j, const char* key, double lo, double hi,
-                  std::optional<double>& gate) {
-  const auto it = j.find(key);
-  if (it == j.end()) return;
-  if (it->is_null()) {
-    gate.reset();
-    return;
-  }
-  gate = NumberField(j, "rollout plan: gates", key, 0, lo, hi);
-}
-
 RolloutGates ParseGates(const nlohmann::json& j) {
-  CheckFields(j, "rollout plan: gates",
-              {"min_records", "max_error_rate", "max_error_rate_increase", "max_p99_latency_ratio",
-               "min_agreement", "max_drift_psi"});
+  const JsonFields f(j, "rollout plan: gates",
+                     {"min_records", "max_error_rate", "max_error_rate_increase", "max_p99_latency_ratio",
+                      "min_agreement", "max_drift_psi"});
   RolloutGates g;
-  g.min_records =
-      IntegerField(j, "rollout plan: gates", "min_records", g.min_records, 1, 1000000000);
-  OptionalGate(j, "max_error_rate", 0, 1, g.max_error_rate);
-  OptionalGate(j, "max_error_rate_increase", 0, 1, g.max_error_rate_increase);
-  OptionalGate(j, "max_p99_latency_ratio", 1, kHuge, g.max_p99_latency_ratio);
-  OptionalGate(j, "min_agreement", 0, 1, g.min_agreement);
-  OptionalGate(j, "max_drift_psi", 0, kHuge, g.max_drift_psi);
+  g.min_records = f.OptInt("min_records", 1, 1000000000).value_or(g.min_records);
+  // A gate present as null is off; absent keeps the default.
+  const auto gate = [&f](const char* key, double lo, double hi, std::optional<double>& value) {
+    if (f.has(key)) value = f.OptNumber(key, lo, hi);
+  };
+  gate("max_error_rate", 0, 1, g.max_error_rate);
+  gate("max_error_rate_increase", 0, 1, g.max_error_rate_increase);
+  gate("max_p99_latency_ratio", 1, kHuge, g.max_p99_latency_ratio);
+  gate("min_agreement", 0, 1, g.min_agreement);
+  gate("max_drift_psi", 0, kHuge, g.max_drift_psi);
   return g;
 }
 
@@ -69,14 +58,14 @@ Expected<RolloutPlan> ParseRolloutPlan(const nlohmann::json& j) {
   return Capture([&] {
     RolloutPlan plan = DefaultRolloutPlan();
     if (j.is_null()) return plan;
-    CheckFields(j, "rollout plan", {"stages", "gates", "on_failure", "max_wait_s"});
-    if (const auto it = j.find("stages"); it != j.end()) {
-      if (!it->is_array() || it->empty() || it->size() > static_cast<size_t>(kMaxStages))
-        throw Error("rollout plan: 'stages' must be a list of 1 to " + std::to_string(kMaxStages) +
-                    " stages");
+    const JsonFields f(j, "rollout plan", {"stages", "gates", "on_failure", "max_wait_s"});
+    if (f.has("stages")) {
+      const nlohmann::json& stages = f.Array("stages");
+      if (stages.empty() || stages.size() > static_cast<size_t>(kMaxStages))
+        f.Fail("stages", "must be a list of 1 to " + std::to_string(kMaxStages) + " stages");
       plan.stages.clear();
-      for (size_t i = 0; i < it->size(); ++i) {
-        RolloutStage s = ParseStage((*it)[i], i);
+      for (size_t i = 0; i < stages.size(); ++i) {
+        RolloutStage s = ParseStage(stages[i], i);
         if (!plan.stages.empty() && s.percent <= plan.stages.back().percent)
           throw Error("rollout plan: stage " + std::to_string(i) +
                       ": 'percent' must be greater than the previous "
@@ -89,30 +78,24 @@ Expected<RolloutPlan> ParseRolloutPlan(const nlohmann::json& j) {
         throw Error("rollout plan: the last stage must reach 100 percent, got " +
                     nlohmann::json(plan.stages.back().percent).dump());
     }
-    if (const auto it = j.find("gates"); it != j.end()) plan.gates = ParseGates(*it);
-    const std::string on_failure = StringField(j, "rollout plan", "on_failure", "rollback");
+    if (const nlohmann::json* gates = f.OptObject("gates")) plan.gates = ParseGates(*gates);
+    const std::string on_failure = f.OptString("on_failure").value_or("rollback");
     if (on_failure == "rollback")
       plan.on_failure = OnFailure::kRollback;
     else if (on_failure == "halt")
       plan.on_failure = OnFailure::kHalt;
     else
-      throw Error("rollout plan: 'on_failure' must be \"rollback\" or \"halt\", got \"" +
-                  on_failure + "\"");
-    plan.max_wait_s =
-        IntegerField(j, "rollout plan", "max_wait_s", plan.max_wait_s, 1, kMaxSeconds);
+      f.Fail("on_failure", "must be \"rollback\" or \"halt\", got " + ShowString(on_failure));
+    plan.max_wait_s = f.OptInt("max_wait_s", 1, kMaxSeconds).value_or(plan.max_wait_s);
     return plan;
   });
 }
 
 Expected<RolloutPlan> ParseRolloutPlan(const std::string& text) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return DefaultRolloutPlan();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    return Error(std::string("rollout plan: not valid JSON (") + e.what() + ")");
-  }
-  return ParseRolloutPlan(j);
+  Expected<nlohmann::json> j = Capture([&] { return ParseJsonText(text, "rollout plan"); });
+  if (!j.ok()) return j.error();
+  return ParseRolloutPlan(*j);
 }
 
 nlohmann::json RolloutPlanToJson(const RolloutPlan& plan) {

@@ -3,24 +3,15 @@
 #include <httplib.h>
 
 #include "fleet/server/api_context.h"
-#include "fleet/server/json_input.h"
+#include "fleet/server/api_input.h"
+#include "fleet/server/request_body.h"
 #include "fleet/server/query.h"
 #include "fleet/server/validation.h"
 
 namespace outpost::fleet {
 namespace {
 
-constexpr int64_t kMaxTokenLifetimeS = int64_t{366} * 24 * 3600;
-constexpr int64_t kMaxTokenUses = 1000000;
 constexpr int64_t kMaxPageSize = 1000;
-
-void CheckLabels(const std::string& group, const std::vector<std::string>& tags) {
-  if (!group.empty() && !IsLabel(group)) throw ApiError(400, "field 'group' must be 1-64 of A-Z a-z 0-9 . _ : -");
-  if (tags.size() > kMaxTags) throw ApiError(400, "at most " + std::to_string(kMaxTags) + " tags");
-  for (const std::string& t : tags) {
-    if (!IsLabel(t)) throw ApiError(400, "each tag must be 1-64 of A-Z a-z 0-9 . _ : -");
-  }
-}
 
 std::string DeviceIdOf(const httplib::Request& req) {
   const std::string id = req.matches[1];
@@ -37,22 +28,16 @@ Device ExistingDevice(ApiContext& ctx, const std::string& id) {
 void CreateEnrollmentToken(ApiContext& ctx, const httplib::Request& req, httplib::Response& res,
                            const httplib::ContentReader& reader) {
   ctx.auth->RequireAdmin(req);
-  const nlohmann::json body = ParseObject(ReadBody(req, reader, ctx.options.max_json_bytes));
-  const JsonFields f(body, {"group", "tags", "expires_in_s", "uses"});
+  const EnrollmentTokenRequest request =
+      InputValue(ParseEnrollmentTokenRequest(ReadBody(req, reader, ctx.options.max_json_bytes)));
   EnrollmentToken t;
-  t.group = f.OptString("group").value_or("");
-  t.tags = f.OptStrings("tags").value_or(std::vector<std::string>{});
-  CheckLabels(t.group, t.tags);
-  const int64_t expires_in_s = f.OptInt("expires_in_s").value_or(3600);
-  if (expires_in_s < 1 || expires_in_s > kMaxTokenLifetimeS)
-    throw ApiError(400, "field 'expires_in_s' must be from 1 to " + std::to_string(kMaxTokenLifetimeS));
-  t.uses_left = f.OptInt("uses").value_or(1);
-  if (t.uses_left < 1 || t.uses_left > kMaxTokenUses)
-    throw ApiError(400, "field 'uses' must be from 1 to " + std::to_string(kMaxTokenUses));
+  t.group = request.group;
+  t.tags = request.tags;
+  t.uses_left = request.uses;
   const std::string token = RandomSecret();
   t.token_hash = SecretHash(token);
   t.created_ms = ctx.now();
-  t.expires_ms = t.created_ms + expires_in_s * 1000;
+  t.expires_ms = t.created_ms + request.expires_in_s * 1000;
   StoreValue(ctx.store->AddEnrollmentToken(t), "storing an enrollment token");
   SendJson(res, 201, {{"token", token}, {"expires_ms", t.expires_ms}, {"uses", t.uses_left}, {"group", t.group},
                       {"tags", t.tags}});
@@ -95,12 +80,10 @@ void GetDevice(ApiContext& ctx, const httplib::Request& req, httplib::Response& 
 void PatchDevice(ApiContext& ctx, const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
   ctx.auth->RequireAdmin(req);
   const std::string id = DeviceIdOf(req);
-  const nlohmann::json body = ParseObject(ReadBody(req, reader, ctx.options.max_json_bytes));
-  const JsonFields f(body, {"group", "tags"});
+  const DevicePatch patch = InputValue(ParseDevicePatch(ReadBody(req, reader, ctx.options.max_json_bytes)));
   const Device d = ExistingDevice(ctx, id);
-  const std::string group = f.OptString("group").value_or(d.group);
-  const std::vector<std::string> tags = f.OptStrings("tags").value_or(d.tags);
-  CheckLabels(group, tags);
+  const std::string group = patch.group.value_or(d.group);
+  const std::vector<std::string> tags = patch.tags.value_or(d.tags);
   StoreValue(ctx.store->UpdateDeviceLabels(id, group, tags), "updating a device");
   SendJson(res, 200, DeviceJson(ExistingDevice(ctx, id)));
 }
@@ -108,14 +91,12 @@ void PatchDevice(ApiContext& ctx, const httplib::Request& req, httplib::Response
 void PutDesired(ApiContext& ctx, const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
   ctx.auth->RequireAdmin(req);
   const std::string id = DeviceIdOf(req);
-  const nlohmann::json body = ParseObject(ReadBody(req, reader, ctx.options.max_json_bytes));
-  const JsonFields f(body, {"model", "version"});
+  const DesiredStateRequest request =
+      InputValue(ParseDesiredStateRequest(ReadBody(req, reader, ctx.options.max_json_bytes)));
   DesiredState s;
   s.device_id = id;
-  s.model = f.String("model");
-  s.version = f.String("version");
-  if (!IsModelName(s.model)) throw ApiError(400, "field 'model' is not a valid model name");
-  if (!IsVersion(s.version)) throw ApiError(400, "field 'version' is not a semantic version");
+  s.model = request.model;
+  s.version = request.version;
   ExistingDevice(ctx, id);
   if (!StoreValue(ctx.store->FindModelVersion(s.model, s.version), "reading the registry"))
     throw ApiError(422, "model " + s.model + " version " + s.version + " is not in the registry");

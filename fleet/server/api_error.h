@@ -26,6 +26,13 @@ class ApiError : public std::runtime_error {
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body);
 void SendError(httplib::Response& res, int status, const std::string& message);
 
+// The value of a parse of client input (api_input.h), or a 400 with its message.
+template <typename T>
+T InputValue(Expected<T> result) {
+  if (!result.ok()) throw ApiError(400, result.message());
+  return std::move(result).value();
+}
+
 void LogStoreFailure(const char* what, const std::string& detail);
 
 // The value of a store call, or a 500 naming what failed (the store's message is for the log,

@@ -5,7 +5,8 @@
 #include <httplib.h>
 
 #include "fleet/server/api_context.h"
-#include "fleet/server/json_input.h"
+#include "fleet/server/api_input.h"
+#include "fleet/server/request_body.h"
 #include "fleet/server/validation.h"
 #include "package/verify.h"
 
@@ -45,11 +46,7 @@ nlohmann::json FiguresJson(const package::Manifest& m) {
 
 void Upload(ApiContext& ctx, const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
   ctx.auth->RequireAdmin(req);
-  for (const auto& [key, value] : req.params) {
-    if (key != "parent") throw ApiError(400, "unknown query parameter '" + key + "'");
-  }
-  const std::string parent = req.get_param_value("parent");
-  if (!parent.empty() && !IsVersion(parent)) throw ApiError(400, "query parameter 'parent' is not a semantic version");
+  const std::string parent = InputValue(ParseUploadQuery(req.params));
 
   ArtifactStore::Writer writer = ReceivePackage(ctx, req, reader);
   Expected<std::string> digest = writer.Finish();

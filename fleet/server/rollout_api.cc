@@ -7,7 +7,8 @@
 #include "fleet/rollout/rollout_json.h"
 #include "fleet/rollout/rollout_plan.h"
 #include "fleet/server/api_context.h"
-#include "fleet/server/json_input.h"
+#include "fleet/server/api_input.h"
+#include "fleet/server/request_body.h"
 #include "fleet/server/query.h"
 #include "fleet/server/validation.h"
 #include "fleet/store/random_id.h"
@@ -46,20 +47,10 @@ T RolloutValue(Expected<T> result) {
 void StartRollout(ApiContext& ctx, const httplib::Request& req, httplib::Response& res,
                   const httplib::ContentReader& reader) {
   ctx.auth->RequireAdmin(req);
-  const nlohmann::json body = ParseObject(ReadBody(req, reader, ctx.options.max_json_bytes));
-  const JsonFields f(body, {"model", "version", "group", "plan"});
-  const std::string model = f.String("model");
-  const std::string version = f.String("version");
-  const std::string group = f.OptString("group").value_or("");
-  if (!IsModelName(model)) throw ApiError(400, "field 'model' is not a valid model name");
-  if (!IsVersion(version)) throw ApiError(400, "field 'version' is not a semantic version");
-  if (!group.empty() && !IsLabel(group)) throw ApiError(400, "field 'group' is not a valid group");
-  const nlohmann::json* plan = f.Object("plan");
-  if (plan) {
-    Expected<RolloutPlan> parsed = ParseRolloutPlan(*plan);
-    if (!parsed.ok()) throw ApiError(400, "field 'plan': " + parsed.message());
-  }
-  const Rollout r = RolloutValue(ctx.rollouts->Start(model, version, group, plan ? plan->dump() : "", ctx.now()));
+  const RolloutRequest request = InputValue(ParseRolloutRequest(ReadBody(req, reader, ctx.options.max_json_bytes)));
+  const std::string plan_json = request.plan.is_null() ? "" : request.plan.dump();
+  const Rollout r =
+      RolloutValue(ctx.rollouts->Start(request.model, request.version, request.group, plan_json, ctx.now()));
   SendJson(res, 201, RolloutJson(ctx, r, true));
 }
 
@@ -83,10 +74,8 @@ void ChangeRollout(ApiContext& ctx, const httplib::Request& req, httplib::Respon
   ctx.auth->RequireAdmin(req);
   const std::string id = RolloutIdOf(req);
   const std::string verb = req.matches[2];
-  const nlohmann::json body = ParseObject(ReadBody(req, reader, ctx.options.max_json_bytes));
-  const JsonFields f(body, {"reason"});
-  const std::string reason = f.OptString("reason").value_or("by hand");
-  if (reason.empty() || reason.size() > 256) throw ApiError(400, "field 'reason' must be 1-256 bytes");
+  const std::string reason =
+      InputValue(ParseRolloutChangeReason(ReadBody(req, reader, ctx.options.max_json_bytes)));
   ExistingRollout(ctx, id);
   Rollout r;
   if (verb == "pause") {
@@ -108,13 +97,11 @@ nlohmann::json AlertRuleJson(const AlertRule& rule) {
 void AddAlertRule(ApiContext& ctx, const httplib::Request& req, httplib::Response& res,
                   const httplib::ContentReader& reader) {
   ctx.auth->RequireAdmin(req);
-  const nlohmann::json body = ParseObject(ReadBody(req, reader, ctx.options.max_json_bytes));
-  Expected<AlertRuleSpec> spec = ParseAlertRule(body);
-  if (!spec.ok()) throw ApiError(400, spec.message());
+  const AlertRuleSpec spec = InputValue(ParseAlertRuleRequest(ReadBody(req, reader, ctx.options.max_json_bytes)));
   AlertRule rule;
   rule.id = RandomId("a-");
-  rule.name = spec->name;
-  rule.rule_json = AlertRuleToJson(*spec).dump();
+  rule.name = spec.name;
+  rule.rule_json = AlertRuleToJson(spec).dump();
   rule.enabled = true;
   rule.created_ms = ctx.now();
   StoreValue(ctx.store->AddAlertRule(rule), "storing an alert rule");

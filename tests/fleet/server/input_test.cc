@@ -39,6 +39,12 @@ TEST_P(InputTest, RefusedRequestsAnswerJsonErrorsAndChangeNothing) {
       {"POST", "/v1/device/poll", token, R"({"model":"big_add"})", 400},
       {"POST", "/v1/device/poll", token, R"({"status":"fine"})", 400},
       {"POST", "/v1/device/poll", token, "not json", 400},
+      // Deep nesting would overflow the stack of the recursive JSON writer; a number beyond a
+      // double; a query key that is not UTF-8 still gets a JSON error reply.
+      {"POST", "/v1/device/poll", token, "{\"status\":{\"a\":" + std::string(50000, '[') + std::string(50000, ']') + "}}", 400},
+      {"POST", "/v1/device/poll", token, R"({"status":{"a":1e999}})", 400},
+      {"POST", "/v1/models?%FF%FE=1", kAdminToken, "", 400},
+      {"GET", "/v1/devices?%FF=1", kAdminToken, "", 400},
       {"POST", "/v1/enroll", "", R"({"token":"x","name":"a","group":"admins"})", 400},
       {"POST", "/v1/enroll", "", R"({"token":"x"})", 400},
       {"POST", "/v1/enroll", "", R"({"token":"x","name":"tab\there"})", 400},
