@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "common/json_nesting.h"
+
 namespace outpost::package {
 namespace {
 
@@ -31,26 +33,6 @@ uint64_t U64(const json& j, const char* key, const std::string& where = "") {
   return Field(j, key, json::value_t::number_unsigned, where).get<uint64_t>();
 }
 
-// The manifest nests 4 levels deep; refusing deeper input up front keeps a hostile manifest
-// (it is parsed before the signature check to explain a failure) from driving recursion.
-bool NestingWithin(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -123,7 +105,9 @@ std::string CanonicalManifest(const Manifest& m) {
 
 Expected<Manifest> ParseManifest(std::string_view text) {
   return Capture([&]() -> Manifest {
-    if (!NestingWithin(text, 8)) throw Error("manifest: nested too deeply");
+    // The manifest nests 4 levels deep; refusing deeper input up front keeps a hostile manifest
+    // (it is parsed before the signature check to explain a failure) from driving recursion.
+    if (!JsonNestingWithin(text, 8)) throw Error("manifest: nested too deeply");
     json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) throw Error("manifest: not a JSON object");
     if (j.dump() != text) throw Error("manifest: not in canonical form");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/json_nesting.h"
+
 namespace outpost::fleet {
 
 namespace {
@@ -32,32 +34,11 @@ std::string RangeProblem(const std::string& lo, const std::string& hi, bool has_
   return "is out of range";
 }
 
-// Deepest nesting of arrays and objects in `text`, counting only brackets outside strings;
-// stops counting once over `limit`.
-int NestingDepth(std::string_view text, int limit) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > limit) return deepest;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
 
 }  // namespace
 
 nlohmann::json ParseJsonText(std::string_view text, std::string_view where) {
-  if (NestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth)
+  if (!JsonNestingWithin(text, kMaxJsonDepth))
     throw Error(std::string(where) + ": not valid JSON (nested deeper than " + std::to_string(kMaxJsonDepth) +
                 " levels)");
   try {
