@@ -250,14 +250,20 @@ Expected<Unit> FleetServer::Tick() {
   return Unit{};
 }
 
+void FleetServer::StopAccepting() {
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> lock(s.drain_mu);
+  s.draining = true;
+}
+
 void FleetServer::Stop() {
   Impl& s = *impl_;
+  StopAccepting();
   s.ctx.ticker->Stop();
   if (!s.http) return;
   {
-    // From here new requests are answered 503; the running ones get kDrainTimeout to finish.
+    // The running requests get kDrainTimeout to finish.
     std::unique_lock<std::mutex> lock(s.drain_mu);
-    s.draining = true;
     s.drained.wait_for(lock, kDrainTimeout, [&s] { return s.in_flight == 0; });
   }
   s.http->stop();

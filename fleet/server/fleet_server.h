@@ -49,8 +49,11 @@ class FleetServer {
 
   // Binds and starts serving on the thread pool; returns once requests are accepted.
   Expected<Unit> Start();
-  // Answers new requests 503, lets the running ones (a download in progress) finish for up to
-  // 30 s, then stops accepting and joins the threads. Idempotent.
+  // From this call on, new requests are answered 503 ("stopping"); returns at once. The
+  // caller announces the stop after it, so whoever reads the announcement sees the 503s.
+  void StopAccepting();
+  // StopAccepting, then lets the running requests (a download in progress) finish for up to
+  // 30 s, stops the background work and joins the threads. Idempotent.
   void Stop();
 
   // One round of the background work now (rollouts, then alerts), whatever tick_ms is.

@@ -52,6 +52,7 @@ void RunServe(ServeArgs& a) {
   std::cout << server->url() << std::endl;
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
+  server->StopAccepting();
   std::cerr << "outpost: stopping the fleet server (signal " << signal_number << ")\n";
   server->Stop();
 }
