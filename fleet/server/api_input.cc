@@ -1,5 +1,7 @@
 #include "fleet/server/api_input.h"
 
+#include <cmath>
+
 #include "fleet/json/strict_json.h"
 #include "fleet/rollout/rollout_plan.h"
 #include "fleet/server/validation.h"
@@ -30,10 +32,38 @@ void CheckVersion(const JsonFields& f, const std::string& version) {
   if (!IsVersion(version)) f.Fail("version", "is not a semantic version");
 }
 
+// `latency_histogram`: {"bounds_ms":[b1,...,bn],"counts":[c0,...,cn]} where counts[i] counts
+// latencies up to bounds_ms[i] (above the previous bound) and the last count those above bn.
+// Bounds are positive, finite and strictly increasing; at most kMaxHistogramBounds of them.
+constexpr size_t kMaxHistogramBounds = 64;
+
+void CheckLatencyHistogram(const JsonFields& record, const nlohmann::json& histogram) {
+  const JsonFields f(histogram, record.where() + ": latency_histogram", {"bounds_ms", "counts"});
+  const nlohmann::json& bounds = f.Array("bounds_ms");
+  const nlohmann::json& counts = f.Array("counts");
+  if (bounds.empty() || bounds.size() > kMaxHistogramBounds)
+    f.Fail("bounds_ms", "must hold 1-" + std::to_string(kMaxHistogramBounds) + " bounds");
+  double previous = 0;
+  for (const nlohmann::json& b : bounds) {
+    if (!b.is_number() || !std::isfinite(b.get<double>()) || b.get<double>() <= previous)
+      f.Fail("bounds_ms", "must be positive and strictly increasing, got " + ShowJson(b));
+    previous = b.get<double>();
+  }
+  if (counts.size() != bounds.size() + 1) f.Fail("counts", "must hold one more entry than 'bounds_ms'");
+  for (const nlohmann::json& c : counts) {
+    const bool whole = c.is_number_unsigned() ? c.get<uint64_t>() <= static_cast<uint64_t>(kIntMax)
+                                              : c.is_number_integer() && c.get<int64_t>() >= 0;
+    if (!whole)
+      f.Fail("counts", "must be non-negative whole numbers, got " + ShowJson(c));
+  }
+}
+
 TelemetryRecord ReadRecord(const nlohmann::json& j, size_t index) {
   const JsonFields f(j, "record " + std::to_string(index),
                      {"seq", "time_ms", "model", "version", "inferences", "errors", "latency_p50_ms",
-                      "latency_p99_ms", "agreement", "drift_psi", "temperature_c", "rss_bytes"});
+                      "latency_p99_ms", "agreement", "drift_psi", "temperature_c", "rss_bytes",
+                      "latency_histogram", "arena_bytes", "input_drift_psi", "dropped_records", "throttled",
+                      "throttle_ratio"});
   TelemetryRecord r;
   r.seq = f.Int("seq", 1, kIntMax);
   r.time_ms = f.Int("time_ms", 0, kIntMax);
@@ -50,6 +80,13 @@ TelemetryRecord ReadRecord(const nlohmann::json& j, size_t index) {
   r.drift_psi = f.OptNumber("drift_psi", 0);
   r.temperature_c = f.OptNumber("temperature_c", -100, 200);
   r.rss_bytes = f.OptInt("rss_bytes", 0, kIntMax).value_or(0);
+  // The agent's further measurements are kept only in body_json (no column of their own).
+  if (const nlohmann::json* histogram = f.OptObject("latency_histogram")) CheckLatencyHistogram(f, *histogram);
+  (void)f.OptInt("arena_bytes", 0, kIntMax);
+  (void)f.OptNumber("input_drift_psi", 0);
+  (void)f.OptInt("dropped_records", 0, kIntMax);
+  (void)f.OptNumber("throttle_ratio", 0);
+  if (f.has("throttled") && !j["throttled"].is_boolean()) f.Fail("throttled", "must be true or false, got " + ShowJson(j["throttled"]));
   r.body_json = j.dump();
   return r;
 }

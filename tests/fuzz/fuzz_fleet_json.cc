@@ -92,6 +92,17 @@ void CheckRecord(const TelemetryRecord& r) {
   CHECK(!r.drift_psi || (std::isfinite(*r.drift_psi) && *r.drift_psi >= 0));
   CHECK(!r.temperature_c || (*r.temperature_c >= -100 && *r.temperature_c <= 200));
   CHECK(r.device_id.empty());
+  // The agent's fields live only in body_json: an accepted histogram has increasing positive
+  // bounds and one more count than bounds.
+  const json body = json::parse(r.body_json);
+  if (body.contains("latency_histogram")) {
+    const json& bounds = body["latency_histogram"]["bounds_ms"];
+    const json& counts = body["latency_histogram"]["counts"];
+    CHECK(!bounds.empty() && bounds.size() <= 64 && counts.size() == bounds.size() + 1);
+    for (size_t i = 0; i < bounds.size(); ++i) CHECK(bounds[i].get<double>() > (i == 0 ? 0.0 : bounds[i - 1].get<double>()));
+    for (const json& c : counts) CHECK(c.is_number_integer() && c.get<int64_t>() >= 0);
+  }
+  if (body.contains("throttled")) CHECK(body["throttled"].is_boolean());
 }
 
 bool SameRecord(const TelemetryRecord& a, const TelemetryRecord& b) {

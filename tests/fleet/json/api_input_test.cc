@@ -71,6 +71,52 @@ TEST(ApiInput, TelemetryBatch) {
   EXPECT_EQ(InputRefusal(ParseTelemetryBatch(R"({"records":{}})", 2)), "request body: 'records' must be an array, got {}");
 }
 
+TEST(ApiInput, TelemetryAgentFields) {
+  const std::string record = R"({"seq":4,"time_ms":5,"model":"m","version":"1.0.0","inferences":5,
+      "latency_histogram":{"bounds_ms":[0.5,1,2.5],"counts":[1,2,0,2]},"arena_bytes":4096,
+      "input_drift_psi":0.3,"dropped_records":220,"throttled":true,"throttle_ratio":1.9,"temperature_c":61.5})";
+  Expected<std::vector<TelemetryRecord>> r = ParseTelemetryBatch(R"({"records":[)" + record + "]}", 10);
+  ASSERT_TRUE(r.ok()) << r.message();
+  // Kept as sent: the store has no column for them, the record's body holds them.
+  EXPECT_EQ(nlohmann::json::parse(r->front().body_json), nlohmann::json::parse(record));
+
+  const auto refusal = [](const std::string& fields) {
+    return InputRefusal(ParseTelemetryBatch(
+        R"({"records":[{"seq":1,"time_ms":1,"model":"m","version":"1.0.0",)" + fields + "}]}", 10));
+  };
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":[1,1],"counts":[0,0,0]})"),
+            "record 0: latency_histogram: 'bounds_ms' must be positive and strictly increasing, got 1");
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":[2,1],"counts":[0,0,0]})"),
+            "record 0: latency_histogram: 'bounds_ms' must be positive and strictly increasing, got 1");
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":[0,1],"counts":[0,0,0]})"),
+            "record 0: latency_histogram: 'bounds_ms' must be positive and strictly increasing, got 0");
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":["1"],"counts":[0,0]})"),
+            "record 0: latency_histogram: 'bounds_ms' must be positive and strictly increasing, got \"1\"");
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":[],"counts":[0]})"),
+            "record 0: latency_histogram: 'bounds_ms' must hold 1-64 bounds");
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":[1,2],"counts":[0,0]})"),
+            "record 0: latency_histogram: 'counts' must hold one more entry than 'bounds_ms'");
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":[1],"counts":[0,-1]})"),
+            "record 0: latency_histogram: 'counts' must be non-negative whole numbers, got -1");
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":[1],"counts":[0,18446744073709551615]})"),
+            "record 0: latency_histogram: 'counts' must be non-negative whole numbers, got 18446744073709551615");
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":[1],"counts":[0,1.5]})"),
+            "record 0: latency_histogram: 'counts' must be non-negative whole numbers, got 1.5");
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":[1],"counts":[0,1],"sum":3})").rfind(
+                "record 0: latency_histogram: unknown field 'sum'", 0),
+            0u);
+  EXPECT_EQ(refusal(R"("latency_histogram":[1,2])"), "record 0: 'latency_histogram' must be an object, got [1,2]");
+  std::string many_bounds;
+  for (int i = 1; i <= 65; ++i) many_bounds += (i > 1 ? "," : "") + std::to_string(i);
+  EXPECT_EQ(refusal(R"("latency_histogram":{"bounds_ms":[)" + many_bounds + R"(],"counts":[]})"),
+            "record 0: latency_histogram: 'bounds_ms' must hold 1-64 bounds");
+  EXPECT_EQ(refusal(R"("dropped_records":-1)"), "record 0: 'dropped_records' must be at least 0, got -1");
+  EXPECT_EQ(refusal(R"("arena_bytes":"big")"), "record 0: 'arena_bytes' must be a whole number, got \"big\"");
+  EXPECT_EQ(refusal(R"("input_drift_psi":-0.1)"), "record 0: 'input_drift_psi' must be at least 0, got -0.1");
+  EXPECT_EQ(refusal(R"("throttled":1)"), "record 0: 'throttled' must be true or false, got 1");
+  EXPECT_EQ(refusal(R"("throttle_ratio":-2)"), "record 0: 'throttle_ratio' must be at least 0, got -2");
+}
+
 TEST(ApiInput, EnrollmentTokenRequest) {
   Expected<EnrollmentTokenRequest> defaults = ParseEnrollmentTokenRequest("{}");
   ASSERT_TRUE(defaults.ok());
