@@ -1,5 +1,6 @@
 #include "tests/fleet/server/server_fixture.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -11,6 +12,13 @@
 namespace outpost::fleet::testing {
 
 std::string BackendName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+bool MakeLoopbackCertificate(const std::string& cert_file, const std::string& key_file) {
+  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+                          "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" + key_file +
+                          "' -out '" + cert_file + "' >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
 
 void FleetServerTest::SetUp() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

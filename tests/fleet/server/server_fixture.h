@@ -37,6 +37,9 @@ Reply SendRequest(httplib::Client& client, const std::string& method, const std:
                   const std::string& token, const std::string& body = "",
                   const std::string& content_type = "application/json", const httplib::Headers& extra = {});
 
+// A self-signed certificate for 127.0.0.1 (openssl, at test time): true when both files were made.
+bool MakeLoopbackCertificate(const std::string& cert_file, const std::string& key_file);
+
 inline constexpr char kAdminToken[] = "admin-0123456789abcdef0123456789";
 
 class FleetServerTest : public ::testing::TestWithParam<std::string> {
