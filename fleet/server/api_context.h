@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 
 #include "fleet/server/api_error.h"
 #include "fleet/server/artifact_store.h"
@@ -26,6 +27,7 @@ struct ApiContext {
   std::unique_ptr<FleetStore> store;
   ArtifactStore artifacts;
   package::Key signing_key;
+  std::optional<package::Key> rollback_key;  // signs rollback orders; absent: none are issued
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<DeltaCache> deltas;
   std::unique_ptr<RolloutController> rollouts;

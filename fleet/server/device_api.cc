@@ -8,6 +8,7 @@
 #include "fleet/server/api_input.h"
 #include "fleet/server/request_body.h"
 #include "fleet/store/random_id.h"
+#include "package/rollback_order.h"
 
 namespace outpost::fleet {
 namespace {
@@ -36,6 +37,23 @@ void Enroll(ApiContext& ctx, const httplib::Request& req, httplib::Response& res
   SendJson(res, 201, {{"device_id", made->id}, {"credential", credential}, {"group", made->group}, {"tags", made->tags}});
 }
 
+// Going back to a version with a lower counter (a rollout rolled back or aborted, or an
+// operator's choice): the device's anti-rollback refuses it unless the fleet signs an order
+// for this device and version. Without a rollback key (the caller checks) the offer goes out
+// without one, and the device reports the refusal.
+nlohmann::json RollbackOrderFor(ApiContext& ctx, const Device& device, const ModelVersion& target) {
+  package::RollbackOrder order;
+  order.model = target.name;
+  order.version = target.version;
+  order.counter = static_cast<uint64_t>(target.counter);
+  order.device = device.id;
+  order.issued_ms = ctx.now();
+  order.expires_ms = order.issued_ms + ctx.options.rollback_order_ttl_s * 1000;
+  Expected<std::string> signed_order = package::SignRollbackOrder(order, *ctx.rollback_key);
+  if (!signed_order.ok()) throw std::runtime_error("signing a rollback order: " + signed_order.message());
+  return nlohmann::json::parse(*signed_order);
+}
+
 nlohmann::json DesiredJson(ApiContext& ctx, const Device& device, const std::string& running_model,
                            const std::string& running_version) {
   std::optional<DesiredState> desired = StoreValue(ctx.store->GetDesiredState(device.id), "reading desired state");
@@ -54,6 +72,7 @@ nlohmann::json DesiredJson(ApiContext& ctx, const Device& device, const std::str
   if (running_model == target->name && !running_version.empty() && running_version != target->version) {
     std::optional<ModelVersion> base =
         StoreValue(ctx.store->FindModelVersion(running_model, running_version), "reading the registry");
+    if (base && target->counter < base->counter && ctx.rollback_key) out["rollback_order"] = RollbackOrderFor(ctx, device, *target);
     if (base && base->digest != target->digest) {
       if (std::optional<Delta> delta = ctx.deltas->Get(base->digest, target->digest)) {
         out["delta"] = {{"url", "/v1/deltas/" + base->digest + "/" + target->digest},

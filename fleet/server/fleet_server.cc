@@ -146,6 +146,13 @@ Expected<std::unique_ptr<FleetServer>> FleetServer::Create(FleetServerOptions op
   Expected<package::Key> key =
       package::ReadKeyFile(options.signing_public_key_file, {package::KeyType::kSigningPublic});
   if (!key.ok()) return key.error();
+  std::optional<package::Key> rollback_key;
+  if (!options.rollback_key_file.empty()) {
+    Expected<package::Key> k = package::ReadKeyFile(options.rollback_key_file, {package::KeyType::kSigningSecret});
+    if (!k.ok()) return k.error();
+    rollback_key = std::move(*k);
+  }
+  if (options.rollback_order_ttl_s < 60) return Error("fleet: rollback orders must stay valid at least 60 s");
   Expected<ArtifactStore> artifacts = ArtifactStore::Open(options.data_dir);
   if (!artifacts.ok()) return artifacts.error();
   if (options.store_url.empty()) options.store_url = "sqlite:" + options.data_dir + "/fleet.db";
@@ -153,7 +160,7 @@ Expected<std::unique_ptr<FleetServer>> FleetServer::Create(FleetServerOptions op
   if (!store.ok()) return store.error();
 
   auto impl = std::unique_ptr<Impl>(new Impl{
-      ApiContext{std::move(options), std::move(*store), std::move(*artifacts), std::move(*key), nullptr, nullptr, nullptr, nullptr, nullptr},
+      ApiContext{std::move(options), std::move(*store), std::move(*artifacts), std::move(*key), std::move(rollback_key), nullptr, nullptr, nullptr, nullptr, nullptr},
       nullptr, {}, {}, 0, false, {}, {}, 0, false});
   ApiContext& ctx = impl->ctx;
   ctx.auth = std::make_unique<Authenticator>(std::move(*token), *ctx.store);

@@ -23,6 +23,12 @@ struct FleetServerOptions {
   std::string store_url;              // empty: "sqlite:<data_dir>/fleet.db"
   std::string admin_token_file;       // one line; the operators' bearer token
   std::string signing_public_key_file;  // the fleet's Ed25519 key: uploads must verify with it
+  // An Ed25519 secret key the server signs rollback orders with (package/rollback_order.h):
+  // a device told to go back to a version with a lower counter installs it only with such an
+  // order. Empty: no orders, and devices refuse the downgrade. A key of its own, so the package
+  // signing key can stay off the server.
+  std::string rollback_key_file;
+  int64_t rollback_order_ttl_s = 7 * 24 * 3600;  // how long an order stays valid
   int64_t max_json_bytes = 1 << 20;
   int64_t max_package_bytes = int64_t{1} << 30;
   int64_t max_telemetry_records = 1000;

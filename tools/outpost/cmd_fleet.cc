@@ -71,6 +71,9 @@ Command AddFleetCommand(CLI::App& root) {
   serve->add_option("--signing-key", o.signing_public_key_file,
                     "The fleet's signing public key: uploaded packages must verify with it")
       ->required();
+  serve->add_option("--rollback-key", o.rollback_key_file,
+                    "Ed25519 signing secret key for rollback orders: lets devices go back to a lower version");
+  serve->add_option("--rollback-order-ttl-s", o.rollback_order_ttl_s, "How long a rollback order stays valid (default 7 days)");
   serve->add_option("--db", o.store_url, "Store URL: sqlite:PATH or postgresql://... (default sqlite:DATA/fleet.db)");
   serve->add_option("--listen", a->listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free port)");
   serve->add_option("--tls-cert", o.tls_cert_file, "PEM certificate: serve HTTPS");

@@ -228,6 +228,11 @@ TEST_F(ServeCliTest, SigningKeyProblemsAreOneClearError) {
   // The secret half by mistake: refused, the fleet needs only the public key.
   ASSERT_TRUE(package::WriteKeyFile(dir_ + "/fleet.key", keys_.secret).ok());
   ExpectError(Fail(Args({"--signing-key", dir_ + "/fleet.key"})), dir_ + "/fleet.key");
+  // The rollback-order key is the other way round: a secret key, and the public one is refused.
+  ASSERT_TRUE(package::WriteKeyFile(dir_ + "/order.pub", keys_.public_key).ok());
+  ExpectError(Fail(Args({"--rollback-key", dir_ + "/order.pub"})), dir_ + "/order.pub");
+  ExpectError(Fail(Args({"--rollback-key", dir_ + "/fleet.key", "--rollback-order-ttl-s", "5"})),
+              "rollback orders must stay valid at least 60 s");
 }
 
 TEST_F(ServeCliTest, BadListenAddressesAreOneClearError) {
