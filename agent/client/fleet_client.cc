@@ -192,8 +192,10 @@ Expected<std::optional<DesiredModel>> FleetClient::Poll(const std::string& model
     m.size = Get<uint64_t>(d, "size", path);
     m.url = Get<std::string>(d, "url", path);
     m.rollout_id = d.value("rollout_id", "");
-    if (d.contains("rollback_order") && d["rollback_order"].is_string())
-      m.rollback_order = d["rollback_order"].get<std::string>();
+    // The server sends the order as a JSON object; its signature covers the order's canonical
+    // form, so the re-serialized text verifies the same.
+    if (d.contains("rollback_order") && d["rollback_order"].is_object())
+      m.rollback_order = d["rollback_order"].dump();
     if (d.contains("delta") && d["delta"].is_object()) {
       const nlohmann::json& x = d["delta"];
       DeltaOffer o;

@@ -55,6 +55,7 @@ struct DesiredModel {
   std::optional<std::string> rollback_order;
 };
 
+// The server's answer to one stored telemetry batch.
 struct TelemetryAck {
   int64_t inserted = 0;
   int64_t duplicates = 0;

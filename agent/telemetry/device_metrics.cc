@@ -1,4 +1,4 @@
-// Latency histogram, /proc and /sys readers, the throttling rule and the period's record.
+// /proc and /sys readers, the throttling rule and the period's record.
 #include "agent/telemetry/device_metrics.h"
 
 #include <unistd.h>
@@ -12,63 +12,10 @@
 namespace outpost::agent {
 namespace {
 
-constexpr double kFirstBoundMs = 0.05;
 constexpr double kMinTemperatureC = -100;  // the server's accepted range (docs/fleet-api.md)
 constexpr double kMaxTemperatureC = 200;
 
-std::vector<double> MakeLatencyBounds() {
-  std::vector<double> bounds;
-  for (int i = 0; i < LatencyHistogram::kBuckets; ++i) {
-    // Rounded to 4 significant digits: the same text on every device and in every record.
-    const double b = kFirstBoundMs * std::pow(2.0, i / 2.0);
-    const double scale = std::pow(10.0, 3 - static_cast<int>(std::floor(std::log10(b))));
-    bounds.push_back(std::round(b * scale) / scale);
-  }
-  return bounds;
-}
-
 }  // namespace
-
-const std::vector<double>& LatencyHistogram::BoundsMs() {
-  static const std::vector<double> bounds = MakeLatencyBounds();
-  return bounds;
-}
-
-void LatencyHistogram::Record(double latency_ms) {
-  if (!std::isfinite(latency_ms) || latency_ms < 0) latency_ms = 0;
-  const std::vector<double>& bounds = BoundsMs();
-  const auto at =
-      std::lower_bound(bounds.begin(), bounds.end(), latency_ms);  // first bound >= latency
-  counts_[at - bounds.begin()] += 1;
-  total_ += 1;
-}
-
-void LatencyHistogram::Merge(const LatencyHistogram& other) {
-  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
-  total_ += other.total_;
-}
-
-double LatencyHistogram::Quantile(double q) const {
-  if (total_ == 0) return 0;
-  const std::vector<double>& bounds = BoundsMs();
-  const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(total_);
-  double below = 0;
-  for (size_t i = 0; i < counts_.size(); ++i) {
-    if (counts_[i] == 0 || below + static_cast<double>(counts_[i]) < rank) {
-      below += static_cast<double>(counts_[i]);
-      continue;
-    }
-    if (i == bounds.size()) return bounds.back();
-    const double share = (rank - below) / static_cast<double>(counts_[i]);
-    if (i == 0) return bounds[0] * share;
-    return bounds[i - 1] * std::pow(bounds[i] / bounds[i - 1], share);
-  }
-  return bounds.back();
-}
-
-nlohmann::json LatencyHistogram::ToJson() const {
-  return {{"bounds_ms", BoundsMs()}, {"counts", counts_}};
-}
 
 std::optional<int64_t> ReadRssBytes(const std::string& statm_path) {
   std::ifstream in(statm_path);

@@ -19,33 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/telemetry/latency_histogram.h"
+
 namespace outpost::agent {
-
-// Latencies in ms over fixed buckets: upper bounds 0.05 ms * 2^(i/2), i = 0..kBuckets-1 (about
-// 0.05 ms to 9.3 s, each 41 % above the last), and one bucket above the last bound.
-class LatencyHistogram {
- public:
-  static constexpr int kBuckets = 36;
-  static const std::vector<double>& BoundsMs();
-
-  LatencyHistogram() : counts_(kBuckets + 1, 0) {}
-  void Record(double latency_ms);
-  void Merge(const LatencyHistogram& other);
-  int64_t count() const { return total_; }
-  const std::vector<int64_t>& counts() const { return counts_; }
-
-  // The latency below which a share `q` (0..1) of the recorded ones fall, interpolated within
-  // its bucket on the log scale (linearly in the first, from 0); in the overflow bucket the last
-  // bound (a lower bound of the truth). 0 when nothing was recorded.
-  double Quantile(double q) const;
-
-  // {"bounds_ms":[...],"counts":[...]} as the server takes it.
-  nlohmann::json ToJson() const;
-
- private:
-  std::vector<int64_t> counts_;
-  int64_t total_ = 0;
-};
 
 // Resident set size of this process from /proc/self/statm (its second field, in pages).
 std::optional<int64_t> ReadRssBytes(const std::string& statm_path = "/proc/self/statm");

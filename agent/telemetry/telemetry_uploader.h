@@ -24,16 +24,11 @@
 #include <random>
 #include <string>
 
+#include "agent/client/fleet_client.h"  // TelemetryAck: the server's answer to a stored batch
 #include "agent/telemetry/telemetry_buffer.h"
 #include "common/expected.h"
 
 namespace outpost::agent {
-
-// The server's answer to one stored batch.
-struct TelemetryAck {
-  int64_t inserted = 0;
-  int64_t duplicates = 0;
-};
 
 // Sends one request body ({"records":[...]}); an Error of kind kRefused for a 4xx refusal of
 // the content, any other Error for a failure worth retrying.

@@ -71,6 +71,8 @@ Expected<std::unique_ptr<UpdateEngine>> UpdateEngine::Open(const UpdateEngineOpt
   if (options.device_dir.empty()) return Error("agent: the device directory is not set");
   if (!options.signing_public || options.signing_public->type() != package::KeyType::kSigningPublic)
     return Error("agent: the fleet signing public key is required");
+  if (options.rollback_public && options.rollback_public->type() != package::KeyType::kSigningPublic)
+    return Error("agent: the rollback order key must be an Ed25519 signing public key");
   if (options.model.empty()) return Error("agent: the device's model name is not set");
   std::error_code ec;
   for (const char* sub : {"slots/a", "slots/b", "download"}) {
@@ -309,7 +311,7 @@ void UpdateEngine::RecordInference(bool ok, double latency_ms) {
 
 Expected<Unit> UpdateEngine::AcceptRollbackOrder(const std::string& order_text) {
   Expected<package::RollbackOrder> order = package::VerifyRollbackOrder(
-      order_text, *options_.signing_public, {options_.model, options_.device_id, Now()});
+      order_text, OrderKey(), {options_.model, options_.device_id, Now()});
   if (!order.ok()) return order.error();
   if (Expected<Unit> w = io::WriteFileAtomic(options_.device_dir + "/rollback-order.json", order_text); !w.ok())
     return w.error();
@@ -484,7 +486,7 @@ UpdateState UpdateEngine::DoVerify() {
     bool allowed = false;
     if (!order_text.empty()) {
       Expected<package::RollbackOrder> order = package::VerifyRollbackOrder(
-          order_text, *options_.signing_public, {options_.model, options_.device_id, Now()});
+          order_text, OrderKey(), {options_.model, options_.device_id, Now()});
       if (!order.ok()) {
         order_why = order.message();
       } else if (order->version != m.version || order->counter != m.counter) {
@@ -617,7 +619,7 @@ UpdateState UpdateEngine::DoHealth() {
     failure = "health: error rate " + FormatMs(w.error_rate()) + " over " + std::to_string(w.inferences) +
               " inferences is above the allowed " + FormatMs(allowed) +
               (record_.baseline ? " (previous model " + FormatMs(record_.baseline->error_rate()) + ")" : "");
-  } else if (record_.baseline && record_.baseline->latency.total > 0 && w.latency.total > 0) {
+  } else if (record_.baseline && record_.baseline->latency.count() > 0 && w.latency.count() > 0) {
     const double before = record_.baseline->latency.Quantile(0.99);
     const double now = w.latency.Quantile(0.99);
     if (now > before * options_.health_max_p99_ratio)

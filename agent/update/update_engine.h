@@ -43,6 +43,9 @@ struct UpdateEngineOptions {
   std::string model;                  // the model this device runs
   std::vector<std::string> tags;      // the device's tags: a package's targets must name one
   std::optional<package::Key> signing_public;  // the fleet's signing key (required)
+  // The key rollback orders verify with: the fleet server's --rollback-key (public half).
+  // Unset: the signing key above (orders then come from whoever holds the package key).
+  std::optional<package::Key> rollback_public;
   std::optional<package::Key> device_secret;   // opens packages sealed to this device
   std::optional<package::Key> fleet_key;       // opens packages encrypted with the fleet key
   // Self-test: runs timed; the median must be within the manifest's latency_ms figure times
@@ -135,6 +138,7 @@ class UpdateEngine {
   // Abandons the target before the switch: back to check, the active model untouched.
   UpdateState Refuse(const std::string& reason, bool remember_failure);
   Expected<Unit> Persist(UpdateState next);
+  const package::Key& OrderKey() const { return options_.rollback_public ? *options_.rollback_public : *options_.signing_public; }
   void AddEvent(const std::string& kind, const std::string& version, const std::string& reason);
   Expected<Unit> WriteActive(const std::string& slot);
   void ReadActiveVersion();

@@ -10,8 +10,6 @@ namespace {
 
 constexpr const char* kStateNames[] = {"check", "download", "verify", "stage", "selftest",
                                        "switch", "health", "commit", "rollback"};
-constexpr double kFirstBucketMs = 0.01;
-constexpr double kBucketFactor = 1.25;
 
 }  // namespace
 
@@ -23,42 +21,10 @@ std::optional<UpdateState> StateFromName(const std::string& name) {
   return std::nullopt;
 }
 
-void LatencyHistogram::Add(double ms) {
-  int b = 0;
-  if (ms > kFirstBucketMs) b = static_cast<int>(std::ceil(std::log(ms / kFirstBucketMs) / std::log(kBucketFactor)));
-  b = std::clamp(b, 0, kBuckets - 1);
-  ++counts[b];
-  ++total;
-}
-
-double LatencyHistogram::Quantile(double q) const {
-  if (total == 0) return 0.0;
-  const uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(total)));
-  uint64_t seen = 0;
-  for (int b = 0; b < kBuckets; ++b) {
-    seen += counts[b];
-    if (seen >= std::max<uint64_t>(rank, 1)) return kFirstBucketMs * std::pow(kBucketFactor, b);
-  }
-  return kFirstBucketMs * std::pow(kBucketFactor, kBuckets - 1);
-}
-
-nlohmann::json LatencyHistogram::ToJson() const { return counts; }
-
-LatencyHistogram LatencyHistogram::FromJson(const nlohmann::json& j) {
-  LatencyHistogram h;
-  if (!j.is_array()) return h;
-  for (size_t i = 0; i < j.size() && i < static_cast<size_t>(kBuckets); ++i) {
-    if (!j[i].is_number_unsigned()) continue;
-    h.counts[i] = j[i].get<uint64_t>();
-    h.total += h.counts[i];
-  }
-  return h;
-}
-
 void OutcomeCounts::Add(bool ok, double latency_ms) {
   ++inferences;
   if (!ok) ++errors;
-  else latency.Add(latency_ms);
+  else latency.Record(latency_ms);
 }
 
 nlohmann::json OutcomeCounts::ToJson() const {

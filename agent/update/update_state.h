@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/telemetry/latency_histogram.h"
 #include "common/expected.h"
 
 namespace outpost::agent {
@@ -21,20 +22,6 @@ enum class UpdateState { kCheck, kDownload, kVerify, kStage, kSelfTest, kSwitch,
 
 const char* StateName(UpdateState s);  // "check", "download", ...
 std::optional<UpdateState> StateFromName(const std::string& name);
-
-// Latencies in 64 geometric buckets (0.01 ms × 1.25^i): enough to compare p99s, small enough
-// to persist with every health-window update.
-struct LatencyHistogram {
-  static constexpr int kBuckets = 64;
-  std::vector<uint64_t> counts = std::vector<uint64_t>(kBuckets, 0);
-  uint64_t total = 0;
-
-  void Add(double ms);
-  // The upper edge of the bucket holding quantile q (0 when empty).
-  double Quantile(double q) const;
-  nlohmann::json ToJson() const;
-  static LatencyHistogram FromJson(const nlohmann::json& j);
-};
 
 // Inference outcomes of one model over a period.
 struct OutcomeCounts {

@@ -66,6 +66,7 @@ UpdateEngineOptions AgentTest::Options(const std::string& device_dir) {
   o.signing_public = trusted_key_ ? *trusted_key_ : keys_.public_key;
   o.use_deltas = use_deltas_;
   o.device_secret = device_secret_;
+  o.rollback_public = rollback_public_;
   o.self_test_runs = 3;
   o.health_window_ms = 1000;
   o.health_min_inferences = 10;

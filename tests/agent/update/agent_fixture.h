@@ -53,7 +53,8 @@ class AgentTest : public fleet::testing::FleetServerTest {
   std::optional<package::Key> trusted_key_;
   bool use_deltas_ = true;
   std::optional<package::Key> device_secret_;  // opens packages sealed to the device
-  std::string ca_file_;  // set by HTTPS tests (in Adjust) to the server's certificate  // what the device trusts (default: the fleet key)
+  std::string ca_file_;  // set by HTTPS tests (in Adjust) to the server's certificate
+  std::optional<package::Key> rollback_public_;  // what rollback orders verify with (default: the fleet key)
 };
 
 }  // namespace outpost::agent::testing

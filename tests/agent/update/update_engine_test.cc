@@ -385,6 +385,40 @@ TEST_P(UpdateEngineTest, UnreachableServerIsAnErrorThatChangesNothing) {
   engine_.reset();
 }
 
+// The fleet server signs the order itself (--rollback-key) when it sends a device back to a
+// lower version; the device trusts that key for orders only, not for packages.
+class ServerRollbackOrderTest : public AgentTest {
+ protected:
+  void Adjust(fleet::FleetServerOptions& o) override {
+    ASSERT_TRUE(package::WriteKeyFile(dir_ + "/rollback.key", order_keys_.secret).ok());
+    o.rollback_key_file = dir_ + "/rollback.key";
+    rollback_public_ = order_keys_.public_key;
+  }
+  package::KeyPair order_keys_ = outpost::testing::TestSigningPair(42);
+};
+
+TEST_P(ServerRollbackOrderTest, ADowngradeFromTheServerIsInstalledWithItsOrder) {
+  Restart();
+  Install("1.0.0");
+  Install("1.1.0");
+  SetDesired("1.0.0");
+  EXPECT_EQ(Update(), UpdateState::kCheck);
+  EXPECT_EQ(engine_->active_version(), "1.0.0") << engine_->record().last_error;
+  EXPECT_EQ(engine_->record().highest_committed_counter, 1'000'001'000'000u);
+}
+
+TEST_P(ServerRollbackOrderTest, AnOrderSignedWithThePackageKeyIsNotEnough) {
+  Restart();
+  Install("1.0.0");
+  Install("1.1.0");
+  package::RollbackOrder order{kModelName, "1.0.0", 1'000'000'000'000, device_.id, now_ms_, now_ms_ + 60'000};
+  Expected<Unit> accepted = engine_->AcceptRollbackOrder(package::SignRollbackOrder(order, keys_.secret).value());
+  ASSERT_FALSE(accepted.ok());
+  EXPECT_NE(accepted.message().find("rollback order: signed by key"), std::string::npos) << accepted.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, ServerRollbackOrderTest, ::testing::Values("sqlite"), fleet::testing::BackendName);
+
 INSTANTIATE_TEST_SUITE_P(Databases, UpdateEngineTest, ::testing::Values("sqlite"), fleet::testing::BackendName);
 
 }  // namespace
