@@ -8,7 +8,10 @@
 #include <optional>
 
 #include "compiler/compile.h"
+#include "compiler/emit/opm_writer.h"
 #include "compiler/emit/prepack.h"
+#include "compiler/quantize/dataset.h"
+#include "compiler/quantize/model_reference_data.h"
 #include "io/mapped_file.h"
 #include "io/model_file.h"
 #include "runtime/all_ops_resolver.h"
@@ -31,6 +34,9 @@ struct CompileArgs {
   std::optional<std::string> labels;
   bool verbose = false;
   std::string prepack = "none";
+  // Drift reference data (docs/model-format.md, "Drift reference").
+  std::string reference;
+  int64_t reference_limit = 1000;
 };
 
 const std::map<std::string, opm::Task> kTasks = {
@@ -88,9 +94,20 @@ compiler::CompileOptions MakeOptions(const CompileArgs& a) {
 void RunCompile(const CompileArgs& a) {
   const compiler::CompileOptions options = MakeOptions(a);
   const emit::PrepackTarget target = ParsePrepack(a.prepack);
+  if (a.reference_limit < 0) throw UsageError("--reference-limit must be 0 (all) or more");
   compiler::CompileReport report;
-  const std::vector<uint8_t> unpacked =
-      Must(compiler::CompileOnnxToOpm(a.model, options, &report));
+  ir::Graph graph = Must(compiler::CompileOnnx(a.model, options, &report));
+  std::optional<io::ModelReference> reference;
+  if (!a.reference.empty()) {
+    // Read exactly as `outpost quantize --calib` reads its calibration data.
+    std::vector<std::string> warnings;
+    quant::DatasetOptions dopt;
+    dopt.limit = a.reference_limit;
+    const quant::Dataset data = Must(quant::LoadDataset({a.reference, ""}, graph, dopt, &warnings));
+    for (const std::string& w : warnings) PrintWarning(w);
+    reference = Must(quant::AddModelReference(graph, data));
+  }
+  const std::vector<uint8_t> unpacked = emit::EmitOpm(graph);
   const emit::PrepackResult prepacked = emit::PrepackOpm(unpacked, target);
   const std::vector<uint8_t>& bytes = prepacked.bytes;
 
@@ -125,6 +142,10 @@ void RunCompile(const CompileArgs& a) {
     std::cout << "  runtime:    " << FormatBytesExact(need.total_bytes)
               << " total arena with this build's kernels (plan + scratch + state)\n";
   std::cout << "  self-test:  " << (loaded.fb().self_test() ? "embedded" : "none") << "\n";
+  if (reference)
+    std::cout << "  reference:  " << reference->samples << " samples from " << a.reference
+              << " (drift reference, " << FormatBytesExact(graph.info.metadata[io::kReferenceKey].size())
+              << " of metadata)\n";
   std::cout << "  file:       " << FormatBytesExact(bytes.size()) << "\n";
   PrintPrepack(target, prepacked);
   if (!measured)
@@ -149,6 +170,13 @@ Command AddCompileCommand(CLI::App& root) {
                   "Class labels: a file with one per line, or a comma-separated list");
   app->add_flag("-v,--verbose", args->verbose, "Print compiler progress on stderr");
   AddPrepackOption(app, &args->prepack);
+  app->add_option("--reference", args->reference,
+                  "Reference data for drift monitoring, in the forms 'quantize --calib' takes: "
+                  "the model runs on it and stores its input and output distributions "
+                  "(metadata outpost.reference)");
+  app->add_option("--reference-limit", args->reference_limit,
+                  "Use at most N reference samples, evenly spaced over the data (0: all)")
+      ->capture_default_str();
   app->footer(
       "Preprocessing of image inputs: x = (pixel * value_scale - mean[c]) / std[c].\n"
       "Examples:\n"

@@ -6,6 +6,7 @@
 
 #include "io/host_tensor.h"
 #include "io/model_file.h"
+#include "io/model_reference.h"
 #include "io/op_info.h"
 #include "io/preprocess.h"
 #include "runtime/all_ops_resolver.h"
@@ -23,6 +24,25 @@ struct InspectArgs {
 };
 
 std::string Str(const flatbuffers::String* s) { return s != nullptr ? s->str() : ""; }
+
+bool HasReference(const opm::Model& fb) {
+  if (fb.metadata())
+    for (const auto* kv : *fb.metadata())
+      if (Str(kv->key()) == io::kReferenceKey) return true;
+  return false;
+}
+
+// One line on the drift reference the model carries (its JSON is kilobytes: not printed).
+std::string ReferenceLine(const io::LoadedModel& m) {
+  Expected<io::ModelReference> r = io::ReadModelReference(m);
+  if (!r) return "unreadable: " + r.message();
+  int classes = 0;
+  for (const io::OutputReference& o : r->outputs) classes += o.classes;
+  return "drift reference v" + std::to_string(r->version) + ", " + std::to_string(r->samples) +
+         " samples: " + std::to_string(r->inputs.size()) + " input(s), " +
+         std::to_string(r->outputs.size()) + " output(s)" +
+         (classes ? " (" + std::to_string(classes) + " with class distribution)" : "");
+}
 
 std::string TensorText(const io::LoadedModel& m, int tensor) {
   const opm::Tensor& t = *m.fb().tensors()->Get(tensor);
@@ -151,6 +171,7 @@ void PrintJson(const io::LoadedModel& m, const io::ModelTotals& totals, const Me
   j["metadata"] = nlohmann::json::object();
   if (fb.metadata())
     for (const auto* kv : *fb.metadata()) j["metadata"][Str(kv->key())] = Str(kv->value());
+  j["drift_reference"] = HasReference(fb) ? nlohmann::json(ReferenceLine(m)) : nlohmann::json();
   std::cout << j.dump(2) << "\n";
 }
 
@@ -172,7 +193,9 @@ void PrintText(const io::LoadedModel& m, const io::ModelTotals& totals, const Me
   }
   if (fb.metadata())
     for (const auto* kv : *fb.metadata())
-      out << "metadata:    " << Str(kv->key()) << " = " << Str(kv->value()) << "\n";
+      if (Str(kv->key()) != io::kReferenceKey)
+        out << "metadata:    " << Str(kv->key()) << " = " << Str(kv->value()) << "\n";
+  if (HasReference(fb)) out << "reference:   " << ReferenceLine(m) << "\n";
 
   out << "\ninputs:\n";
   for (int i = 0; i < m.model().num_inputs(); ++i) {

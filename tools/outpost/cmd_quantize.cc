@@ -20,6 +20,7 @@
 #include "compiler/quantize/cross_layer_equalization.h"
 #include "compiler/quantize/dataset.h"
 #include "compiler/quantize/finalize.h"
+#include "compiler/quantize/model_reference_data.h"
 #include "compiler/quantize/opm_graph.h"
 #include "compiler/quantize/quantizer.h"
 #include "io/mapped_file.h"
@@ -284,11 +285,11 @@ void RunQuantize(const QuantizeArgs& a) {
 
   quant::CalibrationResult stats;
   std::vector<float> golden;
+  quant::Dataset data;  // also the drift reference's data
   if (calibrate) {
     std::vector<std::string> warnings;
     quant::DatasetOptions dopt;
     dopt.limit = a.calib_limit;
-    quant::Dataset data;
     {
       std::optional<Progress> loading;
       data = Must(quant::LoadDataset({a.calib, ""}, float_graph, dopt, &warnings,
@@ -326,6 +327,15 @@ void RunQuantize(const QuantizeArgs& a) {
   } else {
     Must(quant::PlanAndSelfTest(g, calibrate ? &golden : nullptr));
   }
+  // The drift reference describes this model's outputs: made from the calibration data, or
+  // dropped when a float .opm brought one and there is no data to make it again.
+  std::optional<io::ModelReference> reference;
+  if (calibrate) {
+    reference = Must(quant::AddModelReference(g, data));
+  } else if (g.info.metadata.erase(io::kReferenceKey) > 0) {
+    PrintWarning("the float model's drift reference is dropped: without calibration data there "
+                 "is none for the quantized model's outputs");
+  }
   const std::vector<uint8_t> unpacked = emit::EmitOpm(g);
   const emit::PrepackResult prepacked = emit::PrepackOpm(unpacked, target);
   const std::vector<uint8_t>& bytes = prepacked.bytes;
@@ -344,6 +354,9 @@ void RunQuantize(const QuantizeArgs& a) {
   // Sizes before caching packed weights: the summary compares quantization, not packing.
   PrintSummary(a, options, report, stats.samples, float_opm_bytes, unpacked,
                planned_float.plan->arena_bytes, measured ? &need : nullptr, g);
+  if (reference)
+    std::cout << "  reference:   drift reference from the " << reference->samples
+              << " calibration samples\n";
   PrintPrepack(target, prepacked);
   for (const std::string& w : report.warnings) PrintWarning(w);
   if (!measured)
