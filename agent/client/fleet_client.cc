@@ -310,6 +310,10 @@ Expected<TelemetryAck> FleetClient::PostTelemetry(const nlohmann::json& records)
     auto res = Http().Post(path, Bearer(options_.credential), nlohmann::json{{"records", records}}.dump(),
                            "application/json");
     if (!res) throw Error(Unreachable(static_cast<int>(res.error())));
+    // 400 and 413 refuse the batch's content: sent again it can never pass (the uploader then
+    // isolates the bad record); anything else may pass later.
+    if (res->status == 400 || res->status == 413)
+      throw Error(ServerRefusal(path, res->status, res->body).what(), ErrorKind::kRefused);
     if (res->status != 200) throw ServerRefusal(path, res->status, res->body);
     const nlohmann::json j = ParseAnswer(path, res->body);
     return TelemetryAck{Get<int64_t>(j, "inserted", path), Get<int64_t>(j, "duplicates", path)};

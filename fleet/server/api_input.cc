@@ -36,6 +36,9 @@ void CheckVersion(const JsonFields& f, const std::string& version) {
 // latencies up to bounds_ms[i] (above the previous bound) and the last count those above bn.
 // Bounds are positive, finite and strictly increasing; at most kMaxHistogramBounds of them.
 constexpr size_t kMaxHistogramBounds = 64;
+// `events`: a few lines of text per record.
+constexpr size_t kMaxRecordEvents = 16;
+constexpr size_t kMaxRecordEventBytes = 1024;
 
 void CheckLatencyHistogram(const JsonFields& record, const nlohmann::json& histogram) {
   const JsonFields f(histogram, record.where() + ": latency_histogram", {"bounds_ms", "counts"});
@@ -63,7 +66,7 @@ TelemetryRecord ReadRecord(const nlohmann::json& j, size_t index) {
                      {"seq", "time_ms", "model", "version", "inferences", "errors", "latency_p50_ms",
                       "latency_p99_ms", "agreement", "drift_psi", "temperature_c", "rss_bytes",
                       "latency_histogram", "arena_bytes", "input_drift_psi", "dropped_records", "throttled",
-                      "throttle_ratio"});
+                      "throttle_ratio", "events"});
   TelemetryRecord r;
   r.seq = f.Int("seq", 1, kIntMax);
   r.time_ms = f.Int("time_ms", 0, kIntMax);
@@ -86,6 +89,13 @@ TelemetryRecord ReadRecord(const nlohmann::json& j, size_t index) {
   (void)f.OptNumber("input_drift_psi", 0);
   (void)f.OptInt("dropped_records", 0, kIntMax);
   (void)f.OptNumber("throttle_ratio", 0);
+  // The agent's update events of the period (refusals with their reason, commits, rollbacks).
+  if (const auto events = f.OptStrings("events")) {
+    if (events->size() > kMaxRecordEvents) f.Fail("events", "must hold at most " + std::to_string(kMaxRecordEvents) + " events");
+    for (const std::string& e : *events)
+      if (e.empty() || e.size() > kMaxRecordEventBytes)
+        f.Fail("events", "must each be 1-" + std::to_string(kMaxRecordEventBytes) + " bytes");
+  }
   if (f.has("throttled") && !j["throttled"].is_boolean()) f.Fail("throttled", "must be true or false, got " + ShowJson(j["throttled"]));
   r.body_json = j.dump();
   return r;

@@ -108,7 +108,15 @@ struct Runner::Impl {
     ++rejected_by[static_cast<size_t>(reason)];
   }
   void CaptureLoop(uint64_t max_frames, const std::atomic<bool>* stop);
-  void InferLoop();
+  void InferLoop(const std::function<void(const InferenceObservation&)>& on_inference);
+  // A frame the model cannot take, for the host's hook.
+  void NotTaken(const std::function<void(const InferenceObservation&)>& on_inference) {
+    if (!on_inference) return;
+    InferenceObservation seen;
+    seen.ran = false;
+    seen.session = session.get();
+    on_inference(seen);
+  }
   void PostLoop();
   void PostOne(const Inferred& item);
   void Deliver(const Inferred& item, const PostprocessResult& result);
@@ -153,7 +161,7 @@ void Runner::Impl::CaptureLoop(uint64_t max_frames, const std::atomic<bool>* sto
   frames->Close();
 }
 
-void Runner::Impl::InferLoop() {
+void Runner::Impl::InferLoop(const std::function<void(const InferenceObservation&)>& on_inference) {
   const int64_t deadline_ns = static_cast<int64_t>(config.realtime.deadline_ms * 1e6);
   const bool profile = !op_total_ns.empty();
   Frame frame;
@@ -168,6 +176,7 @@ void Runner::Impl::InferLoop() {
     stats[Stage::kValidate].Record(t1 - t);
     if (reason != RejectReason::kNone) {
       Reject(reason);
+      if (reason == RejectReason::kWrongSize) NotTaken(on_inference);
       continue;
     }
     if (motion) {
@@ -187,6 +196,7 @@ void Runner::Impl::InferLoop() {
       // The validator checks sizes against the model already; what is left is a frame the
       // model cannot take at all (an image for a feature-vector input).
       Reject(RejectReason::kWrongSize);
+      NotTaken(on_inference);
       continue;
     }
     Expected<Unit> ran = session->Run();
@@ -194,6 +204,13 @@ void Runner::Impl::InferLoop() {
     stats[Stage::kInfer].Record(t1 - t);
     if (!ran) {
       ++inference_errors;
+      if (on_inference) {
+        InferenceObservation seen;
+        seen.latency_ms = static_cast<double>(t1 - t) / 1e6;
+        seen.input = preprocess->input();
+        seen.session = session.get();
+        on_inference(seen);
+      }
       continue;
     }
     if (profile) {
@@ -214,6 +231,15 @@ void Runner::Impl::InferLoop() {
     if (postprocess->needs_input()) {
       const std::span<const float> in = preprocess->input();
       item.data.input.assign(in.begin(), in.end());
+    }
+    if (on_inference) {
+      InferenceObservation seen;
+      seen.ok = true;
+      seen.latency_ms = static_cast<double>(t1 - t) / 1e6;
+      seen.input = preprocess->input();
+      seen.outputs = item.data.outputs;
+      seen.session = session.get();
+      on_inference(seen);
     }
     item.truth.clear();
     if (accuracy) item.truth = std::move(frame.truth);
@@ -494,7 +520,8 @@ RunReport Runner::Run(const RunOptions& options) {
   std::condition_variable done_cv;
   bool done = false;
   std::thread capture([&] { m.CaptureLoop(max_frames, options.stop); });
-  std::thread infer([&] { m.InferLoop(); });
+  if (options.on_inference) m.preprocess->set_keep_float_input(true);
+  std::thread infer([&] { m.InferLoop(options.on_inference); });
   std::thread post([&] {
     m.PostLoop();
     std::lock_guard<std::mutex> lock(done_mutex);

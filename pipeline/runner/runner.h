@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "common/expected.h"
@@ -25,11 +26,28 @@
 
 namespace outpost::pipeline {
 
+// One model run as the inference thread saw it (RunOptions::on_inference). The spans point
+// into the runner's own buffers: valid only during the call.
+struct InferenceObservation {
+  bool ran = true;          // false: the model could not take the frame (its size is not the
+                            // input's), so it did not run; `ok` is then false too
+  bool ok = false;          // Session::Run succeeded
+  double latency_ms = 0;    // of Session::Run alone
+  std::span<const float> input;                  // the float values fed to input 0
+  std::span<const std::vector<float>> outputs;   // every output as float; empty when !ok
+  const io::Session* session = nullptr;          // the active model's session (arena figures)
+};
+
 struct RunOptions {
   uint64_t max_frames = 0;                // > 0 overrides the pipeline file's max_frames
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by a signal handler) to end the run
   std::function<void(const LiveStatus&)> on_status;  // called every status_period while running
   std::chrono::milliseconds status_period{500};
+  // Called on the inference thread after every Session::Run, and for every frame the model
+  // cannot take (a host watching the model: drift, shadow comparison, health; a new model that
+  // cannot take the device's frames must count as failing). Setting it keeps the float input of
+  // every frame (the same bytes reach the model); the runner allocates nothing per frame for it.
+  std::function<void(const InferenceObservation&)> on_inference;
 };
 
 class Runner {

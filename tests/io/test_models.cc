@@ -37,11 +37,15 @@ std::vector<uint8_t> TinyClassifierOpm(const TinyModelOptions& o) {
   opm::ModelT m;
   m.name = "tiny_classifier";
   m.producer = "outpost tests";
+  const int n = o.features;
+  if (n < 1 || n > 16) throw std::invalid_argument("TinyClassifierOpm: features must be 1..16");
+  std::vector<float> bias(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) bias[static_cast<size_t>(i)] = kTinyBias[i % 4];
   std::vector<std::vector<uint8_t>> payloads;
-  payloads.push_back(FloatBytes({kTinyBias[0], kTinyBias[1], kTinyBias[2], kTinyBias[3]}));
-  m.tensors.push_back(Tensor("x", {1, 4}, -1, 0));
-  m.tensors.push_back(Tensor("bias", {4}, 0, -1));
-  m.tensors.push_back(Tensor("scores", {1, 4}, -1, 64));
+  payloads.push_back(FloatBytes(bias));
+  m.tensors.push_back(Tensor("x", {1, n}, -1, 0));
+  m.tensors.push_back(Tensor("bias", {n}, 0, -1));
+  m.tensors.push_back(Tensor("scores", {1, n}, -1, 64));
   auto add = std::make_unique<opm::OperatorT>();
   add->opcode = opm::OpCode::ADD;
   add->name = "add_bias";
@@ -52,16 +56,17 @@ std::vector<uint8_t> TinyClassifierOpm(const TinyModelOptions& o) {
   m.inputs = {0};
   m.outputs = {2};
   m.task = opm::Task::CLASSIFICATION;
-  if (o.labels) m.labels = {"cat", "dog", "bird", "fish"};
+  if (o.labels && n == 4) m.labels = {"cat", "dog", "bird", "fish"};
   m.plan = std::make_unique<opm::MemoryPlanT>();
   m.plan->arena_bytes = 128;
   m.plan->lower_bound_bytes = 32;
   m.macs = 0;
   if (o.self_test) {
-    const std::vector<float> in = {1.0f, 2.0f, 3.0f, 4.0f};
-    std::vector<float> out(4);
-    for (int i = 0; i < 4; ++i) out[i] = in[i] + kTinyBias[i];
-    if (o.wrong_golden_output) out[2] += 1.0f;
+    std::vector<float> in(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) in[static_cast<size_t>(i)] = static_cast<float>(i + 1);
+    std::vector<float> out(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) out[static_cast<size_t>(i)] = in[static_cast<size_t>(i)] + bias[static_cast<size_t>(i)];
+    if (o.wrong_golden_output) out[n > 2 ? 2 : 0] += 1.0f;
     payloads.push_back(FloatBytes(in));
     payloads.push_back(FloatBytes(out));
     m.self_test = std::make_unique<opm::SelfTestT>();
@@ -69,6 +74,12 @@ std::vector<uint8_t> TinyClassifierOpm(const TinyModelOptions& o) {
     m.self_test->outputs = {2};
     m.self_test->atol = 1e-6f;
     m.self_test->rtol = 1e-5f;
+  }
+  if (!o.reference_json.empty()) {
+    auto kv = std::make_unique<opm::KeyValueT>();
+    kv->key = "outpost.reference";
+    kv->value = o.reference_json;
+    m.metadata.push_back(std::move(kv));
   }
   return emit::WriteOpmBytes(std::move(m), payloads);
 }

@@ -13,6 +13,8 @@ struct TinyModelOptions {
   bool self_test = true;
   bool wrong_golden_output = false;  // a self-test that must fail
   bool labels = true;
+  int features = 4;  // the classifier's input and output width, 1..16 (labels only with 4)
+  std::string reference_json;  // non-empty: stored as the drift reference (metadata outpost.reference)
 };
 
 // input 'x' [1,4] float32 -> ADD(bias = {0.5, -1, 2, 0}) -> output 'scores' [1,4];

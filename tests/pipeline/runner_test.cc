@@ -203,9 +203,23 @@ TEST_F(RunnerTest, SamplesFramesOfTheInputsSizeRunOthersAreRejected) {
     f.channels = 28;
     f.samples.assign(static_cast<size_t>(f.rows) * 28, 0.25f);
   };
-  const RunReport r = Run(Config(), std::make_unique<TestSource>(6, 0, samples));
+  RunOptions options;
+  uint64_t ran = 0, not_taken = 0;
+  options.on_inference = [&](const InferenceObservation& seen) {
+    if (seen.ran) {
+      ++ran;
+    } else {
+      // A frame the model cannot take reaches the hook as a failure without a run.
+      ++not_taken;
+      EXPECT_FALSE(seen.ok);
+      EXPECT_TRUE(seen.outputs.empty());
+    }
+  };
+  const RunReport r = Run(Config(), std::make_unique<TestSource>(6, 0, samples), {}, options);
   EXPECT_EQ(r.counters.processed, 3u);
   EXPECT_EQ(r.counters.rejected_by_reason.at("wrong_size"), 3u);
+  EXPECT_EQ(ran, 3u);
+  EXPECT_EQ(not_taken, 3u);
   ExpectAllAccountedFor(r);
 }
 
@@ -286,6 +300,34 @@ TEST_F(RunnerTest, StopFlagEndsAnEndlessLiveRunWithAReport) {
   EXPECT_GT(r.counters.processed, 0u);
   EXPECT_GT(statuses, 0);
   ExpectAllAccountedFor(r);
+}
+
+TEST_F(RunnerTest, OnInferenceSeesEveryRunWithItsInputAndOutputs) {
+  RunOptions options;
+  uint64_t runs = 0, ok = 0;
+  size_t input_values = 0, outputs = 0, output_values = 0;
+  double min_latency = 1e9;
+  bool input_varies = false;
+  options.on_inference = [&](const InferenceObservation& seen) {
+    ++runs;
+    if (seen.ok) ++ok;
+    min_latency = std::min(min_latency, seen.latency_ms);
+    input_values = seen.input.size();
+    for (float v : seen.input)
+      if (v != seen.input.front()) input_varies = true;
+    outputs = seen.outputs.size();
+    output_values = seen.outputs.empty() ? 0 : seen.outputs.front().size();
+    EXPECT_NE(seen.session, nullptr);
+  };
+  const RunReport r = Run(Config(), std::make_unique<TestSource>(12, 0, Textured), {}, options);
+  EXPECT_EQ(r.counters.processed, 12u);
+  EXPECT_EQ(runs, 12u);  // on the inference thread, once per Session::Run
+  EXPECT_EQ(ok, 12u);
+  EXPECT_GT(min_latency, 0.0);
+  EXPECT_EQ(input_values, 28u * 28u);  // the float values the model was fed
+  EXPECT_TRUE(input_varies);
+  EXPECT_EQ(outputs, 1u);
+  EXPECT_GT(output_values, 1u);
 }
 
 TEST_F(RunnerTest, MaxFrames) {

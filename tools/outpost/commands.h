@@ -28,5 +28,6 @@ Command AddUnpackCommand(CLI::App& root);
 Command AddDiffCommand(CLI::App& root);
 Command AddPatchCommand(CLI::App& root);
 Command AddFleetCommand(CLI::App& root);
+Command AddAgentCommand(CLI::App& root);
 
 }  // namespace outpost::cli

@@ -74,7 +74,8 @@ TEST(ApiInput, TelemetryBatch) {
 TEST(ApiInput, TelemetryAgentFields) {
   const std::string record = R"({"seq":4,"time_ms":5,"model":"m","version":"1.0.0","inferences":5,
       "latency_histogram":{"bounds_ms":[0.5,1,2.5],"counts":[1,2,0,2]},"arena_bytes":4096,
-      "input_drift_psi":0.3,"dropped_records":220,"throttled":true,"throttle_ratio":1.9,"temperature_c":61.5})";
+      "input_drift_psi":0.3,"dropped_records":220,"throttled":true,"throttle_ratio":1.9,"temperature_c":61.5,
+      "events":["refused 1.2.0: package: signature does not verify","committed 1.1.0"]})";
   Expected<std::vector<TelemetryRecord>> r = ParseTelemetryBatch(R"({"records":[)" + record + "]}", 10);
   ASSERT_TRUE(r.ok()) << r.message();
   // Kept as sent: the store has no column for them, the record's body holds them.
@@ -115,6 +116,12 @@ TEST(ApiInput, TelemetryAgentFields) {
   EXPECT_EQ(refusal(R"("input_drift_psi":-0.1)"), "record 0: 'input_drift_psi' must be at least 0, got -0.1");
   EXPECT_EQ(refusal(R"("throttled":1)"), "record 0: 'throttled' must be true or false, got 1");
   EXPECT_EQ(refusal(R"("throttle_ratio":-2)"), "record 0: 'throttle_ratio' must be at least 0, got -2");
+  EXPECT_EQ(refusal(R"("events":[""])"), "record 0: 'events' must each be 1-1024 bytes");
+  EXPECT_EQ(refusal(R"("events":[")" + std::string(1025, 'x') + R"("])"), "record 0: 'events' must each be 1-1024 bytes");
+  std::string many_events;
+  for (int i = 1; i <= 17; ++i) many_events += std::string(i > 1 ? "," : "") + "\"e\"";
+  EXPECT_EQ(refusal(R"("events":[)" + many_events + "]"), "record 0: 'events' must hold at most 16 events");
+  EXPECT_EQ(refusal(R"("events":[1])").rfind("record 0: 'events'", 0), 0u);
 }
 
 TEST(ApiInput, EnrollmentTokenRequest) {
