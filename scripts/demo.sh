@@ -3,7 +3,8 @@
 # compile a zoo model from ONNX, inspect it, evaluate it on the Fashion-MNIST test set,
 # quantize it to int8 with calibration and evaluate that, and benchmark both; finally run the
 # real-time pipeline (synthetic camera -> shapes detector -> NMS -> JSON lines) and print its
-# per-stage profile.
+# per-stage profile; last, the fleet (scripts/fleet_demo.sh): a fleet server and two device
+# agents on loopback, a canary rollout by delta and a bad version halted and rolled back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,3 +49,6 @@ step "real-time pipeline: the shapes detector on the synthetic camera (300 frame
 # detections go to $out/detections.jsonl.
 cp examples/pipelines/synthetic_detect.json "$out/"
 "$outpost" run "$out/synthetic_detect.json" --json "$out/pipeline_report.json"
+
+step "fleet: a server and two device agents on loopback; a canary rollout, a bad version halted"
+scripts/fleet_demo.sh --outpost "$outpost" --work "$out/fleet"

@@ -35,8 +35,8 @@ packages=(
   libsqlite3-dev sqlite3 libpq-dev postgresql chromium
   # video files of any format for the pipeline's video source (optional: OUTPOST_LIBAV)
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev valgrind
+  # tests and benchmarks; the fleet demo's HTTP calls and JSON (scripts/fleet_demo.sh)
+  libgtest-dev libgmock-dev libbenchmark-dev valgrind curl jq
   # OpenCV reference for the area-resize fixture (tests/io/make_area_fixtures.py)
   python3-opencv
   # data: Fashion-MNIST and the ONNX backend conformance tests
