@@ -149,10 +149,13 @@ httplib::Headers Bearer(const std::string& credential) {
 
 }  // namespace
 
-Expected<Enrollment> FleetClient::Enroll(const std::string& token, const std::string& name) {
+Expected<Enrollment> FleetClient::Enroll(const std::string& token, const std::string& name,
+                                         const std::string& public_key) {
   return Capture([&] {
     const std::string path = "/v1/enroll";
-    auto res = Http().Post(path, nlohmann::json{{"token", token}, {"name", name}}.dump(), "application/json");
+    nlohmann::json body = {{"token", token}, {"name", name}};
+    if (!public_key.empty()) body["public_key"] = public_key;
+    auto res = Http().Post(path, body.dump(), "application/json");
     if (!res) throw Error(Unreachable(static_cast<int>(res.error())));
     if (res->status != 201) throw ServerRefusal(path, res->status, res->body);
     const nlohmann::json j = ParseAnswer(path, res->body);
@@ -267,8 +270,12 @@ Expected<Unit> FleetClient::Download(const std::string& url, const std::string& 
       ::fsync(fd);
       if (oversized) throw refuse("the server sent more than the expected " + std::to_string(expected_size) + " bytes");
       if (!failure.empty()) {
+        // A full disk: what arrived goes, so that the space is given back at once and the next
+        // attempt (after space is freed) starts clean instead of failing on the same bytes.
         ::close(fd);
-        throw Error(std::string(kFleetError) + "download of " + url + ": " + failure, ErrorKind::kRefused);
+        ::unlink(part_path.c_str());
+        throw Error(std::string(kFleetError) + "download of " + url + ": " + failure + " (the partial file is removed)",
+                    ErrorKind::kRefused);
       }
       if (status != 0 && status != 200 && status != 206) {
         ::close(fd);

@@ -76,7 +76,9 @@ class FleetClient {
   void set_credential(const std::string& credential) { options_.credential = credential; }
   const std::string& server_url() const { return options_.server_url; }
 
-  Expected<Enrollment> Enroll(const std::string& token, const std::string& name);
+  // `public_key`: the device's X25519 public key (key file base64), so that the fleet can seal
+  // packages to it; empty sends none.
+  Expected<Enrollment> Enroll(const std::string& token, const std::string& name, const std::string& public_key = "");
 
   // Reports what runs (empty model and version: nothing yet) and the status object; answers
   // what the device should run, or nullopt when the server wants nothing changed.
@@ -87,7 +89,8 @@ class FleetClient {
   // appending from the bytes already there (`Range: bytes=N-`) and fsyncing what arrived,
   // so an interrupted call, or a process killed mid-way, resumes where it stopped. Complete
   // when the file holds exactly `expected_size` bytes whose BLAKE2b-256 is `expected_digest`.
-  // Refused, with the part file removed: more bytes than expected, a digest mismatch. An
+  // Refused, with the part file removed: more bytes than expected, a digest mismatch, a
+  // failed write of the part file (a full disk, a file size limit). An
   // interrupted transfer keeps the part file and says how far it got.
   Expected<Unit> Download(const std::string& url, const std::string& part_path, uint64_t expected_size,
                           const std::string& expected_digest, const DownloadProgress& progress = {});

@@ -27,6 +27,7 @@
 #include "common/json_nesting.h"
 #include "io/mapped_file.h"
 #include "io/model_file.h"
+#include "package/codec.h"
 #include "package/keys.h"
 #include "pipeline/config/pipeline_config.h"
 #include "pipeline/runner/runner.h"
@@ -261,6 +262,8 @@ class AgentLoop {
   std::string shadow_for_;  // the candidate the shadow comparison runs ("" : none)
   std::optional<double> last_agreement_;
   std::vector<std::string> record_events_;
+  std::string last_step_error_;       // the last step that could not run ("" after a good one)
+  bool step_error_reported_ = false;  // one such event per report period
   int64_t next_pipeline_try_ms_ = 0;
   AgentRunSummary summary_;
 };
@@ -380,10 +383,25 @@ void AgentLoop::DrainOutcomes(bool discard) {
 
 void AgentLoop::Poll() {
   Expected<UpdateState> state = engine_->RunUntilSettled();
-  if (!state) Log("update check: " + state.message());
-  for (const UpdateEvent& e : engine_->TakeEvents()) {
+  std::vector<UpdateEvent> events = engine_->TakeEvents();
+  if (!state) {
+    Log("update check: " + state.message());
+    // A step that could not run (a transfer cut short, the server unreachable, a download the
+    // server cannot complete) is retried at the next poll; it is reported too, once per
+    // report period and only when it says something new, so that an outage does not fill
+    // every record.
+    if (state.message() != last_step_error_ && !step_error_reported_) {
+      const UpdateStateRecord& r = engine_->record();
+      events.push_back({DaemonWallMs(), "update_error", r.target ? r.target->version : "", state.message()});
+      step_error_reported_ = true;
+    }
+    last_step_error_ = state.message();
+  } else {
+    last_step_error_.clear();
+  }
+  for (const UpdateEvent& e : events) {
     const std::string line = EventLine(e);
-    Log(line);
+    if (e.kind != "update_error") Log(line);
     summary_.events.push_back(line);
     if (record_events_.size() < kMaxEventsPerRecord) record_events_.push_back(line);
   }
@@ -441,6 +459,7 @@ void AgentLoop::Report(int64_t now_ms) {
     return;
   }
   record_events_.clear();
+  step_error_reported_ = false;
   ++summary_.records;
 }
 
@@ -533,20 +552,26 @@ Expected<AgentConfig> EnrollDevice(const EnrollOptions& o) {
 
     // The device's own key pair first: a device whose enrollment fails keeps it for the next try.
     const std::string key_path = dir + "/device.key";
+    std::optional<package::Key> device_public;
     if (!fs::exists(key_path)) {
       const package::KeyPair pair = package::GenerateDeviceKeyPair();
       must(package::WriteKeyFile(key_path, pair.secret));
       fs::remove(dir + "/device.pub", ec);
       must(package::WriteKeyFile(dir + "/device.pub", pair.public_key));
+      device_public = pair.public_key;
     } else {
-      (void)must(package::ReadKeyFile(key_path, {package::KeyType::kDeviceSecret}));
+      // The public half is derived from the secret: a stale or edited device.pub never
+      // reaches the server.
+      device_public = package::DevicePublicKeyOf(must(package::ReadKeyFile(key_path, {package::KeyType::kDeviceSecret})));
     }
 
     FleetClientOptions c;
     c.server_url = o.server;
     c.ca_file = ca_file;
     std::unique_ptr<FleetClient> client = must(FleetClient::Create(c));
-    const Enrollment e = must(client->Enroll(o.token, o.name.empty() ? DaemonHostName() : o.name));
+    // The server keeps the public key so that an operator can seal packages to this device.
+    const Enrollment e = must(client->Enroll(o.token, o.name.empty() ? DaemonHostName() : o.name,
+                                             package::ToBase64(device_public->bytes())));
     must(WriteSecretFile(dir + "/credential", e.credential + "\n"));
     if (!fs::exists(dir + "/fleet.pub")) must(package::WriteKeyFile(dir + "/fleet.pub", signing));
     if (rollback && !fs::exists(dir + "/rollback.pub")) must(package::WriteKeyFile(dir + "/rollback.pub", *rollback));

@@ -1,7 +1,8 @@
 // The device agent as a daemon (`outpost agent enroll` / `outpost agent run`, docs/agent.md
 // "Running the agent"): it puts the agent's parts together.
 //
-// - Enroll: the device's own X25519 key pair (secret created 0600), the device credential from
+// - Enroll: the device's own X25519 key pair (secret created 0600; the public key is sent with
+//   the enrollment so that packages can be sealed to the device), the device credential from
 //   the fleet server (a 0600 file created in one step), the fleet's public keys copied into the
 //   device directory, and agent.json.
 // - Run: boots the update engine (agent/update/) and runs the pipeline file with the active
@@ -11,7 +12,9 @@
 //   `min_agreement` reads). Every report period one telemetry record goes to the SQLite buffer,
 //   which is uploaded whenever the link is up; every poll period the engine steps. When the
 //   active slot changes (switch or rollback) the pipeline restarts on the new model. A refusal
-//   is logged with its reason and reported; the running model keeps running.
+//   is logged with its reason and reported; the running model keeps running. A step that
+//   cannot run (a download cut short, the server unreachable) is logged and reported as an
+//   `update_error` event, once per report period when it changed (docs/agent.md "Security").
 #pragma once
 
 #include <atomic>

@@ -135,7 +135,10 @@ nlohmann::json DeviceJson(const Device& d) {
           {"group", d.group}, {"tags", d.tags},
           {"model", d.model}, {"version", d.version},
           {"status", status}, {"enrolled_ms", d.enrolled_ms},
-          {"last_seen_ms", d.last_seen_ms}};
+          {"last_seen_ms", d.last_seen_ms},
+          // What packages are sealed to (`outpost pack --encrypt-for`); null when the device
+          // enrolled without one.
+          {"public_key", d.public_key.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.public_key)}};
 }
 
 nlohmann::json ModelJson(const ModelVersion& m) {

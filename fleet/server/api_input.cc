@@ -106,11 +106,15 @@ TelemetryRecord ReadRecord(const nlohmann::json& j, size_t index) {
 Expected<EnrollRequest> ParseEnrollRequest(const std::string& body) {
   return Capture([&] {
     const nlohmann::json j = ParseJsonObject(body, kBody);
-    const JsonFields f(j, kBody, {"token", "name"});
+    const JsonFields f(j, kBody, {"token", "name", "public_key"});
     EnrollRequest r;
     r.token = f.String("token");
     r.name = f.String("name");
     if (!IsDeviceName(r.name)) f.Fail("name", "must be 1-128 bytes of UTF-8 without control characters");
+    if (const std::optional<std::string> key = f.OptString("public_key")) {
+      if (!IsDevicePublicKey(*key)) f.Fail("public_key", "must be a 32-byte X25519 public key in base64 (44 characters)");
+      r.public_key = *key;
+    }
     return r;
   });
 }

@@ -25,7 +25,8 @@ inline constexpr size_t kMaxReasonBytes = 256;
 // POST /v1/enroll. The token's shape is the caller's to judge (a wrong one is a 401).
 struct EnrollRequest {
   std::string token;
-  std::string name;  // IsDeviceName
+  std::string name;        // IsDeviceName
+  std::string public_key;  // "" or IsDevicePublicKey: the device's X25519 key, base64
 };
 Expected<EnrollRequest> ParseEnrollRequest(const std::string& body);
 

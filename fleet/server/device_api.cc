@@ -21,6 +21,7 @@ void Enroll(ApiContext& ctx, const httplib::Request& req, httplib::Response& res
   Device d;
   d.id = RandomId("d-");
   d.name = request.name;
+  d.public_key = request.public_key;
   const std::string credential = RandomSecret();
   d.credential_hash = SecretHash(credential);
   d.status_json = "{}";

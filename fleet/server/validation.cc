@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "package/codec.h"
 #include "package/manifest.h"
 
 namespace outpost::fleet {
@@ -71,6 +72,12 @@ bool IsLabel(const std::string& s) {
 
 bool IsDeviceName(const std::string& s) {
   return !s.empty() && s.size() <= 128 && IsUtf8WithoutControls(s);
+}
+
+bool IsDevicePublicKey(const std::string& s) {
+  if (s.size() != 44) return false;
+  Expected<std::vector<uint8_t>> bytes = package::FromBase64(s);
+  return bytes.ok() && bytes->size() == 32 && package::ToBase64(*bytes) == s;
 }
 
 }  // namespace outpost::fleet

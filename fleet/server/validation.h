@@ -17,6 +17,9 @@ bool IsLabel(const std::string& s);           // group or tag: 1-64 of [A-Za-z0-
 // A device's own name: 1-128 bytes of valid UTF-8 without control characters. Any other
 // character is allowed and stored verbatim (names come from hostnames and serial numbers).
 bool IsDeviceName(const std::string& s);
+// A device's X25519 public key as its key file's second line holds it: the 32 bytes in
+// canonical padded base64 (44 characters; the one encoding of those bytes).
+bool IsDevicePublicKey(const std::string& s);
 
 inline constexpr size_t kMaxTags = 32;
 

@@ -43,6 +43,7 @@ struct Device {
   std::string status_json;         // the device's last reported status object ("{}" when none)
   int64_t enrolled_ms = 0;
   int64_t last_seen_ms = 0;
+  std::string public_key;          // its X25519 public key in base64, "" when it sent none
 };
 
 struct DeviceFilter {

@@ -133,6 +133,20 @@ const char* const kStatements[] = {
     "CREATE INDEX IF NOT EXISTS transfers_device_time ON transfers (device_id, time_ms)",
 };
 
+// Changes to tables an older build created, each applied once, in order, to a database whose
+// recorded version is below its own (a new database gets the tables above as version 1 first).
+// The tables above stay as version 1 made them, so every database takes the same path.
+struct Migration {
+  int64_t version;
+  const char* statement;
+};
+const Migration kMigrations[] = {
+    // The device's X25519 public key, sent at enrollment ("" for devices enrolled before).
+    {2, "ALTER TABLE devices ADD COLUMN public_key TEXT NOT NULL DEFAULT ''"},
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kFleetSchemaVersion - 1,
+              "one migration per schema version after the first");
+
 }  // namespace
 
 Expected<Unit> CreateSchema(SqlDatabase& db, int64_t now_ms) {
@@ -148,10 +162,11 @@ Expected<Unit> CreateSchema(SqlDatabase& db, int64_t now_ms) {
         postgres ? "SELECT to_regclass('schema_version') IS NOT NULL"
                  : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
     if (!existing) return existing.error();
+    int64_t found = 0;  // no schema_version table: a new database
     if (existing->rows.at(0).integer(0) != 0 || existing->rows.at(0).text(0) == "t") {
       auto version = c.Execute("SELECT MAX(version) FROM schema_version");
       if (!version) return version.error();
-      const int64_t found = version->rows.empty() ? 0 : version->rows[0].integer(0);
+      found = version->rows.empty() ? 0 : version->rows[0].integer(0);
       if (found > kFleetSchemaVersion)
         return Error("the fleet database has schema version " + std::to_string(found) +
                      ", newer than this server's " + std::to_string(kFleetSchemaVersion) + ": upgrade the server");
@@ -160,6 +175,12 @@ Expected<Unit> CreateSchema(SqlDatabase& db, int64_t now_ms) {
     for (const char* statement : kStatements) {
       auto done = c.Execute(statement);
       if (!done) return done.error();
+    }
+    for (const Migration& m : kMigrations) {
+      if (m.version <= found) continue;
+      auto done = c.Execute(m.statement);
+      if (!done) return Error("migrating the fleet database to schema version " + std::to_string(m.version) + ": " +
+                              done.message());
     }
     auto recorded = c.Execute("INSERT INTO schema_version (version, applied_ms) VALUES (?, ?) ON CONFLICT DO NOTHING",
                               {kFleetSchemaVersion, now_ms});

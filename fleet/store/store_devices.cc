@@ -8,7 +8,8 @@ using namespace internal;
 namespace {
 
 constexpr const char* kDeviceColumns =
-    "id, name, credential_hash, device_group, tags, model, version, status_json, enrolled_ms, last_seen_ms";
+    "id, name, credential_hash, device_group, tags, model, version, status_json, enrolled_ms, last_seen_ms, "
+    "public_key";
 
 Device RowToDevice(const SqlRow& r) {
   Device d;
@@ -22,6 +23,7 @@ Device RowToDevice(const SqlRow& r) {
   d.status_json = r.text(7);
   d.enrolled_ms = r.integer(8);
   d.last_seen_ms = r.integer(9);
+  d.public_key = r.text(10);
   return d;
 }
 
@@ -110,9 +112,9 @@ Expected<Device> FleetStore::Enroll(const std::string& token_hash, const Device&
       d.last_seen_ms = now_ms;
       auto inserted = Run(c,
                           std::string("INSERT INTO devices (") + kDeviceColumns +
-                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                           {d.id, d.name, d.credential_hash, d.group, TagsToJson(d.tags), d.model, d.version,
-                           d.status_json, d.enrolled_ms, d.last_seen_ms});
+                           d.status_json, d.enrolled_ms, d.last_seen_ms, d.public_key});
       if (inserted.changed != 1) throw Error("a device with this id or credential already exists");
       WriteTags(c, d.id, d.tags);
       return d;

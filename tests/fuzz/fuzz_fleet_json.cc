@@ -65,8 +65,11 @@ void Enroll(const std::string& body) {
   Expected<EnrollRequest> r = ParseEnrollRequest(body);
   if (!Accepted(r)) return;
   CHECK(IsDeviceName(r->name));
-  const EnrollRequest again = Reparse(ParseEnrollRequest(json{{"token", r->token}, {"name", r->name}}.dump()));
-  CHECK(again.token == r->token && again.name == r->name);
+  CHECK(r->public_key.empty() || IsDevicePublicKey(r->public_key));
+  json j = {{"token", r->token}, {"name", r->name}};
+  if (!r->public_key.empty()) j["public_key"] = r->public_key;
+  const EnrollRequest again = Reparse(ParseEnrollRequest(j.dump()));
+  CHECK(again.token == r->token && again.name == r->name && again.public_key == r->public_key);
 }
 
 void Poll(const std::string& body) {

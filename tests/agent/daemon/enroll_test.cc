@@ -9,6 +9,7 @@
 
 #include "agent/client/fleet_client.h"
 #include "agent/daemon/agent_daemon.h"
+#include "package/codec.h"
 #include "package/keys.h"
 #include "tests/fleet/server/server_fixture.h"
 #include "tests/io/test_models.h"
@@ -85,6 +86,13 @@ TEST_P(AgentEnrollTest, WritesSecretsAndConfig) {
   ASSERT_EQ(devices->size(), 1u);
   EXPECT_EQ(devices->front().id, c->device_id);
   EXPECT_EQ(devices->front().name, "cam-enroll");
+  // The server holds device.pub's key and answers it, so that packages can be sealed to it.
+  Expected<package::Key> pub = package::ReadKeyFile(d + "/device.pub", {package::KeyType::kDevicePublic});
+  ASSERT_TRUE(pub.ok()) << pub.message();
+  EXPECT_EQ(devices->front().public_key, package::ToBase64(pub->bytes()));
+  fleet::testing::Reply got = Admin("GET", "/v1/devices/" + c->device_id);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.json["public_key"], package::ToBase64(pub->bytes()));
 
   // Enrolled once: a second enrollment of the directory is refused and changes nothing.
   Expected<AgentConfig> again = EnrollDevice(Options(NewEnrollmentToken()));
@@ -102,8 +110,13 @@ TEST_P(AgentEnrollTest, RefusesABadTokenAndWritesNoCredential) {
   // The key pair stays for the next attempt, which then succeeds with it.
   Expected<package::Key> key = package::ReadKeyFile(dir_ + "/device/device.key", {package::KeyType::kDeviceSecret});
   ASSERT_TRUE(key.ok()) << key.message();
-  ASSERT_TRUE(EnrollDevice(Options(NewEnrollmentToken())).ok());
+  Expected<AgentConfig> again = EnrollDevice(Options(NewEnrollmentToken()));
+  ASSERT_TRUE(again.ok()) << again.message();
   EXPECT_EQ(package::ReadKeyFile(dir_ + "/device/device.key", {package::KeyType::kDeviceSecret})->id(), key->id());
+  // The key sent is the kept pair's public half.
+  Expected<std::optional<fleet::Device>> stored = store_->FindDevice(again->device_id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(stored->value().public_key, package::ToBase64(package::DevicePublicKeyOf(*key).bytes()));
 }
 
 TEST_P(AgentEnrollTest, RefusesMissingInputsBeforeEnrolling) {

@@ -236,6 +236,8 @@ TEST_P(UpdateEngineTest, DiskFullWhileDownloadingIsRefused) {
       << engine_->record().last_error;
   EXPECT_NE(LastEvent("refused").find("1.1.0: fleet: download of"), std::string::npos) << LastEvent("refused");
   ExpectStillRunning("1.0.0");
+  // The partial file is removed: the space goes back at once, and the next try starts clean.
+  EXPECT_FALSE(fs::exists(fs::symlink_status(PartPath(entry))));
 
   // Free space below what the engine keeps free: refused before a byte is fetched.
   fs::remove(PartPath(entry));

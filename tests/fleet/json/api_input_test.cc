@@ -23,7 +23,20 @@ TEST(ApiInput, EnrollRequest) {
   EXPECT_EQ(InputRefusal(ParseEnrollRequest(R"({"token":"t","name":"tab\there"})")),
             "request body: 'name' must be 1-128 bytes of UTF-8 without control characters");
   EXPECT_EQ(InputRefusal(ParseEnrollRequest(R"({"token":"t","name":"n","group":"admins"})")),
-            "request body: unknown field 'group' (allowed: token, name)");
+            "request body: unknown field 'group' (allowed: token, name, public_key)");
+  // The device's X25519 public key: optional, exactly canonical base64 of 32 bytes.
+  EXPECT_EQ(r->public_key, "");
+  const std::string key = "hY3bC0cM0qvKdA7sRbxzVv+XW4pAZKQ9M1Lxmkkc0XY=";
+  Expected<EnrollRequest> with = ParseEnrollRequest(R"({"token":"t","name":"n","public_key":")" + key + "\"}");
+  ASSERT_TRUE(with.ok()) << with.message();
+  EXPECT_EQ(with->public_key, key);
+  for (const std::string bad : {std::string(""), key.substr(0, 43), key.substr(0, 42) + "Z=", key + "AAAA",
+                                std::string(44, '=')})
+    EXPECT_EQ(InputRefusal(ParseEnrollRequest(R"({"token":"t","name":"n","public_key":")" + bad + "\"}")),
+              "request body: 'public_key' must be a 32-byte X25519 public key in base64 (44 characters)")
+        << bad;
+  EXPECT_EQ(InputRefusal(ParseEnrollRequest(R"({"token":"t","name":"n","public_key":7})")),
+            "request body: 'public_key' must be a string, got 7");
 }
 
 TEST(ApiInput, PollReport) {

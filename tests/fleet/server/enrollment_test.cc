@@ -72,6 +72,41 @@ TEST_P(EnrollmentTest, TheCredentialIdentifiesTheDevice) {
   EXPECT_EQ(Send("POST", "/v1/device/poll", std::string(64, '0'), "{}").status, 401);
 }
 
+// The device's public key, sent at enrollment, is what the admin endpoints answer (so that
+// packages can be sealed to it); a malformed one is refused before the token is used.
+TEST_P(EnrollmentTest, ThePublicKeySentAtEnrollmentIsAnsweredToTheAdmin) {
+  const std::string key = "hY3bC0cM0qvKdA7sRbxzVv+XW4pAZKQ9M1Lxmkkc0XY=";
+  const std::string token = NewEnrollmentToken({{"group", "line-1"}, {"uses", 2}});
+  for (const nlohmann::json& bad : {nlohmann::json(""), nlohmann::json(key.substr(0, 40) + "===="),
+                                    nlohmann::json(key + "AAAA"), nlohmann::json(key.substr(0, 42) + "Z="),
+                                    nlohmann::json("hY3bC0cM0qvKdA7sRbxzVv+XW4pAZKQ9M1Lxmkkc0X*="),
+                                    nlohmann::json(7), nlohmann::json(nullptr)}) {
+    SCOPED_TRACE(bad.dump());
+    Reply r = Send("POST", "/v1/enroll", "", nlohmann::json{{"token", token}, {"name", "cam"}, {"public_key", bad}}.dump());
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.json["error"].get<std::string>().find("public_key"), std::string::npos) << r.body;
+  }
+  Reply with = Send("POST", "/v1/enroll", "",
+                    nlohmann::json{{"token", token}, {"name", "cam-key"}, {"public_key", key}}.dump());
+  ASSERT_EQ(with.status, 201) << with.body;
+  Reply without = Send("POST", "/v1/enroll", "", nlohmann::json{{"token", token}, {"name", "cam-old"}}.dump());
+  ASSERT_EQ(without.status, 201) << without.body;  // both uses were left: the refusals took none
+
+  Reply got = Admin("GET", "/v1/devices/" + with.json["device_id"].get<std::string>());
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.json["public_key"], key);
+  Reply list = Admin("GET", "/v1/devices");
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(list.json["devices"].size(), 2u);
+  for (const auto& d : list.json["devices"]) {
+    ASSERT_TRUE(d.contains("public_key")) << d.dump();
+    if (d["name"] == "cam-key")
+      EXPECT_EQ(d["public_key"], key);
+    else
+      EXPECT_TRUE(d["public_key"].is_null()) << d.dump();
+  }
+}
+
 FLEET_SERVER_SUITE(EnrollmentTest);
 
 }  // namespace

@@ -89,7 +89,7 @@ bool ServeProcess::WaitUntilListening(std::chrono::milliseconds deadline) {
   }
   url_ = stdout_text_.substr(0, stdout_text_.find('\n'));
   port_ = std::atoi(url_.substr(url_.rfind(':') + 1).c_str());
-  if (url_.rfind("http://127.0.0.1:", 0) != 0 || port_ <= 0) {
+  if ((url_.rfind("http://127.0.0.1:", 0) != 0 && url_.rfind("https://127.0.0.1:", 0) != 0) || port_ <= 0) {
     error_ = "unexpected first line on stdout: " + url_;
     return false;
   }

@@ -28,7 +28,7 @@ class ServeProcess {
 
   // Runs OUTPOST_BIN fleet serve `args`; does not wait.
   void Spawn(const std::vector<std::string>& args);
-  // Waits for the first line on stdout (the URL). False when the process ended first or the
+  // Waits for the first line on stdout (the URL, http:// or https://). False when the process ended first or the
   // deadline passed; error() then says which, with its stderr.
   bool WaitUntilListening(std::chrono::milliseconds deadline = std::chrono::seconds(30));
 

@@ -10,6 +10,8 @@
 #include <set>
 
 #include "fleet/store/fleet_store.h"
+#include "fleet/store/schema.h"
+#include "fleet/store/sql_database.h"
 #include "tests/fleet/store/store_test_support.h"
 
 namespace outpost::fleet {
@@ -96,12 +98,70 @@ TEST_P(FleetStoreTest, OpeningAgainKeepsTheSchemaAndData) {
   auto version = second.value()->db().Execute("SELECT version FROM schema_version");
   ASSERT_TRUE(version.ok()) << version.message();
   ASSERT_EQ(version->rows.size(), 1u);
-  EXPECT_EQ(version->rows[0].integer(0), 1);
+  EXPECT_EQ(version->rows[0].integer(0), kFleetSchemaVersion);
   if (!file.empty()) {
     store_.reset();
     second.value().reset();
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((file + suffix).c_str());
   }
+}
+
+// A database a version-1 server wrote (its devices table has no public_key) is migrated when a
+// newer server opens it: its devices keep their data with no key, new devices store theirs.
+TEST_P(FleetStoreTest, MigratesAVersionOneDatabase) {
+  std::string url, file;
+  if (GetParam() == "sqlite") {
+    file = ::testing::TempDir() + "fleet_store_v1_" + std::to_string(::getpid()) + ".db";
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((file + suffix).c_str());
+    url = "sqlite:" + file;
+  } else {
+    auto fresh = FreshDatabaseUrl(GetParam());
+    ASSERT_TRUE(fresh.ok()) << fresh.message();
+    url = fresh.value();
+  }
+  {
+    auto db = OpenSqlDatabase(url, 1);
+    ASSERT_TRUE(db.ok()) << db.message();
+    for (const char* statement : {
+             "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
+             "INSERT INTO schema_version (version, applied_ms) VALUES (1, 5)",
+             "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, credential_hash TEXT NOT NULL, "
+             "device_group TEXT NOT NULL, tags TEXT NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, "
+             "status_json TEXT NOT NULL, enrolled_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL)",
+             "INSERT INTO devices VALUES ('d-old', 'old', 'cred-old', 'g', '[\"t\"]', 'm', '1.0.0', '{}', 7, 8)",
+         }) {
+      auto done = db.value()->Execute(statement);
+      ASSERT_TRUE(done.ok()) << statement << ": " << done.message();
+    }
+  }
+  for (int opening = 0; opening < 2; ++opening) {  // the second opening finds nothing to do
+    auto store = FleetStore::Open(url);
+    ASSERT_TRUE(store.ok()) << store.message();
+    auto old = store.value()->FindDevice("d-old");
+    ASSERT_TRUE(old.ok()) << old.message();
+    ASSERT_TRUE(old->has_value());
+    EXPECT_EQ(old->value().public_key, "");
+    EXPECT_EQ(old->value().version, "1.0.0");
+    EXPECT_EQ(old->value().last_seen_ms, 8);
+    auto version = store.value()->db().Execute("SELECT MAX(version) FROM schema_version");
+    ASSERT_TRUE(version.ok()) << version.message();
+    EXPECT_EQ(version->rows.at(0).integer(0), kFleetSchemaVersion);
+    if (opening == 0) {
+      ASSERT_TRUE(store.value()->AddEnrollmentToken({"tok-new", "g", {}, 0, 1, 0}).ok());
+      Device d;
+      d.id = "d-new";
+      d.name = "new";
+      d.credential_hash = "cred-new";
+      d.public_key = "hY3bC0cM0qvKdA7sRbxzVv+XW4pAZKQ9M1Lxmkkc0XY=";
+      auto enrolled = store.value()->Enroll("tok-new", d, 9);
+      ASSERT_TRUE(enrolled.ok()) << enrolled.message();
+    }
+    auto fresh = store.value()->FindDevice("d-new");
+    ASSERT_TRUE(fresh.ok() && fresh->has_value());
+    EXPECT_EQ(fresh->value().public_key, "hY3bC0cM0qvKdA7sRbxzVv+XW4pAZKQ9M1Lxmkkc0XY=");
+  }
+  if (!file.empty())
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((file + suffix).c_str());
 }
 
 TEST_P(FleetStoreTest, EnrollConsumesTokenUsesAndCopiesGroupAndTags) {
