@@ -5,10 +5,7 @@
 // self-test fails, is refused with its reason in the telemetry while 1.1.0 keeps running; 1.3.0,
 // which cannot take the device's frames, fails its health window and is rolled back.
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,6 +23,7 @@
 #include "package/keys.h"
 #include "package/pack.h"
 #include "tests/io/test_models.h"
+#include "tests/agent/daemon/agent_process.h"
 #include "tests/agent/update/agent_fixture.h"
 #include "tests/cli/cli_runner.h"
 #include "tests/fleet/server/server_fixture.h"
@@ -33,69 +31,8 @@
 namespace outpost::agent {
 namespace {
 
-// `outpost agent run` as a child process; stdout and stderr go to files.
-class AgentProcess {
- public:
-  ~AgentProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  void Spawn(const std::vector<std::string>& args, const std::string& log_path) {
-    log_path_ = log_path;
-    std::vector<std::string> all = {OUTPOST_BIN};
-    all.insert(all.end(), args.begin(), args.end());
-    pid_ = ::fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no agent behind
-      const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> argv;
-      for (std::string& a : all) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  // Signals the agent and waits for its exit code (-1: it did not exit normally in time).
-  int Stop(int signal_number) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, signal_number);
-    int status = 0;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-  std::string Log() const {
-    std::ifstream in(log_path_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string log_path_;
-};
-
-// The state is in another process: polled every few milliseconds until it holds.
-bool AwaitCondition(const std::function<bool()>& condition, std::chrono::seconds deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return condition();
-}
+using testing::AgentProcess;
+using testing::AwaitCondition;
 
 // Row i of the sensor feed: four values per frame, the tiny classifier's input.
 std::vector<float> SensorRow(int i) {
@@ -193,7 +130,7 @@ TEST_P(AgentRunProcessTest, InstallsReportsUpdatesRefusesAndRollsBack) {
   Register("1.0.0");
   SetDesired(device, "1.0.0");
   AgentProcess agent;
-  agent.Spawn({"agent", "run", "--dir", device_dir, "--max-seconds", "120"}, dir_ + "/agent.log");
+  ASSERT_TRUE(agent.Spawn({OUTPOST_BIN, "agent", "run", "--dir", device_dir, "--max-seconds", "120"}, dir_ + "/agent.log"));
 
   // 1.0.0 is installed and runs: its records arrive, with inferences and a p99 latency.
   auto has_records_of = [&](const std::string& version) {

@@ -10,12 +10,9 @@
 //   download, a full disk while staging. Each is in the log and in the telemetry `events`, the
 //   previous model keeps answering, and a later good update still goes through.
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -32,6 +29,7 @@
 #include "package/codec.h"
 #include "package/keys.h"
 #include "package/pack.h"
+#include "tests/agent/daemon/agent_process.h"
 #include "tests/agent/update/agent_fixture.h"
 #include "tests/cli/cli_runner.h"
 #include "tests/fleet/server/serve_process.h"
@@ -44,73 +42,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// `outpost agent run` as a child process (optionally inside `unshare -rm sh -c SCRIPT`, or with
-// a file size limit); stdout and stderr go to a file.
-class DeviceProcess {
- public:
-  ~DeviceProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  void Spawn(std::vector<std::string> argv, const std::string& log_path, rlim_t max_file_bytes = 0) {
-    log_path_ = log_path;
-    pid_ = ::fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no agent behind
-      const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      if (max_file_bytes > 0) {
-        // Writes past the limit fail with EFBIG instead of killing the process.
-        ::signal(SIGXFSZ, SIG_IGN);
-        const struct rlimit limit = {max_file_bytes, max_file_bytes};
-        ::setrlimit(RLIMIT_FSIZE, &limit);
-      }
-      std::vector<char*> args;
-      for (std::string& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-  pid_t pid() const { return pid_; }
-  std::string Log() const {
-    std::ifstream in(log_path_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string log_path_;
-};
-
-bool Eventually(const std::function<bool()>& condition, std::chrono::seconds deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return condition();
-}
+using testing::AgentProcess;
 
 // A sensor feed of four values per frame at 200 Hz (the tiny classifier's input) and the
 // pipeline file that runs it.
@@ -257,21 +189,21 @@ TEST(AgentSecurityProcessTest, EnrollsOverHttpsAndInstallsOnlyPackagesEncryptedF
   };
 
   pack_and_upload("1.0.0", dir + "/cam-tls.pub");
-  DeviceProcess agent;
-  agent.Spawn({OUTPOST_BIN, "agent", "run", "--dir", device_dir, "--max-seconds", "90"}, dir + "/agent.log");
+  AgentProcess agent;
+  ASSERT_TRUE(agent.Spawn({OUTPOST_BIN, "agent", "run", "--dir", device_dir, "--max-seconds", "90"}, dir + "/agent.log"));
   const std::string store = "sqlite:" + dir + "/data/fleet.db";
   // Downloaded, decrypted, run and reported, all over TLS.
-  ASSERT_TRUE(Eventually([&] { return RunsVersion(StoredRecords(store, device), "1.0.0"); }, std::chrono::seconds(40)))
+  ASSERT_TRUE(testing::AwaitCondition([&] { return RunsVersion(StoredRecords(store, device), "1.0.0"); }, std::chrono::seconds(40)))
       << agent.Log();
 
   // Encrypted for another device: this one cannot open it, refuses it and keeps running 1.0.0.
   pack_and_upload("1.1.0", dir + "/stranger.pub");
-  ASSERT_TRUE(Eventually([&] { return ReportedThenStillRunning(StoredRecords(store, device), "refused 1.1.0: ", "1.0.0"); },
+  ASSERT_TRUE(testing::AwaitCondition([&] { return ReportedThenStillRunning(StoredRecords(store, device), "refused 1.1.0: ", "1.0.0"); },
                          std::chrono::seconds(40)))
       << agent.Log() << AllEvents(StoredRecords(store, device));
   const std::string refusal = FindEvent(StoredRecords(store, device), "refused 1.1.0: ");
   EXPECT_NE(refusal.find("sealed"), std::string::npos) << refusal;
-  EXPECT_EQ(agent.Stop(), 0);
+  EXPECT_EQ(agent.Stop(SIGTERM), 0);
   const std::string log = agent.Log();
   EXPECT_NE(log.find(refusal), std::string::npos) << log;
   EXPECT_EQ(log.find("update_error"), std::string::npos) << log;
@@ -336,17 +268,17 @@ TEST_P(AgentRefusalsTest, EachRefusalIsLoggedAndReportedAndTheModelKeepsRunning)
                                   "/probe' >/dev/null 2>&1").c_str()) == 0;
   std::cout << "full disk: " << (tmpfs ? "a 24 MiB tmpfs in a mount namespace (unshare -rm)" : "RLIMIT_FSIZE 3 MiB")
             << "\n";
-  DeviceProcess agent;
+  AgentProcess agent;
   const std::string run = std::string(OUTPOST_BIN) + " agent run --dir " + device_dir + " --max-seconds 100";
   if (tmpfs) {
     fs::copy(device_dir, dir_ + "/seed", fs::copy_options::recursive);
-    agent.Spawn({"unshare", "-rm", "sh", "-c",
-                 "mount -t tmpfs -o size=" + std::to_string(kTmpfsBytes) + ",mode=0700 tmpfs " + device_dir +
-                     " && cp -a " + dir_ + "/seed/. " + device_dir + "/ && exec " + run},
-                dir_ + "/agent.log");
+    ASSERT_TRUE(agent.Spawn({"unshare", "-rm", "sh", "-c",
+                             "mount -t tmpfs -o size=" + std::to_string(kTmpfsBytes) + ",mode=0700 tmpfs " +
+                                 device_dir + " && cp -a " + dir_ + "/seed/. " + device_dir + "/ && exec " + run},
+                            dir_ + "/agent.log"));
   } else {
-    agent.Spawn({OUTPOST_BIN, "agent", "run", "--dir", device_dir, "--max-seconds", "100"}, dir_ + "/agent.log",
-                kMaxFileBytes);
+    ASSERT_TRUE(agent.Spawn({OUTPOST_BIN, "agent", "run", "--dir", device_dir, "--max-seconds", "100"},
+                            dir_ + "/agent.log", kMaxFileBytes));
   }
   // The device directory as the agent sees it.
   const std::string seen_dir = tmpfs ? "/proc/" + std::to_string(agent.pid()) + "/root" + device_dir : device_dir;
@@ -354,7 +286,7 @@ TEST_P(AgentRefusalsTest, EachRefusalIsLoggedAndReportedAndTheModelKeepsRunning)
   // 1.0.0 installs and runs.
   Register(testing::DetectorPackage({.version = "1.0.0"}, keys_.secret));
   SetDesired(device, "1.0.0");
-  ASSERT_TRUE(Eventually([&] { return agent.Log().find("committed 1.0.0") != std::string::npos && RunsVersion(records(), "1.0.0"); },
+  ASSERT_TRUE(testing::AwaitCondition([&] { return agent.Log().find("committed 1.0.0") != std::string::npos && RunsVersion(records(), "1.0.0"); },
                          std::chrono::seconds(30)))
       << agent.Log();
 
@@ -365,7 +297,7 @@ TEST_P(AgentRefusalsTest, EachRefusalIsLoggedAndReportedAndTheModelKeepsRunning)
     bytes[bytes.size() / 2] ^= 0x20;
     outpost::testing::WriteBytes(ArtifactPath(entry), bytes);
     SetDesired(device, "1.1.0");
-    ASSERT_TRUE(Eventually([&] { return ReportedThenStillRunning(records(), "refused 1.1.0: ", "1.0.0"); },
+    ASSERT_TRUE(testing::AwaitCondition([&] { return ReportedThenStillRunning(records(), "refused 1.1.0: ", "1.0.0"); },
                            std::chrono::seconds(20)))
         << agent.Log() << AllEvents(records());
     std::cout << "tampered: " << FindEvent(records(), "refused 1.1.0: ") << "\n";
@@ -396,7 +328,7 @@ TEST_P(AgentRefusalsTest, EachRefusalIsLoggedAndReportedAndTheModelKeepsRunning)
     ASSERT_EQ(up.status, 201) << up.body;
     (*second)->Stop();
     SetDesired(device, "1.2.0");
-    ASSERT_TRUE(Eventually([&] { return ReportedThenStillRunning(records(), "refused 1.2.0: package: signature check failed", "1.0.0"); },
+    ASSERT_TRUE(testing::AwaitCondition([&] { return ReportedThenStillRunning(records(), "refused 1.2.0: package: signature check failed", "1.0.0"); },
                            std::chrono::seconds(20)))
         << agent.Log() << AllEvents(records());
   }
@@ -405,7 +337,7 @@ TEST_P(AgentRefusalsTest, EachRefusalIsLoggedAndReportedAndTheModelKeepsRunning)
   // no rollback order allows it.
   Register(testing::DetectorPackage({.version = "0.9.0"}, keys_.secret));
   SetDesired(device, "0.9.0");
-  ASSERT_TRUE(Eventually([&] { return ReportedThenStillRunning(records(), "refused 0.9.0: package: version 0.9.0 has counter", "1.0.0"); },
+  ASSERT_TRUE(testing::AwaitCondition([&] { return ReportedThenStillRunning(records(), "refused 0.9.0: package: version 0.9.0 has counter", "1.0.0"); },
                          std::chrono::seconds(20)))
       << agent.Log() << AllEvents(records());
   EXPECT_NE(FindEvent(records(), "refused 0.9.0: ").find("refused as a downgrade or replay"), std::string::npos);
@@ -418,7 +350,7 @@ TEST_P(AgentRefusalsTest, EachRefusalIsLoggedAndReportedAndTheModelKeepsRunning)
     const nlohmann::json entry = Register(full);
     outpost::testing::WriteBytes(ArtifactPath(entry), std::vector<uint8_t>(full.begin(), full.begin() + full.size() / 2));
     SetDesired(device, "1.4.0");
-    ASSERT_TRUE(Eventually([&] { return ReportedThenStillRunning(records(), "update_error 1.4.0: fleet: download of", "1.0.0"); },
+    ASSERT_TRUE(testing::AwaitCondition([&] { return ReportedThenStillRunning(records(), "update_error 1.4.0: fleet: download of", "1.0.0"); },
                            std::chrono::seconds(20)))
         << agent.Log() << AllEvents(records());
     const std::string truncated = FindEvent(records(), "update_error 1.4.0: ");
@@ -426,7 +358,7 @@ TEST_P(AgentRefusalsTest, EachRefusalIsLoggedAndReportedAndTheModelKeepsRunning)
     EXPECT_NE(agent.Log().find("update check: fleet: download of"), std::string::npos);
     std::cout << "truncated: " << truncated << "\n";
     outpost::testing::WriteBytes(ArtifactPath(entry), full);
-    ASSERT_TRUE(Eventually([&] { return agent.Log().find("committed 1.4.0") != std::string::npos && RunsVersion(records(), "1.4.0"); },
+    ASSERT_TRUE(testing::AwaitCondition([&] { return agent.Log().find("committed 1.4.0") != std::string::npos && RunsVersion(records(), "1.4.0"); },
                            std::chrono::seconds(20)))
         << agent.Log() << AllEvents(records());
   }
@@ -464,7 +396,7 @@ TEST_P(AgentRefusalsTest, EachRefusalIsLoggedAndReportedAndTheModelKeepsRunning)
     }
     SetDesired(device, "1.5.0");
     const std::string disk_message = tmpfs ? "No space left on device" : "File too large";
-    ASSERT_TRUE(Eventually([&] { return agent.Log().find("refused 1.5.0: ") != std::string::npos; }, std::chrono::seconds(20)))
+    ASSERT_TRUE(testing::AwaitCondition([&] { return agent.Log().find("refused 1.5.0: ") != std::string::npos; }, std::chrono::seconds(20)))
         << agent.Log();
     const std::string log = agent.Log();
     const std::string line = log.substr(log.find("refused 1.5.0: "), log.find('\n', log.find("refused 1.5.0: ")) - log.find("refused 1.5.0: "));
@@ -472,7 +404,7 @@ TEST_P(AgentRefusalsTest, EachRefusalIsLoggedAndReportedAndTheModelKeepsRunning)
     std::cout << "full disk: " << line << "\n";
     // Space comes back: the refusal reaches the server, and the model never stopped.
     if (tmpfs) fs::remove(seen_dir + "/filler");
-    ASSERT_TRUE(Eventually([&] { return ReportedThenStillRunning(records(), "refused 1.5.0: ", "1.4.0"); },
+    ASSERT_TRUE(testing::AwaitCondition([&] { return ReportedThenStillRunning(records(), "refused 1.5.0: ", "1.4.0"); },
                            std::chrono::seconds(20)))
         << agent.Log() << AllEvents(records());
     EXPECT_NE(FindEvent(records(), "refused 1.5.0: ").find(disk_message), std::string::npos) << AllEvents(records());
@@ -481,11 +413,11 @@ TEST_P(AgentRefusalsTest, EachRefusalIsLoggedAndReportedAndTheModelKeepsRunning)
   // A later update that fits goes through.
   Register(testing::DetectorPackage({.version = "1.6.0"}, keys_.secret));
   SetDesired(device, "1.6.0");
-  ASSERT_TRUE(Eventually([&] { return agent.Log().find("committed 1.6.0") != std::string::npos && RunsVersion(records(), "1.6.0"); },
+  ASSERT_TRUE(testing::AwaitCondition([&] { return agent.Log().find("committed 1.6.0") != std::string::npos && RunsVersion(records(), "1.6.0"); },
                          std::chrono::seconds(20)))
       << agent.Log() << AllEvents(records());
 
-  EXPECT_EQ(agent.Stop(), 0);
+  EXPECT_EQ(agent.Stop(SIGTERM), 0);
   const std::string log = agent.Log();
   for (const char* refused : {"refused 1.1.0: ", "refused 1.2.0: ", "refused 0.9.0: ", "refused 1.5.0: "})
     EXPECT_NE(log.find(refused), std::string::npos) << refused << "\n" << log;

@@ -151,7 +151,7 @@ TEST_P(AgentEnrollTest, TelemetryRefusalsAreTold) {
   std::ifstream in(c->credential_file);
   std::string credential;
   std::getline(in, credential);
-  Expected<std::unique_ptr<FleetClient>> client = FleetClient::Create({.server_url = server_->url(), .credential = credential});
+  Expected<std::unique_ptr<FleetClient>> client = FleetClient::Create({.server_url = server_->url(), .ca_file = "", .credential = credential});
   ASSERT_TRUE(client.ok()) << client.message();
   const nlohmann::json good = {{"seq", 1}, {"time_ms", 5}, {"model", "detector"}, {"version", "1.0.0"}};
   Expected<TelemetryAck> stored = (*client)->PostTelemetry(nlohmann::json::array({good}));
