@@ -36,8 +36,9 @@ target_link_libraries(fuzz_delta PRIVATE outpost_runtime PkgConfig::ZSTD PkgConf
 # strict reader under them, rollout plans and alert rules; header-only JSON, no HTTP, no store.
 add_executable(fuzz_fleet_json tests/fuzz/fuzz_fleet_json.cc fleet/json/strict_json.cc
                fleet/server/api_input.cc fleet/server/validation.cc fleet/rollout/rollout_plan.cc
-               fleet/rollout/alert_rules.cc package/manifest.cc)
-target_link_libraries(fuzz_fleet_json PRIVATE nlohmann_json::nlohmann_json)
+               fleet/rollout/alert_rules.cc package/manifest.cc package/codec.cc package/keys.cc)
+# libsodium (package/codec.cc, keys.cc): the base64 of the device public key sent at enrollment.
+target_link_libraries(fuzz_fleet_json PRIVATE nlohmann_json::nlohmann_json PkgConfig::SODIUM)
 
 foreach(target fuzz_y4m fuzz_wav fuzz_package fuzz_delta fuzz_fleet_json)
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
