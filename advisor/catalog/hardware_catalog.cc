@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "fleet/json/strict_json.h"
+#include "common/json/strict_json.h"
 
 #ifndef OUTPOST_ADVISOR_CATALOG_DIR
 #error "OUTPOST_ADVISOR_CATALOG_DIR must be defined by the build (advisor/CMakeLists.txt)"
@@ -21,7 +21,6 @@ namespace outpost::advisor {
 namespace {
 
 using nlohmann::json;
-using fleet::JsonFields;
 
 // Base-unit scale of every unit the catalog uses.
 const std::map<std::string, double, std::less<>>& UnitScales() {
@@ -95,7 +94,7 @@ std::string NullableString(const JsonFields& f, const json& object, const char* 
     return {};
   }
   if (it->is_null()) return {};
-  if (!it->is_string()) f.Fail(key, "must be a string or null, got " + fleet::ShowJson(*it));
+  if (!it->is_string()) f.Fail(key, "must be a string or null, got " + ShowJson(*it));
   return it->get<std::string>();
 }
 
@@ -112,7 +111,7 @@ class Reader {
     Figure fig;
     const json& v = j.contains("value") ? j.at("value") : throw Error(where + ": 'value' is required (null when unknown)");
     if (!v.is_null()) {
-      if (!v.is_number()) f.Fail("value", "must be a number or null, got " + fleet::ShowJson(v));
+      if (!v.is_number()) f.Fail("value", "must be a number or null, got " + ShowJson(v));
       fig.value = v.get<double>();
       if (!std::isfinite(*fig.value)) f.Fail("value", "must be finite");
     }
@@ -157,7 +156,7 @@ class Reader {
     std::vector<std::string_view> keys(allowed);
     keys.insert(keys.end(), other.begin(), other.end());
     // JsonFields wants an initializer_list; check the keys here instead, in the same words.
-    if (!object.is_object()) throw Error(where + ": expected a JSON object, got " + fleet::ShowJson(object));
+    if (!object.is_object()) throw Error(where + ": expected a JSON object, got " + ShowJson(object));
     for (const auto& [key, value] : object.items()) {
       if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
       std::string list;
@@ -327,7 +326,7 @@ Target ReadTarget(const Reader& r, const json& j, const std::string& where_in) {
 
 HardwareCatalog ReadCatalog(const std::string& path) {
   const std::string text = ReadTextFile(path);
-  const json root = fleet::ParseJsonObject(text, path);
+  const json root = ParseJsonObject(text, path);
   const JsonFields f(root, path, {"format", "format_version", "generated", "conventions", "sources", "targets"});
   CheckHeader(f, "outpost-hardware-catalog");
   HardwareCatalog cat;
@@ -379,7 +378,7 @@ CalibrationPoint ReadPoint(const Reader& r, const HardwareCatalog& cat, const js
     std::vector<int> shape;
     for (const json& d : s) {
       if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > 1000000)
-        f.Fail("input_shape", "must be a list of positive integers, got " + fleet::ShowJson(s));
+        f.Fail("input_shape", "must be a list of positive integers, got " + ShowJson(s));
       shape.push_back(static_cast<int>(d.get<int64_t>()));
     }
     p.input_shape = std::move(shape);
@@ -434,7 +433,7 @@ CalibrationPoint ReadPoint(const Reader& r, const HardwareCatalog& cat, const js
 
 CalibrationSet ReadCalibration(const std::string& path, const HardwareCatalog& cat) {
   const std::string text = ReadTextFile(path);
-  const json root = fleet::ParseJsonObject(text, path);
+  const json root = ParseJsonObject(text, path);
   const JsonFields f(root, path, {"format", "format_version", "generated", "catalog", "conventions", "points"});
   CheckHeader(f, "outpost-calibration-points");
   CalibrationSet set;

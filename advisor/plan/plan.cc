@@ -90,6 +90,18 @@ void CheckLatency(const PlanConstraints& c, const PlanModel& model, const Target
   if (lat != nullptr) row.latency = lat->as_is;
   if (!c.latency_ms) return;
   if (!row.latency) {
+    // A target known only at int8 (microcontrollers, NPUs) has no estimate for a float model,
+    // but the int8 figure says whether quantizing would do.
+    if (model.precision != Precision::kInt8 && lat != nullptr && lat->int8) {
+      const double q = lat->int8->ms;
+      AddCheck(row, row.latency_check, Verdict::kUnknown,
+               "no " + std::string(PrecisionName(model.precision)) + " latency estimate");
+      row.fixes.push_back("int8: " + PlanFmt("%.3g ms", q) + (q <= *c.latency_ms ? " (passes" : " (too slow") +
+                          (lat->int8->error_factor ? ", uncertainty x" + PlanFmt("%.2f", *lat->int8->error_factor)
+                                                   : ", no error estimate") +
+                          ")");
+      return;
+    }
     AddCheck(row, row.latency_check, Verdict::kUnknown, "no latency estimate");
     return;
   }

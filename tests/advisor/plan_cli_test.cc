@@ -1,6 +1,8 @@
 // `outpost plan` end to end on a committed zoo model (kws_dscnn, compiled here): the table, the
 // JSON, exit codes and one clear error line per bad option.
 #include <gtest/gtest.h>
+
+#include <string>
 #include <unistd.h>
 
 #include <filesystem>
@@ -64,11 +66,20 @@ TEST_F(PlanCliTest, JsonRanksEveryCatalogTarget) {
   EXPECT_GT((*rpi)["latency"]["error_factor"].get<double>(), 1.0);
   EXPECT_EQ((*rpi)["checks"]["cost"]["verdict"], "pass");  // 55 USD
 
-  // An MCU with no published fp32 point of known MACs: no latency estimate, never a guess.
+  // An MCU with no published fp32 point of known MACs: no latency estimate, never a guess;
+  // its MLPerf Tiny int8 points say what quantizing would give (2.66 M MACs at the rate of
+  // microTVM + CMSIS-NN on the nRF5340: tens of milliseconds).
   const nlohmann::json* nrf = FindTarget(j, "nrf5340");
   ASSERT_NE(nrf, nullptr);
   EXPECT_TRUE((*nrf)["latency"].is_null());
-  EXPECT_EQ((*nrf)["checks"]["latency"]["detail"], "no latency estimate");
+  EXPECT_EQ((*nrf)["checks"]["latency"]["verdict"], "unknown");
+  EXPECT_EQ((*nrf)["checks"]["latency"]["detail"], "no fp32 latency estimate");
+  ASSERT_FALSE((*nrf)["fixes"].empty());
+  const std::string int8_fix = (*nrf)["fixes"][0].get<std::string>();
+  EXPECT_EQ(int8_fix.rfind("int8: ", 0), 0u) << int8_fix;
+  const double int8_ms = std::stod(int8_fix.substr(6));
+  EXPECT_GT(int8_ms, 10);
+  EXPECT_LT(int8_ms, 200);
 
   // The Jetsons draw more than 2 W.
   EXPECT_EQ((*FindTarget(j, "jetson-xavier-nx"))["checks"]["power"]["verdict"], "fail");
