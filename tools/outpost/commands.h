@@ -30,5 +30,6 @@ Command AddPatchCommand(CLI::App& root);
 Command AddFleetCommand(CLI::App& root);
 Command AddAgentCommand(CLI::App& root);
 Command AddPlanCommand(CLI::App& root);
+Command AddCostCommand(CLI::App& root);
 
 }  // namespace outpost::cli
