@@ -31,5 +31,6 @@ Command AddFleetCommand(CLI::App& root);
 Command AddAgentCommand(CLI::App& root);
 Command AddPlanCommand(CLI::App& root);
 Command AddDecideCommand(CLI::App& root);
+Command AddCostCommand(CLI::App& root);
 
 }  // namespace outpost::cli
