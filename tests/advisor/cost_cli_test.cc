@@ -165,24 +165,36 @@ TEST_F(CostCliTest, FleetDatabaseGivesMeasuredTraffic) {
   EXPECT_NE(table.out.find("traffic measured: 3 days, 3 devices"), std::string::npos) << table.out;
 }
 
-TEST_F(CostCliTest, LessThanADayIsScaledToADay) {
+TEST_F(CostCliTest, LessThanADayMeasuresSizesNotRates) {
   const std::string url = "sqlite:" + dir_ + "/short.db";
   {
     auto opened = fleet::FleetStore::Open(url, 1);
     ASSERT_TRUE(opened.ok()) << opened.message();
-    // Two devices, 100 telemetry bytes each at the start and the end of six hours.
+    // Two devices, 100 telemetry bytes each at the start and the end of six hours, and 300
+    // bytes of polls in two exchanges: no telemetry record is stored, so only the polls give
+    // a size per message.
     for (const std::string id : {"d-a", "d-b"}) {
       ASSERT_TRUE(opened.value()->RecordTransfer({id, "telemetry", 100, kBase}).ok());
       ASSERT_TRUE(opened.value()->RecordTransfer({id, "telemetry", 100, kBase + kDay / 4 - 1}).ok());
     }
+    ASSERT_TRUE(opened.value()->RecordTransfer({"d-a", "poll", 100, kBase + 1}).ok());
+    ASSERT_TRUE(opened.value()->RecordTransfer({"d-b", "poll", 200, kBase + 2}).ok());
   }
   const CliResult r = RunOutpost({"cost", "--target", "rpi4-4gb", "--devices", "1", "--years", "1", "--fleet-db", url, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_DOUBLE_EQ(j["measured"]["days"].get<double>(), 0.25);
-  // 400 bytes over 2 devices x 0.25 days.
-  EXPECT_DOUBLE_EQ(j["measured"]["bytes_per_device_per_day"]["telemetry"].get<double>(), 800);
-  EXPECT_FALSE(j["measured"]["bytes_per_device_per_day"].contains("poll")) << "no poll recorded: no key";
+  EXPECT_FALSE(j["measured"]["whole_days"].get<bool>());
+  // Six hours scaled to a year would be a guess: no rate is reported from them.
+  EXPECT_TRUE(j["measured"]["bytes_per_device_per_day"].is_null());
+  EXPECT_EQ(j["measured"]["bytes"]["telemetry"].get<int64_t>(), 400);
+  // The poll rate is the agent's default (one a minute) at the measured 150 bytes per exchange.
+  const nlohmann::json* poll = nullptr;
+  for (const nlohmann::json& f : j["figures"])
+    if (f["name"] == "poll_bytes_per_day") poll = &f;
+  ASSERT_NE(poll, nullptr) << j["figures"].dump();
+  EXPECT_DOUBLE_EQ((*poll)["value"].get<double>(), 150.0 * 1440);
+  EXPECT_NE((*poll)["basis"].get<std::string>().find("measured size, default rate"), std::string::npos) << poll->dump();
 }
 
 TEST_F(CostCliTest, EmptyFleetDatabaseIsAnError) {

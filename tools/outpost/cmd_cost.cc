@@ -49,6 +49,11 @@ struct FleetTraffic {
   int64_t records = 0, event_records = 0;
   int64_t record_bytes = 0, event_record_bytes = 0;
   std::map<std::string, int64_t> transfers;  // how many, by kind
+  std::map<std::string, int64_t> bytes;      // how many bytes, by kind
+  // At least a whole day recorded: the rates (bytes a day, updates a year) are measured. A
+  // shorter window (a trial, a demo with compressed periods) measures only the size of each
+  // message; how often they are sent then comes from the agent's periods.
+  bool whole_days = false;
 };
 
 template <typename T>
@@ -73,13 +78,14 @@ FleetTraffic ReadFleetTraffic(const std::string& url) {
   const fleet::SqlResult span = StoreMust(store->db().Execute("SELECT MIN(time_ms), MAX(time_ms) FROM transfers"), "reading transfers");
   if (span.rows.empty() || span.rows[0].is_null(0)) throw Error("fleet database " + url + " has no recorded transfers to measure");
   const int64_t first = span.rows[0].integer(0), last = span.rows[0].integer(1);
-  if (last - first >= kMsPerDay) {
+  t.whole_days = last - first >= kMsPerDay;
+  if (t.whole_days) {
     // Whole UTC days: traffic recorded once a day at the same hour covers as many days as it
     // has dates, not the hours between the first and the last record.
     t.since_ms = (first / kMsPerDay) * kMsPerDay;
     t.until_ms = (last / kMsPerDay + 1) * kMsPerDay;
   } else {
-    // Less than a day: the span itself, scaled up to a day (a short trial of the fleet).
+    // Less than a day: the span itself; only message sizes are taken from it.
     t.since_ms = first;
     t.until_ms = last + 1;
   }
@@ -91,8 +97,10 @@ FleetTraffic ReadFleetTraffic(const std::string& url) {
   t.devices = active.rows.empty() ? 0 : active.rows[0].integer(0);
   t.enrolled = StoreMust(store->CountDevices({}), "counting devices");
   const double device_days = static_cast<double>(t.devices) * t.days;
-  for (const auto& [kind, bytes] : StoreMust(store->TransferTotals("", t.since_ms, t.until_ms), "reading transfer totals"))
+  for (const auto& [kind, bytes] : StoreMust(store->TransferTotals("", t.since_ms, t.until_ms), "reading transfer totals")) {
+    t.bytes[kind] = bytes;
     t.bytes_per_device_day[kind] = static_cast<double>(bytes) / device_days;
+  }
   const fleet::SqlResult counts = StoreMust(
       store->db().Execute("SELECT kind, COUNT(*) FROM transfers WHERE time_ms >= ? AND time_ms < ? GROUP BY kind", {t.since_ms, t.until_ms}),
       "counting transfers");
@@ -219,7 +227,8 @@ void RunCost(const CostArgs& a) {
   if (a.fleet_db.rfind("sqlite:", 0) == 0 && a.fleet_db != "sqlite::memory:" && !std::filesystem::exists(a.fleet_db.substr(7)))
     throw UsageError("--fleet-db: no database at '" + a.fleet_db.substr(7) + "'");
   if (!a.fleet_db.empty()) measured = ReadFleetTraffic(a.fleet_db);
-  if (measured) {
+  const AgentTrafficEstimate agent_default = EstimateAgentTraffic();
+  if (measured && measured->whole_days) {
     const FleetTraffic& t = *measured;
     const std::string over = "measured: " + Fmt(t.days, "%.4g") + " days, " + std::to_string(t.devices) + " devices";
     auto per_day = [&](const std::string& kind) {
@@ -234,6 +243,39 @@ void RunCost(const CostArgs& a) {
       in.measured_package_bytes_per_day = per_day("package");
       in.measured_delta_bytes_per_day = per_day("delta");
     }
+  } else if (measured) {
+    // Less than a day: a yearly figure scaled from minutes would multiply the trial's own
+    // periods (a demo reports every half second) by the size of a year. The sizes are real;
+    // the rates are the agent's default periods.
+    const FleetTraffic& t = *measured;
+    const std::string span = Fmt(static_cast<double>(t.until_ms - t.since_ms) / 1000.0, "%.4g") + " s";
+    auto mean = [&](const std::string& kind, int64_t count) -> std::optional<double> {
+      const auto b = t.bytes.find(kind);
+      if (b == t.bytes.end() || count <= 0) return std::nullopt;
+      return static_cast<double>(b->second) / static_cast<double>(count);
+    };
+    // Telemetry per record (an upload may batch several), polls per exchange.
+    const auto polls = t.transfers.find("poll");
+    const std::optional<double> per_record = mean("telemetry", t.records);
+    const std::optional<double> per_poll = mean("poll", polls == t.transfers.end() ? 0 : polls->second);
+    const double records_a_day = static_cast<double>(kMsPerDay / agent_default.report_ms);
+    const double polls_a_day = static_cast<double>(kMsPerDay / agent_default.poll_ms);
+    in.telemetry_bytes_per_day =
+        per_record ? advisor::CostFigure::Known(*per_record * records_a_day, "B/day", advisor::CostOrigin::kMeasured,
+                                                "measured size, default rate: " + Fmt(*per_record, "%.0f") + " B per record (" +
+                                                    std::to_string(t.records) + " records over " + span + ", less than a day) every " +
+                                                    std::to_string(agent_default.report_ms / 1000) + " s (agent default periods_ms.report)")
+                   : advisor::CostFigure::Unknown("B/day", "no telemetry recorded in " + span + "; give --telemetry-bytes-per-day");
+    in.poll_bytes_per_day =
+        per_poll ? advisor::CostFigure::Known(*per_poll * polls_a_day, "B/day", advisor::CostOrigin::kMeasured,
+                                              "measured size, default rate: " + Fmt(*per_poll, "%.0f") + " B per poll exchange (" +
+                                                  std::to_string(polls->second) + " over " + span + ", less than a day) every " +
+                                                  std::to_string(agent_default.poll_ms / 1000) + " s (agent default periods_ms.poll)")
+                 : advisor::CostFigure::Unknown("B/day", "no poll recorded in " + span + "; give --poll-bytes-per-day");
+  }
+  if (measured) {
+    const FleetTraffic& t = *measured;
+    const std::string over = "measured: " + Fmt(t.days, "%.4g") + " days, " + std::to_string(t.devices) + " devices";
     if (t.records > 0)
       in.event_share = advisor::CostFigure::Known(
           static_cast<double>(t.event_record_bytes) / static_cast<double>(t.record_bytes), "share", advisor::CostOrigin::kMeasured,
@@ -242,7 +284,7 @@ void RunCost(const CostArgs& a) {
     else
       in.event_share = advisor::CostFigure::Unknown("share", "no telemetry records in the measured window; give --event-share");
   } else {
-    const AgentTrafficEstimate e = EstimateAgentTraffic();
+    const AgentTrafficEstimate& e = agent_default;
     in.telemetry_bytes_per_day = advisor::CostFigure::Known(
         e.telemetry_per_day, "B/day", advisor::CostOrigin::kDefault,
         "not measured: one agent telemetry batch of one record (" + Fmt(e.telemetry_batch_bytes, "%.0f") + " B, built here as the agent builds it) every " +
@@ -263,8 +305,7 @@ void RunCost(const CostArgs& a) {
     if (!measured) return std::nullopt;
     const auto n = measured->transfers.find(kind);
     if (n == measured->transfers.end() || n->second == 0) return std::nullopt;
-    const double per_download = measured->bytes_per_device_day.at(kind) * static_cast<double>(measured->devices) * measured->days /
-                                static_cast<double>(n->second);
+    const double per_download = static_cast<double>(measured->bytes.at(kind)) / static_cast<double>(n->second);
     return advisor::CostFigure::Known(per_download, "B", advisor::CostOrigin::kMeasured,
                                       "measured: mean of " + std::to_string(n->second) + " " + kind + " download(s)");
   };
@@ -334,7 +375,10 @@ void RunCost(const CostArgs& a) {
                        {"enrolled_devices", measured->enrolled},
                        {"since_ms", measured->since_ms},
                        {"until_ms", measured->until_ms},
-                       {"bytes_per_device_per_day", per_day},
+                       {"whole_days", measured->whole_days},
+                       {"bytes", measured->bytes},
+                       // Only a window of whole days measures rates.
+                       {"bytes_per_device_per_day", measured->whole_days ? per_day : nlohmann::json(nullptr)},
                        {"transfers", measured->transfers},
                        {"telemetry_records", measured->records},
                        {"event_records", measured->event_records}};
@@ -377,7 +421,7 @@ void RunCost(const CostArgs& a) {
             << " years, duty cycle " << Fmt(a.duty_cycle, "%g") << "\n";
   if (measured)
     std::cout << "traffic measured: " << Fmt(measured->days, "%.4g") << " days, " << measured->devices << " devices (" << measured->enrolled
-              << " enrolled) in " << a.fleet_db << (measured->days < 1 ? "; less than a day, scaled up to a day" : "") << "\n\n";
+              << " enrolled) in " << a.fleet_db << (measured->whole_days ? "" : "; less than a day: message sizes measured, rates from the agent's default periods") << "\n\n";
   else
     std::cout << "traffic not measured: the agent's default periods (give --fleet-db to measure)\n\n";
   Table lines({"item", "USD/device/yr", "USD fleet/yr", "USD " + life, "how"}, {false, true, true, true, false});
