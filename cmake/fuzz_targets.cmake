@@ -34,7 +34,7 @@ target_link_libraries(fuzz_delta PRIVATE outpost_runtime PkgConfig::ZSTD PkgConf
 
 # The fleet server's parsers of untrusted JSON: request bodies (fleet/server/api_input.cc), the
 # strict reader under them, rollout plans and alert rules; header-only JSON, no HTTP, no store.
-add_executable(fuzz_fleet_json tests/fuzz/fuzz_fleet_json.cc fleet/json/strict_json.cc
+add_executable(fuzz_fleet_json tests/fuzz/fuzz_fleet_json.cc common/json/strict_json.cc
                fleet/server/api_input.cc fleet/server/validation.cc fleet/rollout/rollout_plan.cc
                fleet/rollout/alert_rules.cc package/manifest.cc package/codec.cc package/keys.cc)
 # libsodium (package/codec.cc, keys.cc): the base64 of the device public key sent at enrollment.

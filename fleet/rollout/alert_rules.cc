@@ -3,7 +3,7 @@
 #include <array>
 #include <utility>
 
-#include "fleet/json/strict_json.h"
+#include "common/json/strict_json.h"
 #include "fleet/rollout/rollout_plan.h"
 
 namespace outpost::fleet {

@@ -1,6 +1,6 @@
 #include "fleet/rollout/rollout_plan.h"
 
-#include "fleet/json/strict_json.h"
+#include "common/json/strict_json.h"
 
 namespace outpost::fleet {
 

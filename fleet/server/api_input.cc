@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "fleet/json/strict_json.h"
+#include "common/json/strict_json.h"
 #include "fleet/rollout/rollout_plan.h"
 #include "fleet/server/validation.h"
 

@@ -27,7 +27,10 @@ std::vector<std::string> CliResult::err_lines() const {
   return lines;
 }
 
-CliResult RunProgram(const std::vector<std::string>& args) {
+namespace {
+
+// Runs `args` with stdin from `stdin_path`.
+CliResult RunWithStdin(const std::vector<std::string>& args, const char* stdin_path) {
   // Output goes to files rather than pipes: no deadlock however much the child prints.
   char out_path[] = "/tmp/outpost_cli_out_XXXXXX";
   char err_path[] = "/tmp/outpost_cli_err_XXXXXX";
@@ -43,7 +46,7 @@ CliResult RunProgram(const std::vector<std::string>& args) {
   if (pid == 0) {
     ::dup2(out_fd, STDOUT_FILENO);
     ::dup2(err_fd, STDERR_FILENO);
-    const int null_fd = ::open("/dev/null", O_RDONLY);
+    const int null_fd = ::open(stdin_path, O_RDONLY);
     ::dup2(null_fd, STDIN_FILENO);
     ::execvp(argv[0], argv.data());
     std::_Exit(127);
@@ -61,10 +64,32 @@ CliResult RunProgram(const std::vector<std::string>& args) {
   return r;
 }
 
+}  // namespace
+
+CliResult RunProgram(const std::vector<std::string>& args) { return RunWithStdin(args, "/dev/null"); }
+
 CliResult RunOutpost(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {OUTPOST_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProgram(argv);
+}
+
+CliResult RunProgramWithInput(const std::vector<std::string>& argv, const std::string& input) {
+  char in_path[] = "/tmp/outpost_cli_in_XXXXXX";
+  const int in_fd = ::mkstemp(in_path);
+  if (in_fd < 0) return {};
+  const bool written = ::write(in_fd, input.data(), input.size()) == static_cast<ssize_t>(input.size());
+  ::close(in_fd);
+  CliResult r;
+  if (written) r = RunWithStdin(argv, in_path);
+  ::unlink(in_path);
+  return r;
+}
+
+CliResult RunOutpostWithInput(const std::vector<std::string>& args, const std::string& input) {
+  std::vector<std::string> argv = {OUTPOST_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProgramWithInput(argv, input);
 }
 
 }  // namespace outpost::testing

@@ -23,4 +23,9 @@ CliResult RunProgram(const std::vector<std::string>& argv);
 // Runs OUTPOST_BIN with `args`.
 CliResult RunOutpost(const std::vector<std::string>& args);
 
+// The same with `input` as the child's stdin (read from a temporary file: the child sees end of
+// input after the last byte).
+CliResult RunProgramWithInput(const std::vector<std::string>& argv, const std::string& input);
+CliResult RunOutpostWithInput(const std::vector<std::string>& args, const std::string& input);
+
 }  // namespace outpost::testing

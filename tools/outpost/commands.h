@@ -29,5 +29,8 @@ Command AddDiffCommand(CLI::App& root);
 Command AddPatchCommand(CLI::App& root);
 Command AddFleetCommand(CLI::App& root);
 Command AddAgentCommand(CLI::App& root);
+Command AddPlanCommand(CLI::App& root);
+Command AddDecideCommand(CLI::App& root);
+Command AddCostCommand(CLI::App& root);
 
 }  // namespace outpost::cli

@@ -36,7 +36,9 @@ int Run(int argc, char** argv) {
       outpost::cli::AddPackCommand(app),    outpost::cli::AddVerifyCommand(app),
       outpost::cli::AddUnpackCommand(app),  outpost::cli::AddDiffCommand(app),
       outpost::cli::AddPatchCommand(app),   outpost::cli::AddFleetCommand(app),
-      outpost::cli::AddAgentCommand(app),
+      outpost::cli::AddAgentCommand(app),   outpost::cli::AddPlanCommand(app),
+      outpost::cli::AddDecideCommand(app),
+      outpost::cli::AddCostCommand(app),
   };
 
   if (argc <= 1) {
@@ -48,7 +50,7 @@ int Run(int argc, char** argv) {
                                  [&](const auto& c) { return c.app->get_name() == first; });
   if (first[0] != '-' && !known) {
     outpost::cli::PrintError("unknown command '" + first +
-                             "' (commands: compile, quantize, inspect, run, bench, eval, export, keygen, pack, verify, unpack, diff, patch, fleet, agent)");
+                             "' (commands: compile, quantize, inspect, run, bench, eval, export, keygen, pack, verify, unpack, diff, patch, fleet, agent, plan, decide, cost)");
     return kExitUsage;
   }
   try {

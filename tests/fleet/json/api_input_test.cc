@@ -30,7 +30,7 @@ TEST(ApiInput, EnrollRequest) {
   Expected<EnrollRequest> with = ParseEnrollRequest(R"({"token":"t","name":"n","public_key":")" + key + "\"}");
   ASSERT_TRUE(with.ok()) << with.message();
   EXPECT_EQ(with->public_key, key);
-  for (const std::string bad : {std::string(""), key.substr(0, 43), key.substr(0, 42) + "Z=", key + "AAAA",
+  for (const std::string& bad : {std::string(""), key.substr(0, 43), key.substr(0, 42) + "Z=", key + "AAAA",
                                 std::string(44, '=')})
     EXPECT_EQ(InputRefusal(ParseEnrollRequest(R"({"token":"t","name":"n","public_key":")" + bad + "\"}")),
               "request body: 'public_key' must be a 32-byte X25519 public key in base64 (44 characters)")

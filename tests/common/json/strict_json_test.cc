@@ -1,10 +1,10 @@
 // The strict JSON reader: unknown fields, one type per field, ranges, whole numbers, the
 // nesting limit, and messages that name the object and the field and stay short and UTF-8.
-#include "fleet/json/strict_json.h"
+#include "common/json/strict_json.h"
 
 #include <gtest/gtest.h>
 
-namespace outpost::fleet {
+namespace outpost {
 namespace {
 
 // The message of the Error `f` throws ("" when it throws none).
@@ -116,4 +116,4 @@ TEST(StrictJson, CallersRefuseInTheSameForm) {
 }
 
 }  // namespace
-}  // namespace outpost::fleet
+}  // namespace outpost

@@ -1,11 +1,11 @@
-#include "fleet/json/strict_json.h"
+#include "common/json/strict_json.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "common/json_nesting.h"
 
-namespace outpost::fleet {
+namespace outpost {
 
 namespace {
 
@@ -186,4 +186,4 @@ const nlohmann::json* JsonFields::OptObject(const char* key) const {
   return &*it;
 }
 
-}  // namespace outpost::fleet
+}  // namespace outpost

@@ -1,13 +1,13 @@
-// Strict reading of the JSON objects the fleet server is given: device requests, operator
-// requests, rollout plans and alert rules. An unknown key is refused rather than ignored (a
-// misspelt gate must never fall back to its default), each field has one type, numbers are
-// checked against their range, and every refusal is one message naming the object and the
-// field ("record 2: 'seq' must be at least 1, got 0").
+// Strict reading of JSON that people write or that arrives from outside: the fleet server's
+// device and operator requests, rollout plans and alert rules, and the Advisor's hardware
+// catalog. An unknown key is refused rather than ignored (a misspelt gate or catalog field must
+// never fall back to a default), each field has one type, numbers are checked against their
+// range, and every refusal is one message naming the object and the field ("record 2: 'seq'
+// must be at least 1, got 0").
 //
-// It lives in its own library below both fleet/rollout (plans, alert rules) and fleet/server
-// (request bodies; device telemetry has nothing to do with rollouts) and knows nothing of
-// HTTP: it throws outpost::Error, the parsers turn that into Expected at their boundary, and
-// the server maps a refused body to 400 at its own. That also lets the fuzz build compile the
+// It sits in common/, below every layer that reads such JSON, and knows nothing of HTTP: it
+// throws outpost::Error, the parsers turn that into Expected at their boundary, and the server
+// maps a refused body to 400 at its own. That also lets the fuzz build compile the fleet's
 // parsers without the server (tests/fuzz/fuzz_fleet_json.cc).
 #pragma once
 
@@ -22,7 +22,7 @@
 
 #include "common/expected.h"
 
-namespace outpost::fleet {
+namespace outpost {
 
 // `text` as one JSON value; malformed JSON or nesting deeper than kMaxJsonDepth is refused
 // ("<where>: not valid JSON (...)"). The depth limit keeps the recursive parts of
@@ -86,4 +86,4 @@ class JsonFields {
   std::string where_;
 };
 
-}  // namespace outpost::fleet
+}  // namespace outpost
