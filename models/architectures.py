@@ -94,20 +94,26 @@ class FashionCNN(nn.Module):
     The third conv (on the 7x7 map) lifts accuracy and puts the model at about
     6 M MACs, the intended size for a small-but-not-trivial int8 target. The
     3136x128 FC holds most of the weights: a good target for pruning.
+
+    `widths` (the three conv widths) and `hidden` (the first FC's width) make
+    narrower students of the same layout for distillation (models/distill.py).
+    The defaults are the zoo model: same modules, same names, same order of
+    initialization, so a seeded construction draws exactly the same weights.
     """
 
-    def __init__(self, num_classes=10):
+    def __init__(self, num_classes=10, widths=(32, 64, 64), hidden=128):
         super().__init__()
+        c1, c2, c3 = widths
         self.features = nn.Sequential(
-            *conv_bn(1, 32, 3), nn.MaxPool2d(2),
-            *conv_bn(32, 64, 3), nn.MaxPool2d(2),
-            *conv_bn(64, 64, 3),
+            *conv_bn(1, c1, 3), nn.MaxPool2d(2),
+            *conv_bn(c1, c2, 3), nn.MaxPool2d(2),
+            *conv_bn(c2, c3, 3),
         )
         self.classifier = nn.Sequential(
             nn.Dropout(0.25),
-            MapToDense(64, 7, 7, 128),
+            MapToDense(c3, 7, 7, hidden),
             nn.ReLU(inplace=True),
-            nn.Linear(128, num_classes),
+            nn.Linear(hidden, num_classes),
         )
 
     def forward(self, x):

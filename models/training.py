@@ -23,9 +23,20 @@ def _augment(x, gen):
     return x
 
 
+def hard_label_loss(logits, labels):
+    """The recipe's loss: cross-entropy with label smoothing 0.1."""
+    return F.cross_entropy(logits, labels, label_smoothing=0.1)
+
+
 def train_classifier(model, x_train, y_train, *, epochs, seed, batch_size=64,
-                     max_lr=0.1, weight_decay=5e-4, log=print):
-    """Train `model` in place on float32 NCHW arrays; returns wall-clock seconds."""
+                     max_lr=0.1, weight_decay=5e-4, loss_fn=None, log=print):
+    """Train `model` in place on float32 NCHW arrays; returns wall-clock seconds.
+
+    loss_fn(logits, labels, inputs) replaces the recipe's hard_label_loss, e.g.
+    for distillation, where the teacher needs the same augmented batch.
+    It must not draw from torch's global generator, or the dropout masks (and
+    so the run) would differ from the same recipe without it.
+    """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -61,7 +72,7 @@ def train_classifier(model, x_train, y_train, *, epochs, seed, batch_size=64,
             xb = _augment(x_all[idx], gen).contiguous(memory_format=torch.channels_last)
             yb = y_all[idx]
             logits = model(xb)
-            loss = F.cross_entropy(logits, yb, label_smoothing=0.1)
+            loss = loss_fn(logits, yb, xb) if loss_fn else hard_label_loss(logits, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

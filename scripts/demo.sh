@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on a fresh Debian 12 machine: install dependencies, build, then
 # compile a zoo model from ONNX, inspect it, evaluate it on the Fashion-MNIST test set,
-# quantize it to int8 with calibration and evaluate that, and benchmark both; finally run the
+# quantize it to int8 with calibration and evaluate that, prune it to half its MACs and quantize
+# that (docs/compression.md), and benchmark all three; then run the
 # real-time pipeline (synthetic camera -> shapes detector -> NMS -> JSON lines) and print its
 # per-stage profile; ask the Advisor which hardware fits the int8 model and whether it belongs
 # on the edge; then the fleet (scripts/fleet_demo.sh): a fleet server and two device agents on
@@ -41,9 +42,19 @@ step "evaluate the int8 model on the same 10,000 test images"
 "$outpost" eval "$out/fashion_cnn_int8.opm" \
   --images "$data/t10k-images-idx3-ubyte.gz" --labels "$data/t10k-labels-idx1-ubyte.gz"
 
-step "benchmark fp32, then int8"
+step "prune to half the MACs (channels chosen and the next layers refitted on 1000 training images), then int8"
+"$outpost" prune models/zoo/fashion_cnn/model.onnx -o "$out/fashion_cnn_half.opm" --target-macs 50% \
+  --calib "$data/train-images-idx3-ubyte.gz" --calib-limit 1000 \
+  --val "$data/t10k-images-idx3-ubyte.gz" --val-labels "$data/t10k-labels-idx1-ubyte.gz"
+"$outpost" quantize "$out/fashion_cnn_half.opm" -o "$out/fashion_cnn_half_int8.opm" \
+  --calib "$data/train-images-idx3-ubyte.gz" --calib-limit 1000 --method minmax
+"$outpost" eval "$out/fashion_cnn_half_int8.opm" \
+  --images "$data/t10k-images-idx3-ubyte.gz" --labels "$data/t10k-labels-idx1-ubyte.gz"
+
+step "benchmark fp32, int8, then pruned int8"
 "$outpost" bench "$out/fashion_cnn.opm" --runs 200
 "$outpost" bench "$out/fashion_cnn_int8.opm" --runs 200
+"$outpost" bench "$out/fashion_cnn_half_int8.opm" --runs 200
 
 step "advisor: which hardware runs the int8 model within 20 ms, 256 MiB, 5 W and 100 USD"
 "$outpost" plan "$out/fashion_cnn_int8.opm" --latency-ms 20 --ram-mb 256 --power-w 5 --unit-cost 100

@@ -10,6 +10,7 @@
 
 #include "io/npy.h"
 #include "tests/cli/cli_runner.h"
+#include "tests/cli/npy_expect.h"
 
 namespace outpost::testing {
 namespace {
@@ -71,17 +72,7 @@ TEST_F(ZooCliTest, RunMatchesTheReferenceOutput) {
   const std::string y = dir_ + "/y.npy";
   const CliResult r = RunOutpost({"run", model_, "--input", kZoo + "/input.npy", "--output", y});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  Expected<io::HostTensor> got = io::ReadNpy(y);
-  io::NpyReadOptions f32;
-  f32.float64_to_float32 = true;
-  Expected<io::HostTensor> want = io::ReadNpy(kZoo + "/output.npy", f32);
-  ASSERT_TRUE(got.ok()) << got.message();
-  ASSERT_TRUE(want.ok()) << want.message();
-  ASSERT_EQ(got->shape, want->shape);
-  const auto a = got->values<float>();
-  const auto b = want->values<float>();
-  for (size_t i = 0; i < a.size(); ++i)
-    EXPECT_LE(std::fabs(a[i] - b[i]), 1e-5 + 1e-4 * std::fabs(b[i])) << "element " << i;
+  ExpectNpyClose(y, kZoo + "/output.npy");
 
   const CliResult top = RunOutpost({"run", model_, "--input", kZoo + "/input.npy"});
   ASSERT_EQ(top.exit_code, 0) << top.err;

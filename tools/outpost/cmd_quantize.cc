@@ -12,7 +12,6 @@
 #include <memory>
 #include <optional>
 
-#include "compiler/compile.h"
 #include "compiler/emit/opm_writer.h"
 #include "compiler/emit/prepack.h"
 #include "compiler/plan/memory_planner.h"
@@ -21,14 +20,13 @@
 #include "compiler/quantize/dataset.h"
 #include "compiler/quantize/finalize.h"
 #include "compiler/quantize/model_reference_data.h"
-#include "compiler/quantize/opm_graph.h"
 #include "compiler/quantize/quantizer.h"
-#include "io/mapped_file.h"
 #include "io/model_file.h"
 #include "runtime/all_ops_resolver.h"
 #include "runtime/interpreter.h"
 #include "tools/outpost/cli_util.h"
 #include "tools/outpost/commands.h"
+#include "tools/outpost/float_model.h"
 #include "tools/outpost/onnx_input_options.h"
 #include "tools/outpost/prepack_option.h"
 
@@ -70,35 +68,6 @@ const std::map<std::string, quant::CalibrationMethod> kMethods = {
     {"entropy", quant::CalibrationMethod::kEntropy},
     {"mse", quant::CalibrationMethod::kMse},
 };
-
-compiler::CompileOptions OnnxOptions(const QuantizeArgs& a) {
-  compiler::CompileOptions o;
-  ApplyOnnxInputArgs(a.inputs, &o);
-  o.self_test = true;  // only to size the float .opm this replaces
-  if (a.verbose) o.log = [](const std::string& line) { std::cerr << line << '\n'; };
-  return o;
-}
-
-// The float model: from a .opm (by its magic) or compiled from ONNX. `float_opm_bytes` is the
-// size of the float .opm the quantized model replaces.
-ir::Graph LoadFloatGraph(const QuantizeArgs& a, uint64_t* float_opm_bytes) {
-  io::MappedFile file = Must(io::MappedFile::Open(a.model));
-  if (quant::IsOpm(file.bytes())) {
-    if (a.inputs.any())
-      throw UsageError(a.model +
-                       " is a compiled .opm: input options (--batch, --input-shape, --mean, "
-                       "--std, --value-scale, --layout, --color) apply to ONNX models only");
-    // A float model compiled with --prepack also carries cached packed weights, which the
-    // comparison of quantized sizes leaves out.
-    *float_opm_bytes = file.size() - emit::CachedPackedFileBytes(file.bytes().data(), file.size());
-    return Must(quant::GraphFromOpm(file.bytes(), a.model));
-  }
-  ir::Graph g = Must(compiler::CompileOnnx(a.model, OnnxOptions(a)));
-  *float_opm_bytes = emit::EmitOpm(g).size();
-  g.plan.reset();
-  g.self_test.reset();
-  return g;
-}
 
 quant::QuantizeOptions MakeOptions(const QuantizeArgs& a) {
   quant::QuantizeOptions o;
@@ -268,7 +237,7 @@ void RunQuantize(const QuantizeArgs& a) {
                  "needs no calibration data");
 
   uint64_t float_opm_bytes = 0;
-  ir::Graph float_graph = LoadFloatGraph(a, &float_opm_bytes);
+  ir::Graph float_graph = LoadFloatModel(a.model, a.inputs, a.verbose, &float_opm_bytes);
   CheckNodeNames(float_graph, a.keep_float);
   std::optional<ir::Graph> original;  // the gate compares with the model before equalization
   if (a.cle) {

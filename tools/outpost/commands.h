@@ -20,6 +20,8 @@ Command AddRunCommand(CLI::App& root);
 Command AddBenchCommand(CLI::App& root);
 Command AddEvalCommand(CLI::App& root);
 Command AddQuantizeCommand(CLI::App& root);
+Command AddPruneCommand(CLI::App& root);
+Command AddOptimizeCommand(CLI::App& root);
 Command AddExportCommand(CLI::App& root);
 Command AddKeygenCommand(CLI::App& root);
 Command AddPackCommand(CLI::App& root);

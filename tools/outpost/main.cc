@@ -32,6 +32,7 @@ int Run(int argc, char** argv) {
       outpost::cli::AddCompileCommand(app), outpost::cli::AddInspectCommand(app),
       outpost::cli::AddRunCommand(app),     outpost::cli::AddBenchCommand(app),
       outpost::cli::AddEvalCommand(app),    outpost::cli::AddQuantizeCommand(app),
+      outpost::cli::AddPruneCommand(app),   outpost::cli::AddOptimizeCommand(app),
       outpost::cli::AddExportCommand(app),  outpost::cli::AddKeygenCommand(app),
       outpost::cli::AddPackCommand(app),    outpost::cli::AddVerifyCommand(app),
       outpost::cli::AddUnpackCommand(app),  outpost::cli::AddDiffCommand(app),
