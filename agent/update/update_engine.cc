@@ -303,8 +303,12 @@ void UpdateEngine::RecordInference(bool ok, double latency_ms) {
     return;
   }
   record_.window.Add(ok, latency_ms);
-  if (++unpersisted_outcomes_ >= std::max<uint64_t>(options_.health_persist_every, 1)) {
+  ++unpersisted_outcomes_;
+  const int64_t now = Now();
+  if (unpersisted_outcomes_ >= std::max<uint64_t>(options_.health_persist_every, 1) ||
+      now - health_persisted_ms_ >= options_.health_persist_ms) {
     unpersisted_outcomes_ = 0;
+    health_persisted_ms_ = now;
     (void)Persist(UpdateState::kHealth);
   }
 }
@@ -597,6 +601,7 @@ Expected<UpdateState> UpdateEngine::DoSwitch() {
   record_.window = OutcomeCounts{};
   record_.window_started_ms = Now();
   unpersisted_outcomes_ = 0;
+  health_persisted_ms_ = record_.window_started_ms;
   if (Expected<Unit> p = Persist(UpdateState::kHealth); !p.ok()) return p.error();
   return UpdateState::kHealth;
 }
@@ -608,6 +613,7 @@ UpdateState UpdateEngine::DoHealth() {
   if (!complete) {
     if (unpersisted_outcomes_ > 0) {
       unpersisted_outcomes_ = 0;
+      health_persisted_ms_ = Now();
       (void)Persist(UpdateState::kHealth);
     }
     return UpdateState::kHealth;

@@ -62,8 +62,12 @@ struct UpdateEngineOptions {
   double health_max_error_rate_increase = 0.02;
   double health_max_error_rate = 0.05;
   double health_max_p99_ratio = 1.5;
-  // The window's counts are persisted every this many outcomes (and at every Step).
-  uint64_t health_persist_every = 50;
+  // The window's counts are persisted at most once per health_persist_ms (and at every Step),
+  // so a fast model does not rewrite the state file hundreds of times a second (flash wears
+  // out; each save is a write, a flush and a rename), and at the latest after
+  // health_persist_every outcomes, which bounds what a crash can lose if the clock stalls.
+  int64_t health_persist_ms = 1000;
+  uint64_t health_persist_every = 10000;
   // Off: always download the whole package, even when the server offers a delta.
   bool use_deltas = true;
   // Downloads keep this much free space on the device's filesystem (0: only what they need).
@@ -154,6 +158,7 @@ class UpdateEngine {
   std::string active_version_;
   OutcomeCounts active_outcomes_;  // the active model outside a health window
   uint64_t unpersisted_outcomes_ = 0;
+  int64_t health_persisted_ms_ = 0;  // when the window's counts were last saved
 };
 
 }  // namespace outpost::agent

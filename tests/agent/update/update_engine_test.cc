@@ -317,6 +317,25 @@ TEST_P(UpdateEngineTest, SlowerModelFailsTheHealthWindowOnLatency) {
   EXPECT_EQ(engine_->active_version(), "1.0.0");
 }
 
+TEST_P(UpdateEngineTest, HealthCountsAreSavedAtMostOnceASecond) {
+  Restart();
+  Install("1.0.0");
+  Register("1.1.0");
+  SetDesired("1.1.0");
+  ASSERT_EQ(engine_->RunUntilSettled().value(), UpdateState::kHealth);
+  // Within the same second nothing is written: a crash loses these outcomes, not the flash.
+  for (int i = 0; i < 300; ++i) engine_->RecordInference(true, 0.5);
+  Restart();
+  ASSERT_EQ(engine_->state(), UpdateState::kHealth);
+  EXPECT_EQ(engine_->record().window.inferences, 0u);
+  // A second later the next outcome saves all of them.
+  for (int i = 0; i < 10; ++i) engine_->RecordInference(true, 0.5);
+  now_ms_ += 1000;
+  engine_->RecordInference(true, 0.5);
+  Restart();
+  EXPECT_EQ(engine_->record().window.inferences, 11u);
+}
+
 TEST_P(UpdateEngineTest, RestartInEveryStateResumesTheUpdate) {
   Restart();
   Install("1.0.0");
