@@ -7,31 +7,20 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "advisor/text_format.h"
+
 namespace outpost::advisor::decide {
 namespace {
-
-std::string DcFmt(const char* fmt, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), fmt, v);
-  return buf;
-}
 
 // Whole numbers and numbers from 100 up in full (no exponent), others with three significant
 // digits.
 std::string DcNum(double v) {
-  if (std::fabs(v) < 1e15 && (v == std::floor(v) || std::fabs(v) >= 100)) return DcFmt("%.0f", v);
-  return DcFmt("%.3g", v);
+  if (std::fabs(v) < 1e15 && (v == std::floor(v) || std::fabs(v) >= 100)) return FormatValue("%.0f", v);
+  return FormatValue("%.3g", v);
 }
 
 // Hours a day, in hours from one hour up, else in minutes.
 std::string DcDowntime(double hours) { return hours >= 1 ? DcNum(hours) + " h" : DcNum(hours * 60) + " min"; }
-
-std::string DcBytes(double b) {
-  if (b >= 1024.0 * 1024 * 1024) return DcFmt("%.1f GiB", b / (1024.0 * 1024 * 1024));
-  if (b >= 1024.0 * 1024) return DcFmt("%.1f MiB", b / (1024.0 * 1024));
-  if (b >= 1024.0) return DcFmt("%.1f KiB", b / 1024.0);
-  return DcFmt("%.0f B", b);
-}
 
 std::string DcLower(std::string_view s) {
   std::string out(s);
@@ -166,8 +155,8 @@ void DcCheckLinkCost(const DecideAnswers& a, DcChecklist& c) {
   }
   const double per_year = *mb * 365 / 1000 * *a.link_cost_per_gb;
   std::string text = DcNum(*mb) + " MB a day at " + DcNum(*a.link_cost_per_gb) + " USD/GB is " +
-                     DcFmt("%.2f", per_year) + " USD a year per device";
-  if (a.devices) text += " (" + DcFmt("%.0f", per_year * *a.devices) + " USD for " + DcNum(*a.devices) + " devices)";
+                     FormatValue("%.2f", per_year) + " USD a year per device";
+  if (a.devices) text += " (" + FormatValue("%.0f", per_year * *a.devices) + " USD for " + DcNum(*a.devices) + " devices)";
   if (per_year >= kNegligibleCostUsdPerYear)
     c.Add("link_cost", Side::kEdge, Strength::kWeighing, text + ", an upload edge inference avoids");
   else
@@ -349,7 +338,7 @@ Expected<ModelFit> CheckModelFit(const PlanModel& model, const std::string& targ
       fit.result = model.precision == Precision::kFp32 && ram_ok && flash_ok ? ModelFit::Result::kFitsAsInt8
                                                                              : ModelFit::Result::kTooLarge;
       if (fit.result == ModelFit::Result::kFitsAsInt8)
-        fit.detail += "; as int8 about " + DcBytes(*row->ram_need_bytes / 4);
+        fit.detail += "; as int8 about " + FormatBinaryBytes(*row->ram_need_bytes / 4);
       break;
     }
     default: fit.result = ModelFit::Result::kUnknown; break;

@@ -6,21 +6,11 @@
 #include <cstdio>
 #include <limits>
 
+#include "advisor/text_format.h"
+
 namespace outpost::advisor {
 namespace {
 
-std::string PlanFmt(const char* fmt, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), fmt, v);
-  return buf;
-}
-
-std::string PlanBytes(double b) {
-  if (b >= 1024.0 * 1024 * 1024) return PlanFmt("%.1f GiB", b / (1024.0 * 1024 * 1024));
-  if (b >= 1024.0 * 1024) return PlanFmt("%.1f MiB", b / (1024.0 * 1024));
-  if (b >= 1024.0) return PlanFmt("%.1f KiB", b / 1024.0);
-  return PlanFmt("%.0f B", b);
-}
 
 std::optional<double> FigureSi(const std::map<std::string, Figure>& m, const std::string& key) {
   auto it = m.find(key);
@@ -96,8 +86,8 @@ void CheckLatency(const PlanConstraints& c, const PlanModel& model, const Target
       const double q = lat->int8->ms;
       AddCheck(row, row.latency_check, Verdict::kUnknown,
                "no " + std::string(PrecisionName(model.precision)) + " latency estimate");
-      row.fixes.push_back("int8: " + PlanFmt("%.3g ms", q) + (q <= *c.latency_ms ? " (passes" : " (too slow") +
-                          (lat->int8->error_factor ? ", uncertainty x" + PlanFmt("%.2f", *lat->int8->error_factor)
+      row.fixes.push_back("int8: " + FormatValue("%.3g ms", q) + (q <= *c.latency_ms ? " (passes" : " (too slow") +
+                          (lat->int8->error_factor ? ", uncertainty x" + FormatValue("%.2f", *lat->int8->error_factor)
                                                    : ", no error estimate") +
                           ")");
       return;
@@ -107,21 +97,21 @@ void CheckLatency(const PlanConstraints& c, const PlanModel& model, const Target
   }
   const double ms = row.latency->ms, budget = *c.latency_ms;
   if (ms <= budget) {
-    AddCheck(row, row.latency_check, Verdict::kPass, PlanFmt("%.3g ms", ms) + " <= " + PlanFmt("%.3g ms", budget));
+    AddCheck(row, row.latency_check, Verdict::kPass, FormatValue("%.3g ms", ms) + " <= " + FormatValue("%.3g ms", budget));
     return;
   }
-  AddCheck(row, row.latency_check, Verdict::kFail, PlanFmt("%.3g ms", ms) + " > " + PlanFmt("%.3g ms", budget));
+  AddCheck(row, row.latency_check, Verdict::kFail, FormatValue("%.3g ms", ms) + " > " + FormatValue("%.3g ms", budget));
   // Latency is taken to scale with MACs (the published fits are a single MAC rate; a
   // convolutional network's MACs scale with the input's area).
   if (model.precision != Precision::kInt8 && lat != nullptr && lat->int8) {
     const double q = lat->int8->ms;
-    row.fixes.push_back("int8: " + PlanFmt("%.3g ms", q) + (q <= budget ? " (passes" : " (still too slow") +
-                        (lat->int8->error_factor ? ", uncertainty x" + PlanFmt("%.2f", *lat->int8->error_factor)
+    row.fixes.push_back("int8: " + FormatValue("%.3g ms", q) + (q <= budget ? " (passes" : " (still too slow") +
+                        (lat->int8->error_factor ? ", uncertainty x" + FormatValue("%.2f", *lat->int8->error_factor)
                                                  : ", no error estimate") +
                         ")");
   }
-  row.fixes.push_back("prune " + PlanFmt("%.0f%%", std::ceil((1 - budget / ms) * 100)) + " of the MACs");
-  row.fixes.push_back("input side x" + PlanFmt("%.2f", std::sqrt(budget / ms)) + " (MACs follow the input area)");
+  row.fixes.push_back("prune " + FormatValue("%.0f%%", std::ceil((1 - budget / ms) * 100)) + " of the MACs");
+  row.fixes.push_back("input side x" + FormatValue("%.2f", std::sqrt(budget / ms)) + " (MACs follow the input area)");
 }
 
 void CheckMemory(const PlanConstraints& c, const PlanModel& model, const Target& t, const HardwareCatalog& catalog,
@@ -149,12 +139,12 @@ void CheckMemory(const PlanConstraints& c, const PlanModel& model, const Target&
   const double need = *row.ram_need_bytes;
   if (need > avail) {
     v = Verdict::kFail;
-    why.push_back(std::string(mcu ? "arena " : "arena + weights ") + PlanBytes(need) + " > " + avail_name + " " + PlanBytes(avail));
+    why.push_back(std::string(mcu ? "arena " : "arena + weights ") + FormatBinaryBytes(need) + " > " + avail_name + " " + FormatBinaryBytes(avail));
   } else if (!row.ram_bytes) {
     v = Verdict::kUnknown;
     why.push_back(ram_owner + " RAM unknown");
   } else {
-    why.push_back(PlanBytes(need) + " <= " + PlanBytes(avail));
+    why.push_back(FormatBinaryBytes(need) + " <= " + FormatBinaryBytes(avail));
   }
   if (mcu) {
     if (!row.flash_bytes) {
@@ -162,9 +152,9 @@ void CheckMemory(const PlanConstraints& c, const PlanModel& model, const Target&
       why.push_back("on-chip flash unknown");
     } else if (*row.flash_need_bytes > *row.flash_bytes) {
       v = Verdict::kFail;
-      why.push_back("weights " + PlanBytes(*row.flash_need_bytes) + " > flash " + PlanBytes(*row.flash_bytes));
+      why.push_back("weights " + FormatBinaryBytes(*row.flash_need_bytes) + " > flash " + FormatBinaryBytes(*row.flash_bytes));
     } else {
-      why.push_back("weights " + PlanBytes(*row.flash_need_bytes) + " <= flash " + PlanBytes(*row.flash_bytes));
+      why.push_back("weights " + FormatBinaryBytes(*row.flash_need_bytes) + " <= flash " + FormatBinaryBytes(*row.flash_bytes));
     }
   }
   std::string detail;
@@ -176,16 +166,16 @@ void CheckMemory(const PlanConstraints& c, const PlanModel& model, const Target&
     const double q_ram = need / 4;
     const bool ram_ok = q_ram <= avail;
     const bool flash_ok = !mcu || !row.flash_bytes || *row.flash_need_bytes / 4 <= *row.flash_bytes;
-    row.fixes.push_back(std::string("int8: about ") + PlanBytes(q_ram) + " of RAM" +
+    row.fixes.push_back(std::string("int8: about ") + FormatBinaryBytes(q_ram) + " of RAM" +
                         (ram_ok && flash_ok ? " (fits)" : " (still too large)"));
   }
   const double weights = static_cast<double>(model.weight_bytes);
   const double weight_room = mcu ? row.flash_bytes.value_or(0) : avail - model.arena_bytes;
   if (weights > 0 && weight_room > 0 && weight_room < weights)
-    row.fixes.push_back("prune " + PlanFmt("%.0f%%", std::ceil((1 - weight_room / weights) * 100)) +
+    row.fixes.push_back("prune " + FormatValue("%.0f%%", std::ceil((1 - weight_room / weights) * 100)) +
                         " of the weights (sparse storage)");
   if (static_cast<double>(model.arena_bytes) > avail)
-    row.fixes.push_back("input side x" + PlanFmt("%.2f", std::sqrt(avail / model.arena_bytes)) +
+    row.fixes.push_back("input side x" + FormatValue("%.2f", std::sqrt(avail / model.arena_bytes)) +
                         " (activations follow the input area)");
 }
 
@@ -287,12 +277,12 @@ Plan MakePlan(const PlanConstraints& c, const PlanModel& model, const HardwareCa
         AddCheck(row, row.power_check, Verdict::kUnknown, power.why_unknown);
       } else if (*row.power_w <= *c.power_w) {
         AddCheck(row, row.power_check, Verdict::kPass,
-                 PlanFmt("%.3g W", *row.power_w) + (power.is_peak ? " peak" : "") + " <= " + PlanFmt("%.3g W", *c.power_w));
+                 FormatValue("%.3g W", *row.power_w) + (power.is_peak ? " peak" : "") + " <= " + FormatValue("%.3g W", *c.power_w));
       } else if (power.is_peak) {
         AddCheck(row, row.power_check, Verdict::kUnknown,
-                 "peak " + PlanFmt("%.3g W", *row.power_w) + " > budget, typical power unknown");
+                 "peak " + FormatValue("%.3g W", *row.power_w) + " > budget, typical power unknown");
       } else {
-        AddCheck(row, row.power_check, Verdict::kFail, PlanFmt("%.3g W", *row.power_w) + " > " + PlanFmt("%.3g W", *c.power_w));
+        AddCheck(row, row.power_check, Verdict::kFail, FormatValue("%.3g W", *row.power_w) + " > " + FormatValue("%.3g W", *c.power_w));
       }
     }
 
@@ -303,8 +293,8 @@ Plan MakePlan(const PlanConstraints& c, const PlanModel& model, const HardwareCa
         AddCheck(row, row.cost_check, Verdict::kUnknown, "unit cost unknown");
       else
         AddCheck(row, row.cost_check, *row.cost_usd <= *c.unit_cost_usd ? Verdict::kPass : Verdict::kFail,
-                 PlanFmt("%.2f USD", *row.cost_usd) + (*row.cost_usd <= *c.unit_cost_usd ? " <= " : " > ") +
-                     PlanFmt("%.2f USD", *c.unit_cost_usd));
+                 FormatValue("%.2f USD", *row.cost_usd) + (*row.cost_usd <= *c.unit_cost_usd ? " <= " : " > ") +
+                     FormatValue("%.2f USD", *c.unit_cost_usd));
     }
 
     // Battery life with duty cycling: active power for the share of time spent inferring, idle
@@ -319,18 +309,18 @@ Plan MakePlan(const PlanConstraints& c, const PlanModel& model, const HardwareCa
           AddCheck(row, row.battery_check, Verdict::kUnknown, !row.power_w ? "active power unknown" : "idle power unknown");
         } else if (*row.battery_hours >= *c.hours) {
           AddCheck(row, row.battery_check, Verdict::kPass,
-                   PlanFmt("%.3g h", *row.battery_hours) + (power.is_peak ? " or more" : "") + " >= " +
-                       PlanFmt("%.3g h", *c.hours));
+                   FormatValue("%.3g h", *row.battery_hours) + (power.is_peak ? " or more" : "") + " >= " +
+                       FormatValue("%.3g h", *c.hours));
         } else if (power.is_peak) {
           AddCheck(row, row.battery_check, Verdict::kUnknown,
-                   "at least " + PlanFmt("%.3g h", *row.battery_hours) + " (peak power), typical power unknown");
+                   "at least " + FormatValue("%.3g h", *row.battery_hours) + " (peak power), typical power unknown");
         } else {
           AddCheck(row, row.battery_check, Verdict::kFail,
-                   PlanFmt("%.3g h", *row.battery_hours) + " < " + PlanFmt("%.3g h", *c.hours));
+                   FormatValue("%.3g h", *row.battery_hours) + " < " + FormatValue("%.3g h", *c.hours));
           if (power.idle_w && *row.power_w > *power.idle_w) {
             // Solve hours = Wh / (d * active + (1 - d) * idle) for the duty cycle d.
             const double d = (*c.battery_wh / *c.hours - *power.idle_w) / (*row.power_w - *power.idle_w);
-            if (d > 0) row.fixes.push_back("duty cycle <= " + PlanFmt("%.3g", d));
+            if (d > 0) row.fixes.push_back("duty cycle <= " + FormatValue("%.3g", d));
           }
         }
       }
@@ -360,8 +350,8 @@ Plan MakePlan(const PlanConstraints& c, const PlanModel& model, const HardwareCa
       if (ch->verdict == Verdict::kPass) plan.reasons.push_back(ch->detail);
     if (top.latency) {
       plan.reasons.push_back(
-          "latency " + PlanFmt("%.3g ms", top.latency->ms) + " from " + top.latency->basis +
-          (top.latency->error_factor ? ", uncertainty x" + PlanFmt("%.2f", *top.latency->error_factor) +
+          "latency " + FormatValue("%.3g ms", top.latency->ms) + " from " + top.latency->basis +
+          (top.latency->error_factor ? ", uncertainty x" + FormatValue("%.2f", *top.latency->error_factor) +
                                            " (worst leave-one-out)"
                                      : ", no error estimate"));
     }

@@ -5,20 +5,14 @@
 #include <cmath>
 #include <cstdio>
 
+#include "advisor/text_format.h"
+
 namespace outpost::advisor {
 namespace {
 
-std::string TcoNum(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.6g", v);
-  return buf;
-}
+std::string TcoNum(double v) { return FormatValue("%.6g", v); }
 
-std::string TcoUsd(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "$%.2f", v);
-  return buf;
-}
+std::string TcoUsd(double v) { return FormatValue("$%.2f", v); }
 
 // "catalog: <title> (<url>)" for a catalog figure, with its note or derivation when it has one.
 std::string TcoCatalogBasis(const HardwareCatalog& catalog, const std::string& target, const std::string& field, const Figure& f) {
