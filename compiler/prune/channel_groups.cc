@@ -363,7 +363,14 @@ class Analyzer {
 
 Expected<ChannelAnalysis> AnalyzeChannels(const ir::Graph& float_graph) {
   return Capture([&]() -> ChannelAnalysis {
-    quant::CheckIsFloatGraph(float_graph);
+    try {
+      quant::CheckIsFloatGraph(float_graph);
+    } catch (const Error& e) {
+      // The quantizer's advice ("quantize the float model") is the wrong way round here.
+      std::string m = e.what();
+      m = m.substr(0, m.rfind(": ")) + ": prune the float model, then quantize the result";
+      throw Error(m);
+    }
     return Analyzer(float_graph).Run();
   });
 }

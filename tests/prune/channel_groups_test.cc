@@ -160,7 +160,10 @@ TEST(ChannelGroups, RefusesBadKeepListsAndQuantizedGraphs) {
     EXPECT_NE(cut.message().find("not increasing within [0, 4)"), std::string::npos);
   }
   g.tensors[FindTensor(g, "conv.w")].dtype = opm::DType::INT8;
-  EXPECT_FALSE(AnalyzeChannels(g).ok());
+  const Expected<ChannelAnalysis> quantized = AnalyzeChannels(g);
+  ASSERT_FALSE(quantized.ok());
+  EXPECT_NE(quantized.message().find("prune the float model, then quantize"), std::string::npos)
+      << quantized.message();
 }
 
 }  // namespace
