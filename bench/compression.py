@@ -8,7 +8,9 @@ For each model and MAC budget (a share of the model's MACs), the model is pruned
   - greedy + ls:   channels chosen greedily by reconstruction error (ThiNet), then the refit;
 
 every result is scored on the 10,000 Fashion-MNIST test images, and the refitted ones are also
-quantized to int8 (`outpost quantize`, 1,000 calibration images) and scored again. With
+quantized to int8 (`outpost quantize`, 1,000 calibration images) and scored again. Then
+unstructured magnitude sparsity (`--sparsity`), alone and after the 50% greedy + ls cut, at
+fp32 and int8: the MACs stay, the file shrinks. With
 --distill, models/distill.py trains a student as wide as the 50% greedy model, with and without
 the teacher, for the comparison at equal MACs.
 
@@ -30,6 +32,7 @@ TEST = f"{DATA}/t10k-images-idx3-ubyte.gz"
 TEST_LABELS = f"{DATA}/t10k-labels-idx1-ubyte.gz"
 MODELS = ["fashion_cnn", "fashion_mobilenet"]
 BUDGETS = [75, 60, 50, 40, 30]
+SPARSITIES = [50, 70, 80]  # unstructured magnitude sparsity, %: alone, and after a 50% MAC cut
 VARIANTS = [  # name, outpost prune options, quantized too
     ("l1 cut", ["--criterion", "l1", "--no-reconstruct"], False),
     ("l1 + ls", ["--criterion", "l1"], True),
@@ -76,8 +79,9 @@ class Outpost:
 
     def prune(self, onnx, dst, budget, options):
         report = dst + ".json"
-        run([self.bin, "prune", onnx, "-o", dst, "--target-macs", f"{budget}%", "--calib", TRAIN,
-             "--calib-limit", self.calib_limit, "--json", report] + options + self.val_args())
+        target = ["--target-macs", f"{budget}%"] if budget < 100 else []
+        run([self.bin, "prune", onnx, "-o", dst, "--calib", TRAIN, "--calib-limit",
+             self.calib_limit, "--json", report] + target + options + self.val_args())
         with open(report) as f:
             return json.load(f)
 
@@ -125,6 +129,24 @@ def measure_model(o, name):
                                 o.inspect(q)["file_bytes"], qa, reference))
                 msg += f", int8 {qa:.2f}%"
             log(f"{msg} ({time.time() - t0:.0f} s)")
+    # Magnitude sparsity: the MACs stay, the stored file shrinks (sparse weight encoding).
+    for budget in (100, 50):
+        for sparsity in SPARSITIES:
+            variant = f"sparsity {sparsity}%" + (" after greedy + ls" if budget < 100 else "")
+            options = ["--sparsity", str(sparsity / 100)]
+            if budget < 100:
+                options += ["--criterion", "reconstruction"]
+            pruned = os.path.join(folder, f"{budget}_sparse{sparsity}.opm")
+            r = o.prune(onnx, pruned, budget, options)
+            acc = r["accuracy_after"] if o.val_limit == "0" else o.accuracy(pruned)
+            rows.append(row(name, budget, variant, "fp32", r["macs_after"], r["file_bytes"], acc,
+                            reference))
+            q = os.path.join(folder, f"{budget}_sparse{sparsity}_int8.opm")
+            o.quantize(pruned, q)
+            qa = o.accuracy(q)
+            rows.append(row(name, budget, variant, "int8", r["macs_after"],
+                            o.inspect(q)["file_bytes"], qa, reference))
+            log(f"{name} {budget}% {variant}: fp32 {acc:.2f}%, int8 {qa:.2f}%")
     return rows, groups
 
 

@@ -89,8 +89,16 @@ Status Interpreter::Measure(const Model& model, const OpResolver& resolver,
       if (s > r.scratch_bytes) r.scratch_bytes = s;
     }
   }
+  // Constants stored sparse (format 1.5) are decoded once into the arena: the file and an
+  // update shrink, the RAM the weights take does not.
+  for (int t = 0; t < model.num_tensors(); ++t) {
+    const int32_t b = model.fb()->tensors()->Get(t)->buffer();
+    if (b >= 0 && model.BufferIsSparse(b))
+      r.decoded_bytes += AlignUp(static_cast<size_t>(model.BufferDenseSize(b)), kArenaAlignment);
+  }
   r.total_bytes = AlignUp(r.activation_bytes, kArenaAlignment) +
-                  AlignUp(r.scratch_bytes, kArenaAlignment) + r.packed_bytes + r.state_bytes;
+                  AlignUp(r.scratch_bytes, kArenaAlignment) + r.packed_bytes + r.decoded_bytes +
+                  r.state_bytes;
   *out = r;
   return Status::kOk;
 }
@@ -119,7 +127,8 @@ Status Interpreter::Init(const Model& model, const OpResolver& resolver, void* a
   scratch_ = base + AlignUp(requirement_.activation_bytes, kArenaAlignment);
   // Packed weights come right after the scratch, each block 64-byte aligned for vector loads.
   uint8_t* packed = scratch_ + AlignUp(requirement_.scratch_bytes, kArenaAlignment);
-  uint8_t* state = packed + requirement_.packed_bytes;
+  uint8_t* decoded = packed + requirement_.packed_bytes;
+  uint8_t* state = decoded + requirement_.decoded_bytes;
   tensors_ = reinterpret_cast<TensorView*>(state);
   state += AlignUp(sizeof(TensorView) * model.num_tensors(), kStateAlignment);
   ops_ = reinterpret_cast<OpRecord*>(state);
@@ -129,8 +138,14 @@ Status Interpreter::Init(const Model& model, const OpResolver& resolver, void* a
   for (int i = 0; i < model.num_tensors(); ++i) {
     new (&tensors_[i]) TensorView();
     model.DescribeTensor(i, &tensors_[i]);
-    if (!tensors_[i].is_constant)
-      tensors_[i].data = activations + model.fb()->tensors()->Get(i)->arena_offset();
+    const opm::Tensor* t = model.fb()->tensors()->Get(i);
+    if (!tensors_[i].is_constant) {
+      tensors_[i].data = activations + t->arena_offset();
+    } else if (model.BufferIsSparse(t->buffer())) {
+      model.DecodeBuffer(t->buffer(), decoded);
+      tensors_[i].data = decoded;
+      decoded += AlignUp(static_cast<size_t>(model.BufferDenseSize(t->buffer())), kArenaAlignment);
+    }
   }
   for (int i = 0; i < num_ops_; ++i) {
     OpRecord& rec = ops_[i];

@@ -5,7 +5,8 @@
 //   memcpy(interp.input(0).data, ...);  interp.Invoke();  interp.output(0).data ...
 //
 // Arena layout, from its (64-byte aligned) start:
-//   [activations: the model's memory plan][scratch: max over ops][tensor views][op state]
+//   [activations: the model's memory plan][scratch: max over ops][packed weights]
+//   [decoded sparse constants][tensor views][op state]
 // Init never allocates; Invoke never allocates and never fails on a model that passed Init,
 // except when a kernel reports an error in the data itself.
 #pragma once
@@ -26,6 +27,7 @@ struct ArenaRequirement {
   size_t activation_bytes = 0;  // the model's memory plan
   size_t scratch_bytes = 0;     // the largest scratch any kernel asks for
   size_t packed_bytes = 0;      // weights re-laid out by optimized kernels (64-byte blocks)
+  size_t decoded_bytes = 0;     // sparse-stored constants, decoded (64-byte blocks)
   size_t state_bytes = 0;       // tensor views, per-op records and kernel state
   size_t total_bytes = 0;       // everything, including alignment padding
 };

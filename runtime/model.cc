@@ -43,6 +43,11 @@ opm::OpOptions ExpectedOptions(OpCode op) {
 
 }  // namespace
 
+uint64_t SparseBitmapBytes(uint64_t elements, size_t element_size) {
+  const uint64_t bytes = (elements + 7) / 8;
+  return (bytes + element_size - 1) / element_size * element_size;
+}
+
 uint64_t TensorBytes(const opm::Tensor& t) {
   const size_t elem = DTypeSize(t.dtype());
   if (elem == 0) return 0;
@@ -145,6 +150,7 @@ Status Model::Validate(ErrorReporter& err) {
                             "model: constant buffer %u lies outside the data section", b);
     if (buf->hash() != nullptr && buf->hash()->size() != 32)
       return OUTPOST_REPORT(err, Status::kCorruptModel, "model: buffer %u has a bad hash", b);
+    OUTPOST_RETURN_IF_ERROR(ValidateEncoding(b, err));
   }
 
   for (uint32_t i = 0; i < nt; ++i) {
@@ -173,9 +179,14 @@ Status Model::Validate(ErrorReporter& err) {
     if (t->buffer() >= 0) {
       if (static_cast<uint32_t>(t->buffer()) >= nb)
         return OUTPOST_REPORT(err, Status::kCorruptModel, "model: tensor %u: bad buffer index", i);
-      if (m.buffers()->Get(t->buffer())->size() != bytes)
+      if (BufferDenseSize(t->buffer()) != bytes)
         return OUTPOST_REPORT(err, Status::kCorruptModel,
                               "model: tensor %u: constant data size does not match its shape", i);
+      if (BufferIsSparse(t->buffer()) &&
+          m.buffers()->Get(t->buffer())->element_size() != DTypeSize(t->dtype()))
+        return OUTPOST_REPORT(err, Status::kCorruptModel,
+                              "model: tensor %u: sparse buffer element size is not its dtype's",
+                              i);
       if (t->arena_offset() != -1)
         return OUTPOST_REPORT(err, Status::kCorruptModel,
                               "model: tensor %u is both constant and planned", i);
@@ -240,7 +251,8 @@ Status Model::Validate(ErrorReporter& err) {
             pw->layout()->size() > kMaxPackedLayoutChars)
           return OUTPOST_REPORT(err, Status::kCorruptModel,
                                 "model: operator %u: packed weights without a valid layout", o);
-        if (pw->buffer() < 0 || static_cast<uint32_t>(pw->buffer()) >= nb)
+        if (pw->buffer() < 0 || static_cast<uint32_t>(pw->buffer()) >= nb ||
+            BufferIsSparse(pw->buffer()))
           return OUTPOST_REPORT(err, Status::kCorruptModel,
                                 "model: operator %u: packed weights with bad buffer index %d", o,
                                 pw->buffer());
@@ -255,7 +267,7 @@ Status Model::Validate(ErrorReporter& err) {
       if ((bufs != nullptr ? bufs->size() : 0) != n) return false;
       for (uint32_t k = 0; k < n; ++k) {
         const int32_t b = bufs->Get(k);
-        if (b < 0 || static_cast<uint32_t>(b) >= nb) return false;
+        if (b < 0 || static_cast<uint32_t>(b) >= nb || BufferIsSparse(b)) return false;
         if (m.buffers()->Get(b)->size() != TensorBytes(*m.tensors()->Get(tensors->Get(k))))
           return false;
       }
@@ -288,6 +300,91 @@ const uint8_t* Model::BufferData(int index) const {
 }
 uint64_t Model::BufferSize(int index) const { return model_->buffers()->Get(index)->size(); }
 
+bool Model::BufferIsSparse(int index) const {
+  return model_->buffers()->Get(index)->encoding() == opm::BufferEncoding::SPARSE_BITMAP;
+}
+
+uint64_t Model::BufferDenseSize(int index) const {
+  const opm::Buffer* b = model_->buffers()->Get(index);
+  return b->encoding() == opm::BufferEncoding::SPARSE_BITMAP ? b->dense_size() : b->size();
+}
+
+uint64_t Model::BufferNonzeros(int index) const {
+  const opm::Buffer* b = model_->buffers()->Get(index);
+  if (b->encoding() != opm::BufferEncoding::SPARSE_BITMAP) return 0;
+  const uint64_t n = b->dense_size() / b->element_size();
+  return (b->size() - SparseBitmapBytes(n, b->element_size())) / b->element_size();
+}
+
+void Model::DecodeBuffer(int index, void* out) const {
+  const opm::Buffer* b = model_->buffers()->Get(index);
+  const uint8_t* src = BufferData(index);
+  uint8_t* dst = static_cast<uint8_t*>(out);
+  if (b->encoding() != opm::BufferEncoding::SPARSE_BITMAP) {
+    memcpy(dst, src, static_cast<size_t>(b->size()));
+    return;
+  }
+  const size_t elem = b->element_size();
+  const uint64_t n = b->dense_size() / elem;
+  const uint8_t* bitmap = src;
+  const uint8_t* values = src + SparseBitmapBytes(n, elem);
+  memset(dst, 0, static_cast<size_t>(b->dense_size()));
+  // Validate() checked that the bitmap's population equals the number of stored values, so
+  // `values` never runs past the buffer.
+  for (uint64_t i = 0; i < n; i += 8) {
+    unsigned bits = bitmap[i / 8];
+    while (bits != 0) {
+      const unsigned bit = static_cast<unsigned>(__builtin_ctz(bits));
+      memcpy(dst + (i + bit) * elem, values, elem);
+      values += elem;
+      bits &= bits - 1;
+    }
+  }
+}
+
+// A sparse buffer must decode to exactly dense_size bytes from exactly its stored bytes: the
+// element size is a dtype's, the bitmap fits, and its population equals the values stored.
+Status Model::ValidateEncoding(uint32_t index, ErrorReporter& err) const {
+  const opm::Buffer* b = model_->buffers()->Get(index);
+  if (b->encoding() == opm::BufferEncoding::DENSE) return Status::kOk;
+  if (b->encoding() != opm::BufferEncoding::SPARSE_BITMAP)
+    return OUTPOST_REPORT(err, Status::kUnsupported,
+                          "model: buffer %u has encoding %d, unknown to this runtime", index,
+                          static_cast<int>(b->encoding()));
+  const uint32_t elem = b->element_size();
+  const uint64_t dense = b->dense_size();
+  if ((elem != 1 && elem != 2 && elem != 4 && elem != 8) || dense == 0 || dense % elem != 0 ||
+      dense > kMaxTensorBytes)
+    return OUTPOST_REPORT(err, Status::kCorruptModel,
+                          "model: sparse buffer %u: bad element size or decoded size", index);
+  const uint64_t n = dense / elem;
+  const uint64_t bitmap_bytes = SparseBitmapBytes(n, elem);
+  if (b->size() < bitmap_bytes || (b->size() - bitmap_bytes) % elem != 0)
+    return OUTPOST_REPORT(err, Status::kCorruptModel,
+                          "model: sparse buffer %u: %llu bytes cannot hold its bitmap and values",
+                          index, static_cast<unsigned long long>(b->size()));
+  const uint8_t* bitmap = BufferData(static_cast<int>(index));
+  uint64_t population = 0;
+  for (uint64_t k = 0; k < bitmap_bytes; ++k) {
+    unsigned byte = bitmap[k];
+    // Bits past element n - 1 (and the padding bytes) must be zero: one encoding per data.
+    if (k * 8 + 8 > n) {
+      const uint64_t valid = k * 8 >= n ? 0 : n - k * 8;
+      if ((byte >> valid) != 0)
+        return OUTPOST_REPORT(err, Status::kCorruptModel,
+                              "model: sparse buffer %u: bitmap marks elements past the end",
+                              index);
+    }
+    population += static_cast<unsigned>(__builtin_popcount(byte));
+  }
+  if (population != (b->size() - bitmap_bytes) / elem)
+    return OUTPOST_REPORT(err, Status::kCorruptModel,
+                          "model: sparse buffer %u: bitmap marks %llu elements, %llu are stored",
+                          index, static_cast<unsigned long long>(population),
+                          static_cast<unsigned long long>((b->size() - bitmap_bytes) / elem));
+  return Status::kOk;
+}
+
 void Model::DescribeTensor(int index, TensorView* v) const {
   const opm::Tensor* t = model_->tensors()->Get(index);
   *v = TensorView();
@@ -304,8 +401,9 @@ void Model::DescribeTensor(int index, TensorView* v) const {
   }
   if (t->buffer() >= 0) {
     v->is_constant = true;
-    // The data section is read-only; kernels never write through constant views.
-    v->data = const_cast<uint8_t*>(BufferData(t->buffer()));
+    // The data section is read-only; kernels never write through constant views. A sparse
+    // buffer's data is set by the Interpreter once it has decoded it.
+    v->data = BufferIsSparse(t->buffer()) ? nullptr : const_cast<uint8_t*>(BufferData(t->buffer()));
   }
 }
 

@@ -32,7 +32,7 @@ struct FileHeader {
 static_assert(sizeof(FileHeader) == 64, "header layout is part of the format");
 
 constexpr uint16_t kFormatMajor = 1;
-constexpr uint16_t kFormatMinor = 4;
+constexpr uint16_t kFormatMinor = 5;
 constexpr size_t kConstantAlignment = 64;
 constexpr char kFileMagic[8] = {'O', 'U', 'T', 'P', 'O', 'S', 'T', 'M'};
 
@@ -60,18 +60,33 @@ class Model {
   // Fills `view` from tensor `index` (shape, dtype, quantization, constant data pointer; the
   // arena pointer of non-constant tensors is left null: the Interpreter sets it).
   void DescribeTensor(int index, TensorView* view) const;
-  // Pointer to constant buffer `index` in the data segment.
+  // Pointer to constant buffer `index` in the data segment, and its stored size: the encoded
+  // bytes when the buffer is sparse.
   const uint8_t* BufferData(int index) const;
   uint64_t BufferSize(int index) const;
+  // Sparse buffers (format 1.5, opm::BufferEncoding::SPARSE_BITMAP) store only the nonzero
+  // elements; DescribeTensor leaves such a tensor's data null and the Interpreter decodes it
+  // into its arena. BufferDenseSize is the decoded size (BufferSize for a dense buffer);
+  // BufferNonzeros counts the elements that are not zero in a sparse buffer (from its bitmap).
+  bool BufferIsSparse(int index) const;
+  uint64_t BufferDenseSize(int index) const;
+  uint64_t BufferNonzeros(int index) const;
+  // Writes buffer `index`'s data, decoded, to `out` (BufferDenseSize bytes).
+  void DecodeBuffer(int index, void* out) const;
 
  private:
   Status Validate(ErrorReporter& errors);
+  Status ValidateEncoding(uint32_t index, ErrorReporter& errors) const;
 
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
   const FileHeader* header_ = nullptr;
   const opm::Model* model_ = nullptr;
 };
+
+// Bytes of a SPARSE_BITMAP buffer's bitmap for `elements` elements of `element_size` bytes: one
+// bit per element, padded to a multiple of the element size so that the values stay aligned.
+uint64_t SparseBitmapBytes(uint64_t elements, size_t element_size);
 
 // Size of a tensor in bytes from its model description, or 0 if it overflows / is invalid.
 uint64_t TensorBytes(const opm::Tensor& t);

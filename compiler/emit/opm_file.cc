@@ -12,7 +12,24 @@ namespace {
 
 size_t AlignUp(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
+// A constant this small is never worth a bitmap: the saving is below a cache line.
+constexpr size_t kMinSparseElements = 256;
+
 }  // namespace
+
+std::vector<uint8_t> EncodeSparseBitmap(const std::vector<uint8_t>& dense, size_t element_size) {
+  const size_t n = dense.size() / element_size;
+  std::vector<uint8_t> out(static_cast<size_t>(SparseBitmapBytes(n, element_size)), 0);
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* e = dense.data() + i * element_size;
+    bool zero = true;
+    for (size_t k = 0; k < element_size; ++k) zero = zero && e[k] == 0;
+    if (zero) continue;
+    out[i / 8] = static_cast<uint8_t>(out[i / 8] | (1u << (i % 8)));
+    out.insert(out.end(), e, e + element_size);
+  }
+  return out;
+}
 
 std::vector<uint8_t> ContentHash(const uint8_t* data, size_t size) {
   std::vector<uint8_t> h(32);
@@ -21,8 +38,27 @@ std::vector<uint8_t> ContentHash(const uint8_t* data, size_t size) {
 }
 
 std::vector<uint8_t> WriteOpmBytes(opm::ModelT model,
-                                   const std::vector<std::vector<uint8_t>>& payloads) {
+                                   const std::vector<std::vector<uint8_t>>& dense_payloads,
+                                   bool sparse_storage) {
   model.format_minor = kFormatMinor;
+  // Constants with enough zeros (magnitude-pruned weights) are stored as a bitmap and their
+  // nonzero elements when that saves a quarter of their bytes; everything else, and any buffer
+  // that is not a tensor's data (self-test data, packed weights), is stored as it is.
+  std::vector<std::vector<uint8_t>> payloads = dense_payloads;
+  std::vector<size_t> element_size(payloads.size(), 0);
+  if (sparse_storage)
+    for (const auto& t : model.tensors) {
+      if (t->buffer < 0 || static_cast<size_t>(t->buffer) >= payloads.size()) continue;
+      const size_t elem = DTypeSize(t->dtype);
+      const std::vector<uint8_t>& dense = dense_payloads[t->buffer];
+      if (elem == 0 || element_size[t->buffer] != 0 || dense.size() % elem != 0 ||
+          dense.size() / elem < kMinSparseElements)
+        continue;
+      std::vector<uint8_t> sparse = EncodeSparseBitmap(dense, elem);
+      if (sparse.size() * 4 > dense.size() * 3) continue;
+      payloads[t->buffer] = std::move(sparse);
+      element_size[t->buffer] = elem;
+    }
   // Lay the data segment out first so that the FlatBuffer can record absolute offsets. The
   // FlatBuffer's size depends on the offsets only through fixed-width fields, so two passes
   // settle: build once to learn its size, then again with the real offsets.
@@ -34,6 +70,12 @@ std::vector<uint8_t> WriteOpmBytes(opm::ModelT model,
       b->offset = off;
       b->size = p.size();
       b->hash = ContentHash(p.data(), p.size());
+      const size_t index = model.buffers.size();
+      if (element_size[index] != 0) {
+        b->encoding = opm::BufferEncoding::SPARSE_BITMAP;
+        b->dense_size = dense_payloads[index].size();
+        b->element_size = static_cast<uint8_t>(element_size[index]);
+      }
       model.buffers.push_back(std::move(b));
       off = AlignUp(off + p.size(), kConstantAlignment);
     }

@@ -11,9 +11,11 @@
 namespace outpost::emit {
 namespace {
 
+// The plain data of buffer `index`, decoded when it is stored sparse.
 std::vector<uint8_t> BufferBytes(const Model& model, int index) {
-  const uint8_t* p = model.BufferData(index);
-  return std::vector<uint8_t>(p, p + model.BufferSize(index));
+  std::vector<uint8_t> out(static_cast<size_t>(model.BufferDenseSize(index)));
+  if (!out.empty()) model.DecodeBuffer(index, out.data());
+  return out;
 }
 
 }  // namespace

@@ -106,8 +106,9 @@ PrepackResult PrepackOpm(const std::vector<uint8_t>& opm, const PrepackTarget& t
   std::unique_ptr<opm::ModelT> m(model.fb()->UnPack());
   std::vector<std::vector<uint8_t>> payloads;
   for (int b = 0; b < static_cast<int>(m->buffers.size()); ++b) {
-    const uint8_t* p = model.BufferData(b);
-    payloads.emplace_back(p, p + model.BufferSize(b));
+    // Plain data: WriteOpmBytes chooses each buffer's encoding again.
+    payloads.emplace_back(static_cast<size_t>(model.BufferDenseSize(b)));
+    if (!payloads.back().empty()) model.DecodeBuffer(b, payloads.back().data());
   }
   for (int i = 0; i < interp.num_operators(); ++i) {
     if (!m->operators[i]->packed.empty())

@@ -4,9 +4,11 @@
 #include "compiler/prune/reconstruction.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <thread>
 
 #include "compiler/prune/layer_rows.h"
 #include "compiler/quantize/layer_sqnr.h"
@@ -161,6 +163,102 @@ bool SolveRidge(std::vector<double> a, int64_t n, std::vector<double>& b, int64_
   return true;
 }
 
+namespace {
+
+// One output's masked fit (see SolveMaskedRidge): conjugate gradients on the block of A its free
+// unknowns select, gathered once as float (the block is read whole on every iteration, and
+// half the bytes is twice the speed; the sums stay double).
+void SolveOneMasked(const std::vector<double>& a, int64_t n, const std::vector<double>& b,
+                    int64_t m, double ridge, const uint8_t* mask, int64_t o,
+                    std::vector<double>& x, int max_iterations) {
+  const int64_t width = n - 1;
+  std::vector<int64_t> s;
+  for (int64_t i = 0; i < width; ++i)
+    if (mask[i]) s.push_back(i);
+  s.push_back(width);  // the bias
+  const auto k = static_cast<int64_t>(s.size());
+  std::vector<float> as(static_cast<size_t>(k * k));
+  std::vector<double> diag(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i) {
+    const double* arow = a.data() + s[i] * n;
+    for (int64_t j = 0; j < k; ++j) as[i * k + j] = static_cast<float>(arow[s[j]]);
+    const double d = arow[s[i]] + (s[i] < width ? ridge : 0.0);
+    as[i * k + i] = static_cast<float>(d);
+    diag[i] = d > 0 ? d : 1.0;
+  }
+  auto multiply = [&](const std::vector<double>& v, std::vector<double>& out) {
+    for (int64_t i = 0; i < k; ++i) {
+      const float* row = as.data() + i * k;
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // independent chains: no FMA latency stall
+      int64_t j = 0;
+      for (; j + 4 <= k; j += 4) {
+        s0 += row[j] * v[j];
+        s1 += row[j + 1] * v[j + 1];
+        s2 += row[j + 2] * v[j + 2];
+        s3 += row[j + 3] * v[j + 3];
+      }
+      for (; j < k; ++j) s0 += row[j] * v[j];
+      out[i] = (s0 + s1) + (s2 + s3);
+    }
+  };
+  std::vector<double> xs(static_cast<size_t>(k)), r(xs.size()), z(xs.size()), p, q(xs.size());
+  for (int64_t i = 0; i < k; ++i) xs[i] = x[s[i] * m + o];
+  multiply(xs, q);
+  double rhs_norm = 0;
+  for (int64_t i = 0; i < k; ++i) {
+    const double bi = b[s[i] * m + o];
+    r[i] = bi - q[i];
+    rhs_norm += bi * bi;
+  }
+  if (!(rhs_norm > 0)) return;
+  for (int64_t i = 0; i < k; ++i) z[i] = r[i] / diag[i];
+  p = z;
+  double rz = 0;
+  for (int64_t i = 0; i < k; ++i) rz += r[i] * z[i];
+  for (int it = 0; it < max_iterations; ++it) {
+    double rr = 0;
+    for (int64_t i = 0; i < k; ++i) rr += r[i] * r[i];
+    if (rr <= 1e-10 * rhs_norm) break;  // residual within 1e-5 of the right-hand side
+    multiply(p, q);
+    double pq = 0;
+    for (int64_t i = 0; i < k; ++i) pq += p[i] * q[i];
+    if (!(pq > 0) || !std::isfinite(pq)) break;
+    const double alpha = rz / pq;
+    double rz_next = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      xs[i] += alpha * p[i];
+      r[i] -= alpha * q[i];
+      z[i] = r[i] / diag[i];
+      rz_next += r[i] * z[i];
+    }
+    const double beta = rz_next / rz;
+    rz = rz_next;
+    for (int64_t i = 0; i < k; ++i) p[i] = z[i] + beta * p[i];
+  }
+  for (int64_t i = 0; i < k; ++i) x[s[i] * m + o] = xs[i];
+}
+
+}  // namespace
+
+void SolveMaskedRidge(const std::vector<double>& a, int64_t n, const std::vector<double>& b,
+                      int64_t m, double ridge, const std::vector<uint8_t>& mask,
+                      std::vector<double>& x, int max_iterations) {
+  // Outputs are independent (each writes only its own column of x): split them over the
+  // host's cores. The result does not depend on the split.
+  const int64_t width = n - 1;
+  const int64_t threads =
+      std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, std::max<int64_t>(m, 1));
+  std::atomic<int64_t> next{0};
+  auto work = [&]() {
+    for (int64_t o = next++; o < m; o = next++)
+      SolveOneMasked(a, n, b, m, ridge, mask.data() + o * width, o, x, max_iterations);
+  };
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+}
+
 Expected<std::vector<LayerFit>> RefitLayers(const ir::Graph& original, ir::Graph& pruned,
                                             const std::vector<RefitLayer>& layers,
                                             const quant::Dataset& data,
@@ -248,13 +346,22 @@ Expected<std::vector<LayerFit>> RefitLayers(const ir::Graph& original, ir::Graph
       double ridge = (r.is_conv() ? options.ridge_conv : options.ridge_fc) * diag;
       if (!(ridge > 0)) ridge = 1e-12;
       std::vector<double> solution;
-      bool solved = false;
-      for (int attempt = 0; attempt < 6 && !solved; ++attempt, ridge *= 10) {
-        solution = eq.aty;
-        solved = SolveRidge(eq.ata, eq.n, solution, eq.m, ridge, eq.n - 1);
+      if (!layers[k].mask.empty()) {
+        if (layers[k].mask.size() != static_cast<size_t>(outs * r.width()))
+          throw Error("reconstruction: the weight mask of '" + fit.node + "' has the wrong size");
+        // Sparse weights: each output is fitted over its own nonzero weights, started from the
+        // weights as they were cut.
+        solution = AsUnknowns(ReadDense(pruned, node));
+        SolveMaskedRidge(eq.ata, eq.n, eq.aty, eq.m, ridge, layers[k].mask, solution);
+      } else {
+        bool solved = false;
+        for (int attempt = 0; attempt < 6 && !solved; ++attempt, ridge *= 10) {
+          solution = eq.aty;
+          solved = SolveRidge(eq.ata, eq.n, solution, eq.m, ridge, eq.n - 1);
+        }
+        if (!solved) throw Error("reconstruction: the least-squares system of '" + fit.node +
+                                 "' could not be solved (its inputs carry no signal)");
       }
-      if (!solved) throw Error("reconstruction: the least-squares system of '" + fit.node +
-                               "' could not be solved (its inputs carry no signal)");
       fit.error_after = eq.Error(solution);
       // The fit minimizes the regularized error; should it not improve on the cut weights
       // (possible only through the ridge), the cut weights stay.

@@ -79,6 +79,7 @@ struct GraphExecutor::State {
   std::unique_ptr<uint8_t, FreeArena> arena;
   OpObserver observer;
   std::vector<std::vector<int>> node_outputs;  // per operator, its output tensors
+  int input = -1;                              // the graph input's tensor
   std::vector<bool> traced;                    // per tensor
   std::map<int, std::vector<float>> values;    // traced tensor -> values of the last run
 };
@@ -110,6 +111,7 @@ Expected<std::unique_ptr<GraphExecutor>> GraphExecutor::Create(const ir::Graph& 
                        &s->errors) != Status::kOk)
       throw Error(std::string("runtime: ") + s->errors.message());
     for (const ir::Node& n : graph.nodes) s->node_outputs.push_back(n.outputs);
+    s->input = graph.inputs[0];
     s->traced.assign(graph.tensors.size(), false);
     return std::unique_ptr<GraphExecutor>(new GraphExecutor(std::move(s)));
   });
@@ -133,6 +135,8 @@ Expected<Unit> GraphExecutor::Run(std::span<const float> input) {
   } else {
     return Error(std::string("cannot feed float data to a ") + DTypeName(in.dtype) + " input");
   }
+  // No operator writes the graph input: a traced input is recorded here.
+  if (s_->input >= 0 && s_->traced[s_->input]) ToFloat(in, s_->values[s_->input]);
   s_->interp.set_observer(s_->values.empty() ? nullptr : &s_->observer);
   if (s_->interp.Invoke() != Status::kOk)
     return Error(std::string("runtime: ") + s_->errors.message());

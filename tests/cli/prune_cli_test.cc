@@ -14,10 +14,12 @@ namespace fs = std::filesystem;
 
 TEST_F(PruneCli, UsageErrorsExitWithTwoAndWriteNothing) {
   ExpectError(RunOutpost({"prune", kFashionCnn, "-o", out_, "--calib", kTrainImages}),
-              "exactly one of --ratio, --target-macs, --target-latency-ms", 2);
+              "give one of --ratio, --target-macs, --target-latency-ms, or --sparsity", 2);
   ExpectError(RunOutpost({"prune", kFashionCnn, "-o", out_, "--ratio", "0.3", "--target-macs",
                           "1M", "--calib", kTrainImages}),
-              "exactly one of", 2);
+              "give one of", 2);
+  ExpectError(RunOutpost({"prune", kFashionCnn, "-o", out_, "--sparsity", "1"}),
+              "--sparsity must be in [0, 1)", 2);
   ExpectError(RunOutpost({"prune", kFashionCnn, "-o", out_, "--ratio", "1"}),
               "--ratio must be in [0, 1)", 2);
   ExpectError(RunOutpost({"prune", kFashionCnn, "-o", out_, "--ratio", "0.3"}),

@@ -57,6 +57,41 @@ TEST_F(PruneCli, HalvesTheMacsOfTheFashionCnnWithinTheAccuracyTarget) {
       << cut.out;
 }
 
+// Magnitude sparsity keeps the MACs, shrinks the file (sparse weight storage) and survives int8
+// quantization, whose symmetric weights keep every zero.
+TEST_F(PruneCli, SparsityShrinksTheFileAndSurvivesQuantization) {
+  const std::string json = dir_ + "/report.json";
+  const CliResult r = RunOutpost({"prune", kFashionCnn, "-o", out_, "--sparsity", "0.5", "--val",
+                                  kTestImages, "--val-labels", kTestLabels, "--val-limit", "1000",
+                                  "--json", json});
+  ExpectOk(r);
+  EXPECT_NE(r.out.find("left dense: /features/features.0/Conv (288 weights"), std::string::npos)
+      << r.out;
+  const nlohmann::json j = ReadJson(json);
+  ASSERT_TRUE(j.is_object()) << json;
+  EXPECT_EQ(j["macs_after"].get<uint64_t>(), j["macs_before"].get<uint64_t>());
+  const auto& sp = j["sparsity"];
+  EXPECT_EQ(sp["layers"].size(), 4u);
+  EXPECT_NEAR(sp["zeros"].get<double>() / sp["weights"].get<double>(), 0.5, 0.001);
+  EXPECT_LT(j["accuracy_before"].get<double>() - j["accuracy_after"].get<double>(), 2.0) << r.out;
+
+  const std::string dense = dir_ + "/dense.opm";
+  ExpectOk(RunOutpost({"compile", kFashionCnn, "-o", dense}));
+  const auto sparse_bytes = fs::file_size(out_), dense_bytes = fs::file_size(dense);
+  EXPECT_LT(sparse_bytes, dense_bytes * 6 / 10) << sparse_bytes << " vs " << dense_bytes;
+  const CliResult inspect = RunOutpost({"inspect", out_});
+  ExpectOk(inspect);
+  EXPECT_NE(inspect.out.find("decoded sparse weights:"), std::string::npos) << inspect.out;
+
+  const std::string q = dir_ + "/int8.opm", q_dense = dir_ + "/int8_dense.opm";
+  ExpectOk(RunOutpost({"quantize", out_, "-o", q, "--calib", kTrainImages, "--calib-limit",
+                       "200"}));
+  ExpectOk(RunOutpost({"quantize", dense, "-o", q_dense, "--calib", kTrainImages,
+                       "--calib-limit", "200"}));
+  EXPECT_LT(fs::file_size(q), fs::file_size(q_dense) * 7 / 10);
+  ExpectOk(RunOutpost({"run", q, "--self-test"}));
+}
+
 TEST_F(PruneCli, OptimizeReportsEachStepAndRefusesAnImpossibleBudget) {
   const std::vector<std::string> common = {
       "optimize", kFashionCnn, "-o", out_, "--calib", kTrainImages, "--calib-limit", "200",

@@ -4,6 +4,7 @@
 // exactly: a missed slice changes the output or fails to run.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,16 @@ inline void KillRow(ir::Graph& g, const std::string& weights, const std::string&
 
 inline std::vector<float> RunOnce(const ir::Graph& g, const std::vector<float>& x) {
   return Floats(emit::RunGraph(g, {Bytes(x)})[0]);
+}
+
+// ||y - ref|| / ||ref||.
+inline float RelativeError(const std::vector<float>& ref, const std::vector<float>& y) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    num += double(ref[i] - y[i]) * (ref[i] - y[i]);
+    den += double(ref[i]) * ref[i];
+  }
+  return static_cast<float>(std::sqrt(num / den));
 }
 
 inline float MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {

@@ -29,15 +29,6 @@ ir::Graph RedundantChannelNet() {
   return b.g;
 }
 
-float RelativeError(const std::vector<float>& ref, const std::vector<float>& y) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num += double(ref[i] - y[i]) * (ref[i] - y[i]);
-    den += double(ref[i]) * ref[i];
-  }
-  return static_cast<float>(std::sqrt(num / den));
-}
-
 TEST(PruneSolver, SolvesARidgeSystem) {
   // A = [[4, 2], [2, 3]], B = [[2, 1], [1, 2]] (two right-hand sides): X = A^-1 B.
   std::vector<double> b = {2, 1, 1, 2};

@@ -158,11 +158,13 @@ void PrintJson(const io::LoadedModel& m, const io::ModelTotals& totals, const Me
     j["scratch_bytes"] = mem.need.scratch_bytes;
     j["runtime_state_bytes"] = mem.need.state_bytes;
     j["packed_weight_bytes"] = mem.need.packed_bytes;
+    j["decoded_sparse_bytes"] = mem.need.decoded_bytes;
     j["total_arena_bytes"] = mem.need.total_bytes;
   } else {
     j["scratch_bytes"] = nullptr;
     j["runtime_state_bytes"] = nullptr;
     j["packed_weight_bytes"] = nullptr;
+    j["decoded_sparse_bytes"] = nullptr;
     j["total_arena_bytes"] = nullptr;
     j["runtime_error"] = mem.error;
   }
@@ -236,6 +238,9 @@ void PrintText(const io::LoadedModel& m, const io::ModelTotals& totals, const Me
     if (mem.need.packed_bytes)
       out << "  packed weights:               " << FormatBytesExact(mem.need.packed_bytes)
           << "  (re-laid out for this CPU's kernels)\n";
+    if (mem.need.decoded_bytes)
+      out << "  decoded sparse weights:       " << FormatBytesExact(mem.need.decoded_bytes)
+          << "  (stored sparse in the file, decoded at load)\n";
     out << "  runtime state:                " << FormatBytesExact(mem.need.state_bytes) << "\n";
     out << "  total arena (Measure):        " << FormatBytesExact(mem.need.total_bytes)
         << "  <- give the interpreter this much\n";

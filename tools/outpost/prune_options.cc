@@ -46,11 +46,40 @@ void CheckPruneMethodArgs(const PruneMethodArgs& m) {
   if (m.channel_multiple < 1) throw UsageError("--channel-multiple must be at least 1");
 }
 
-void CheckPruneArgs(const PruneTargetArgs& t, const PruneMethodArgs& m) {
+void AddSparsityOptions(CLI::App* app, SparsityArgs* args) {
+  app->add_option("--sparsity", args->sparsity,
+                  "Also set this share of each layer's smallest weights to zero, in [0, 1) "
+                  "(unstructured magnitude sparsity: the file shrinks, the MACs stay)");
+  app->add_option("--sparsity-min-weights", args->min_weights,
+                  "Leave layers with fewer weights than this dense")
+      ->capture_default_str();
+}
+
+bool HasPruneTarget(const PruneTargetArgs& t) {
+  return t.ratio.has_value() || !t.target_macs.empty() || t.target_latency_ms.has_value();
+}
+
+void CheckSparsityArgs(const SparsityArgs& s) {
+  if (s.sparsity && !(*s.sparsity >= 0 && *s.sparsity < 1))
+    throw UsageError("--sparsity must be in [0, 1)");
+  if (s.min_weights < 1) throw UsageError("--sparsity-min-weights must be at least 1");
+}
+
+prune::SparsityOptions MakeSparsityOptions(const SparsityArgs& s, const PruneMethodArgs& m) {
+  prune::SparsityOptions o;
+  o.sparsity = s.sparsity.value_or(0.0);
+  o.min_weights = s.min_weights;
+  o.exclude.insert(m.exclude.begin(), m.exclude.end());
+  return o;
+}
+
+void CheckPruneArgs(const PruneTargetArgs& t, const PruneMethodArgs& m, const SparsityArgs& s) {
   const int targets =
       int(t.ratio.has_value()) + int(!t.target_macs.empty()) + int(t.target_latency_ms.has_value());
-  if (targets != 1)
-    throw UsageError("give exactly one of --ratio, --target-macs, --target-latency-ms");
+  if (targets > 1 || (targets == 0 && !s.sparsity))
+    throw UsageError("give one of --ratio, --target-macs, --target-latency-ms, or --sparsity, "
+                     "or one of the three with --sparsity");
+  CheckSparsityArgs(s);
   if (t.ratio && !(*t.ratio >= 0 && *t.ratio < 1)) throw UsageError("--ratio must be in [0, 1)");
   if (t.target_latency_ms && !(*t.target_latency_ms > 0))
     throw UsageError("--target-latency-ms must be more than 0");

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "compiler/ir/graph.h"
+#include "compiler/prune/magnitude_sparsity.h"
 #include "compiler/prune/pruner.h"
 
 namespace outpost::cli {
@@ -17,6 +18,12 @@ struct PruneTargetArgs {
   std::optional<double> ratio;
   std::string target_macs;  // "3000000", "3M", "800K", or "50%" of the model's MACs
   std::optional<double> target_latency_ms;
+};
+
+// Unstructured magnitude sparsity, alone or after the channel pruning.
+struct SparsityArgs {
+  std::optional<double> sparsity;
+  int64_t min_weights = 1024;
 };
 
 // How channels are chosen and the layers refitted.
@@ -34,8 +41,15 @@ void AddPruneTargetOptions(CLI::App* app, PruneTargetArgs* args);
 // --criterion, --no-reconstruct, --ridge, --min-channels, --channel-multiple, --exclude.
 void AddPruneMethodOptions(CLI::App* app, PruneMethodArgs* args);
 
-// Throws UsageError for no target or several, or values out of range.
-void CheckPruneArgs(const PruneTargetArgs& t, const PruneMethodArgs& m);
+// --sparsity, --sparsity-min-weights.
+void AddSparsityOptions(CLI::App* app, SparsityArgs* args);
+
+// Throws UsageError for several targets, none and no sparsity, or values out of range.
+void CheckPruneArgs(const PruneTargetArgs& t, const PruneMethodArgs& m, const SparsityArgs& s);
+void CheckSparsityArgs(const SparsityArgs& s);
+bool HasPruneTarget(const PruneTargetArgs& t);
+// The library options for --sparsity (set) and --exclude.
+prune::SparsityOptions MakeSparsityOptions(const SparsityArgs& s, const PruneMethodArgs& m);
 // Checks the method options only (optimize chooses its own ratio).
 void CheckPruneMethodArgs(const PruneMethodArgs& m);
 
