@@ -96,6 +96,14 @@ Expected<std::unique_ptr<Session>> Session::Create(const LoadedModel& model,
   return s;
 }
 
+uint32_t KernelFeaturesFromEnvironment(uint32_t detected) {
+  const char* kernels = std::getenv("OUTPOST_KERNELS");
+  if (kernels == nullptr) return detected;
+  if (std::strcmp(kernels, "avx2") == 0) return detected & kCpuX86Avx2Fma;
+  if (std::strcmp(kernels, "reference") == 0) return 0;
+  return detected;
+}
+
 Expected<Unit> Session::Init() {
   const std::string& path = model_.path();
   if (RegisterAllKernels(resolver_) != Status::kOk)
@@ -103,12 +111,9 @@ Expected<Unit> Session::Init() {
   // --kernels reference, or OUTPOST_KERNELS=reference in the environment: the reference kernels
   // only, to compare speed and results; --kernels avx2 (OUTPOST_KERNELS=avx2): no AVX-512, as
   // on a CPU without it.
-  const char* kernels = std::getenv("OUTPOST_KERNELS");
-  resolver_.set_cpu_features(resolver_.cpu_features() & cpu_feature_mask_);
-  if (kernels != nullptr && std::strcmp(kernels, "avx2") == 0)
-    resolver_.set_cpu_features(resolver_.cpu_features() & kCpuX86Avx2Fma);
-  if (reference_kernels_ || (kernels != nullptr && std::strcmp(kernels, "reference") == 0))
-    resolver_.set_cpu_features(0);
+  resolver_.set_cpu_features(
+      KernelFeaturesFromEnvironment(resolver_.cpu_features() & cpu_feature_mask_));
+  if (reference_kernels_) resolver_.set_cpu_features(0);
   ArenaRequirement need;
   Status s = Interpreter::Measure(model_.model(), resolver_, &need, &errors_);
   if (s != Status::kOk) return Error(path + ": " + errors_.message());

@@ -39,6 +39,12 @@ struct SessionOptions {
   uint32_t cpu_feature_mask = ~0u;
 };
 
+// The CPU features the kernels may use in this process: `detected`, narrowed by the environment
+// (OUTPOST_KERNELS=avx2: no AVX-512; OUTPOST_KERNELS=reference: none, the reference kernels).
+// Sessions and the arena size `outpost inspect` reports both go through it, as both depend on
+// which kernels run.
+uint32_t KernelFeaturesFromEnvironment(uint32_t detected);
+
 // Static facts about one operator plus its time in the last profiled Run.
 struct OpProfile {
   int index = 0;

@@ -62,6 +62,26 @@ Status FindCachedPacked(const Model& model, int index, const KernelRegistration&
   return Status::kOk;
 }
 
+// Whether sparse-stored constant `tensor` must be decoded into the arena: some operator reads
+// it other than as the weights of a kernel that reads the stored encoding in place.
+Status SparseNeedsDecode(const Model& model, const OpResolver& resolver, int tensor, bool* out,
+                         ErrorReporter& err) {
+  *out = false;
+  for (int i = 0; i < model.num_operators() && !*out; ++i) {
+    const opm::Operator& op = *model.fb()->operators()->Get(i);
+    for (uint32_t slot = 0; slot < op.inputs()->size(); ++slot) {
+      if (op.inputs()->Get(slot) != tensor) continue;
+      const KernelRegistration* k = nullptr;
+      OUTPOST_RETURN_IF_ERROR(ResolveKernel(model, resolver, i, &k, err));
+      if (slot != 1 || k->reads_sparse_weights == nullptr || !k->reads_sparse_weights(model, op)) {
+        *out = true;
+        break;
+      }
+    }
+  }
+  return Status::kOk;
+}
+
 }  // namespace
 
 Status Interpreter::Measure(const Model& model, const OpResolver& resolver,
@@ -91,9 +111,13 @@ Status Interpreter::Measure(const Model& model, const OpResolver& resolver,
   }
   // Constants stored sparse (format 1.5) are decoded once into the arena: the file and an
   // update shrink, the RAM the weights take does not.
+  // Kernels that read the stored encoding in place need no decoded copy.
   for (int t = 0; t < model.num_tensors(); ++t) {
     const int32_t b = model.fb()->tensors()->Get(t)->buffer();
-    if (b >= 0 && model.BufferIsSparse(b))
+    if (b < 0 || !model.BufferIsSparse(b)) continue;
+    bool decode = false;
+    OUTPOST_RETURN_IF_ERROR(SparseNeedsDecode(model, resolver, t, &decode, err));
+    if (decode)
       r.decoded_bytes += AlignUp(static_cast<size_t>(model.BufferDenseSize(b)), kArenaAlignment);
   }
   r.total_bytes = AlignUp(r.activation_bytes, kArenaAlignment) +
@@ -142,6 +166,12 @@ Status Interpreter::Init(const Model& model, const OpResolver& resolver, void* a
     if (!tensors_[i].is_constant) {
       tensors_[i].data = activations + t->arena_offset();
     } else if (model.BufferIsSparse(t->buffer())) {
+      bool decode = false;
+      OUTPOST_RETURN_IF_ERROR(SparseNeedsDecode(model, resolver, i, &decode, err));
+      if (!decode) {
+        tensors_[i].sparse = model.BufferData(t->buffer());
+        continue;
+      }
       model.DecodeBuffer(t->buffer(), decoded);
       tensors_[i].data = decoded;
       decoded += AlignUp(static_cast<size_t>(model.BufferDenseSize(t->buffer())), kArenaAlignment);

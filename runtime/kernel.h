@@ -121,6 +121,11 @@ struct KernelRegistration {
   // in place of arena memory. Any change to what prepare writes must change this string.
   // Null: the layout is never taken from a model.
   const char* packed_layout = nullptr;
+  // Whether this kernel reads operator `op`'s weights (input 1), when the model stores them
+  // sparse, in that stored form in place (TensorView::sparse) rather than decoded into the
+  // arena. The interpreter then decodes them only if another kernel reads them too. Null:
+  // never.
+  bool (*reads_sparse_weights)(const Model& model, const opm::Operator& op) = nullptr;
 };
 
 }  // namespace outpost

@@ -53,6 +53,10 @@ struct TensorView {
   int32_t dims[kMaxRank] = {0};
   QuantParams quant;
   bool is_constant = false;
+  // A constant left in its stored SPARSE_BITMAP encoding (schema/opm.fbs: the bitmap, then the
+  // nonzero elements) because the only kernels reading it read that form in place
+  // (KernelRegistration::reads_sparse_weights); `data` is then null.
+  const uint8_t* sparse = nullptr;
 
   int64_t num_elements() const {
     int64_t n = 1;

@@ -82,6 +82,28 @@ TEST_F(PruneCli, SparsityShrinksTheFileAndSurvivesQuantization) {
   const CliResult inspect = RunOutpost({"inspect", out_});
   ExpectOk(inspect);
   EXPECT_NE(inspect.out.find("decoded sparse weights:"), std::string::npos) << inspect.out;
+  // The sparse model's own self-test (outputs recorded when it was written) on this CPU's
+  // kernels, which on x86 read the fully connected weights in place.
+  ExpectOk(RunOutpost({"run", out_, "--self-test", "--threads", "2"}));
+  setenv("OUTPOST_KERNELS", "reference", 1);  // the child inherits it
+  const CliResult ref_inspect = RunOutpost({"inspect", out_, "--json"});
+  unsetenv("OUTPOST_KERNELS");
+  ExpectOk(ref_inspect);
+  const CliResult auto_inspect = RunOutpost({"inspect", out_, "--json"});
+  ExpectOk(auto_inspect);
+  const int64_t ref_decoded =
+      nlohmann::json::parse(ref_inspect.out)["decoded_sparse_bytes"].get<int64_t>();
+  const int64_t auto_decoded =
+      nlohmann::json::parse(auto_inspect.out)["decoded_sparse_bytes"].get<int64_t>();
+  // The reference kernels decode all four sparse layers; the x86 kernels read both fully
+  // connected ones (3136 -> 128 and 128 -> 10, a batch of one) in place.
+  EXPECT_GE(ref_decoded, 3136 * 128 * 4);
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    EXPECT_EQ(ref_decoded - auto_decoded, (3136 * 128 + 128 * 10) * 4)
+        << ref_decoded << " vs " << auto_decoded;
+  }
+#endif
 
   const std::string q = dir_ + "/int8.opm", q_dense = dir_ + "/int8_dense.opm";
   ExpectOk(RunOutpost({"quantize", out_, "-o", q, "--calib", kTrainImages, "--calib-limit",

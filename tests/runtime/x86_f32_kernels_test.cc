@@ -400,6 +400,53 @@ TEST_P(X86F32Test, FullyConnectedBatchOnePacksNothing) {
   }
 }
 
+// Weights the model stores sparse (format 1.5) are read in place by the batch-1 kernel: no
+// decoded copy in the arena, the same results as the reference on the decoded weights. Rows
+// that are all zeros, a row count that is not a multiple of the row block, every density.
+TEST_P(X86F32Test, FullyConnectedReadsSparseWeightsInPlace) {
+  struct Case {
+    int k, o;
+    double sparsity;
+    bool bias;
+  };
+  for (const Case c : {Case{64, 9, 0.7, true}, Case{320, 37, 0.9, false},
+                       Case{8, 300, 0.5, true}, Case{1024, 130, 0.4, true}}) {
+    std::vector<float> w = RandomFloats(static_cast<size_t>(c.o) * c.k, 2);
+    const std::vector<float> pick = RandomFloats(w.size(), 3, 0.0f, 1.0f);
+    for (size_t i = 0; i < w.size(); ++i)
+      if (pick[i] < c.sparsity) w[i] = 0.0f;
+    for (int i = 0; i < c.k; ++i) w[2 * c.k + i] = 0.0f;  // a row with no weight at all
+    const std::vector<float> x = RandomFloats(c.k, 1);
+    std::vector<Operand> in = {Operand::F32({1, c.k}, x), Operand::F32({c.o, c.k}, w, true),
+                               c.bias ? Operand::F32({c.o}, RandomFloats(c.o, 4), true)
+                                      : Operand::Absent()};
+    opm::FullyConnectedOptionsT fc;
+    fc.activation = opm::Activation::RELU;
+    SingleOpModel model(opm::OpCode::FULLY_CONNECTED, Options(fc), in, {Operand::Out({1, c.o})});
+    ASSERT_EQ(model.status(), Status::kOk);
+    const std::string what = "sparse fc k" + std::to_string(c.k) + " o" + std::to_string(c.o) +
+                             " sparsity " + std::to_string(c.sparsity);
+    CompareWithReference(model.file(), {in[0].bytes}, GetParam(), "fully_connected_f32", what);
+    const RunResult ref = RunWith(model.file(), {in[0].bytes}, 0, false);
+    const RunResult opt = RunWith(model.file(), {in[0].bytes}, GetParam(), false);
+    ASSERT_EQ(opt.status, Status::kOk);
+    EXPECT_GT(ref.req.decoded_bytes, 0u) << what << ": the weights were not stored sparse";
+    EXPECT_EQ(opt.req.decoded_bytes, 0u) << what;
+  }
+  // Rows that are not whole bitmap bytes (k % 8 != 0) are decoded for the dense kernel.
+  const int k = 60, o = 7;
+  std::vector<float> w = RandomFloats(o * k, 5);
+  for (size_t i = 0; i < w.size(); i += 3) w[i] = w[i + 1] = 0.0f;
+  std::vector<Operand> in = {Operand::F32({1, k}, RandomFloats(k, 6)),
+                             Operand::F32({o, k}, w, true), Operand::Absent()};
+  SingleOpModel model(opm::OpCode::FULLY_CONNECTED, Options(opm::FullyConnectedOptionsT()), in,
+                      {Operand::Out({1, o})});
+  ASSERT_EQ(model.status(), Status::kOk);
+  CompareWithReference(model.file(), {in[0].bytes}, GetParam(), "fully_connected_f32", "k60");
+  const RunResult opt = RunWith(model.file(), {in[0].bytes}, GetParam(), false);
+  EXPECT_EQ(opt.req.decoded_bytes, (o * k * 4 + 63) / 64 * 64);
+}
+
 TEST_P(X86F32Test, MeasureCountsPackedWeights) {
   // Pointwise conv, 13 output channels x 7 inputs: A panels padded to the micro-kernel rows.
   ConvParams p = Conv(1, 7, 5, 9, 13, 1, 1, 0);

@@ -30,7 +30,8 @@ std::unique_ptr<opm::TensorT> MakeTensor(const Operand& o, const std::string& na
 }  // namespace
 
 SingleOpModel::SingleOpModel(opm::OpCode op, opm::OpOptionsUnion options,
-                             std::vector<Operand> inputs, std::vector<Operand> outputs)
+                             std::vector<Operand> inputs, std::vector<Operand> outputs,
+                             bool sparse_storage)
     : inputs_(std::move(inputs)) {
   opm::ModelT m;
   m.name = "single_op";
@@ -70,7 +71,7 @@ SingleOpModel::SingleOpModel(opm::OpCode op, opm::OpOptionsUnion options,
   m.operators.push_back(std::move(opr));
   m.plan = std::make_unique<opm::MemoryPlanT>();
   m.plan->arena_bytes = static_cast<uint64_t>(offset);
-  file_ = emit::WriteOpmBytes(std::move(m), payloads);
+  file_ = emit::WriteOpmBytes(std::move(m), payloads, sparse_storage);
   aligned_file_.reset(new uint8_t[file_.size() + 64]);
   uint8_t* p = aligned_file_.get();
   p += (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;

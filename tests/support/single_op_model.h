@@ -69,8 +69,10 @@ struct Operand {
 class SingleOpModel {
  public:
   // Builds the model file in memory and loads it. Check `status()` / `error()` after.
+  // sparse_storage: constants with enough zeros are stored SPARSE_BITMAP, as the compiler's
+  // writer does; false keeps every constant plain.
   SingleOpModel(opm::OpCode op, opm::OpOptionsUnion options, std::vector<Operand> inputs,
-                std::vector<Operand> outputs);
+                std::vector<Operand> outputs, bool sparse_storage = true);
 
   // Runs prepare (Init) and one Invoke with the non-constant input data given at build time.
   Status Run();

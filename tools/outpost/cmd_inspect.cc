@@ -9,6 +9,7 @@
 #include "io/model_reference.h"
 #include "io/op_info.h"
 #include "io/preprocess.h"
+#include "io/session.h"
 #include "runtime/all_ops_resolver.h"
 #include "runtime/interpreter.h"
 #include "tools/outpost/cli_util.h"
@@ -95,7 +96,11 @@ Memory MeasureArena(const io::LoadedModel& m) {
   ErrorReporter errors;
   if (RegisterAllKernels(resolver) != Status::kOk) {
     mem.error = "kernel table larger than the resolver";
-  } else if (Interpreter::Measure(m.model(), resolver, &mem.need, &errors) != Status::kOk) {
+    return mem;
+  }
+  // The arena depends on the kernels: packed weights, and sparse weights only some read in place.
+  resolver.set_cpu_features(io::KernelFeaturesFromEnvironment(resolver.cpu_features()));
+  if (Interpreter::Measure(m.model(), resolver, &mem.need, &errors) != Status::kOk) {
     mem.error = errors.message();
   } else {
     mem.measured = true;

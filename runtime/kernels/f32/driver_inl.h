@@ -29,6 +29,7 @@
 #include "runtime/kernels/reference/fully_connected_f32.h"
 #include "runtime/kernels/reference/reference_util.h"
 #include "runtime/kernels/f32/fc_gemv_inl.h"
+#include "runtime/kernels/f32/fc_sparse_gemv_inl.h"
 #include "runtime/kernels/f32/plan.h"
 #include "runtime/kernels/f32/tile.h"
 #include "runtime/model.h"
@@ -413,7 +414,27 @@ struct FullyConnectedOpData {
   ref::FullyConnectedF32Data ref;  // first: the reference prepare and eval use it in place
   bool optimized;
   bool gemv;
+  bool sparse;  // batch 1 on weights read in their stored sparse encoding (fc_sparse_gemv_inl.h)
+  int64_t sparse_values;  // how many nonzero weights the bitmap marks
 };
+
+// A batch of one on float32 weights the model stores sparse, with rows a whole number of bitmap
+// bytes: such weights are read in place (KernelRegistration::reads_sparse_weights).
+inline bool FcReadsSparseWeights(const Model& model, const opm::Operator& op) {
+  const auto* tensors = model.fb()->tensors();
+  if (op.inputs() == nullptr || op.inputs()->size() < 2) return false;
+  const int32_t xi = op.inputs()->Get(0), wi = op.inputs()->Get(1);
+  if (xi < 0 || wi < 0 || static_cast<uint32_t>(xi) >= tensors->size() ||
+      static_cast<uint32_t>(wi) >= tensors->size())
+    return false;
+  const opm::Tensor* x = tensors->Get(xi);
+  const opm::Tensor* w = tensors->Get(wi);
+  if (x->shape() == nullptr || x->shape()->size() != 2 || w->shape() == nullptr ||
+      w->shape()->size() != 2 || w->buffer() < 0 || w->dtype() != DType::FLOAT32)
+    return false;
+  return model.BufferIsSparse(w->buffer()) && x->shape()->Get(0) == 1 &&
+         w->shape()->Get(1) % 8 == 0;
+}
 
 template <class Isa>
 FullyConnectedPlan PlanFullyConnectedFromModel(const Model& model, const opm::Operator& op) {
@@ -453,6 +474,17 @@ Status PrepareFullyConnected(KernelContext& ctx) {
   FullyConnectedOpData* d = ctx.op_data<FullyConnectedOpData>();
   d->optimized = plan.optimized;
   d->gemv = plan.gemv;
+  d->sparse = w.data == nullptr && w.sparse != nullptr;
+  if (d->sparse) {
+    // Only FcReadsSparseWeights' case is left encoded; anything else is a runtime bug.
+    OUTPOST_KERNEL_CHECK(ctx, x.dims[0] == 1 && w.dims[1] % 8 == 0, Status::kInternal,
+                         "fully connected: sparse weights for a batch of %d, %d inputs",
+                         x.dims[0], w.dims[1]);
+    d->optimized = true;
+    d->gemv = false;
+    d->sparse_values = BitmapPopulation(w.sparse, static_cast<int64_t>(w.dims[0]) * w.dims[1] / 8);
+    return Status::kOk;
+  }
   if (!plan.optimized || plan.gemv) return Status::kOk;
   OUTPOST_KERNEL_CHECK(ctx, ctx.packed_bytes() >= plan.packed_bytes &&
                                 ctx.scratch_bytes() >= plan.scratch_bytes,
@@ -475,6 +507,19 @@ Status EvalFullyConnected(KernelContext& ctx) {
   if (!d.optimized) return ref::EvalFullyConnectedF32(ctx);
   const TensorView& x = ctx.input(0);
   const int64_t n = x.dims[0], k = x.dims[1], o = ctx.input(1).dims[0];
+  if (d.sparse) {
+    // The model's reader checked the encoding: o * k / 8 bitmap bytes, then as many values as
+    // the bitmap marks.
+    const uint8_t* bitmap = ctx.input(1).sparse;
+    const float* values = reinterpret_cast<const float*>(
+        bitmap + SparseBitmapBytes(static_cast<uint64_t>(o * k), sizeof(float)));
+    FcSparseArgs a{x.as<float>(), bitmap, values,
+                   values + d.sparse_values,
+                   ctx.has_input(2) ? ctx.input(2).as<float>() : nullptr,
+                   ctx.output(0).as<float>(), k, o, d.ref.act};
+    FcSparseGemv(ctx.executor(), a);
+    return Status::kOk;
+  }
   if (d.gemv) {
     FcGemvArgs a{x.as<float>(), ctx.input(1).as<float>(),
                  ctx.has_input(2) ? ctx.input(2).as<float>() : nullptr, ctx.output(0).as<float>(),

@@ -193,6 +193,7 @@ const KernelRegistration kFullyConnectedF32Avx2 = {
     kCpuX86Avx2Fma,
     f32::FullyConnectedPackedBytes<x86::Avx2>,
     "f32-fc-columns/avx2/nr16/v1",
+    f32::FcReadsSparseWeights,
 };
 
 }  // namespace kernels

@@ -568,6 +568,7 @@ const KernelRegistration kFullyConnectedF32Avx512 = {
     kCpuX86Avx512 | kCpuX86Avx2Fma,
     f32::FullyConnectedPackedBytes<x86::Avx512>,
     "f32-fc-columns/avx512/nr48/v1",
+    f32::FcReadsSparseWeights,
 };
 
 }  // namespace kernels
