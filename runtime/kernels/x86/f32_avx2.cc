@@ -22,12 +22,7 @@
 #include "runtime/kernels/x86/x86_kernels.h"
 #include "runtime/model.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
+#include "runtime/kernels/x86/avx2_target_begin.h"
 
 // Inside the target region: its template is instantiated for AVX2 code.
 #include "runtime/kernels/f32/depthwise_columns_inl.h"
@@ -199,8 +194,4 @@ const KernelRegistration kFullyConnectedF32Avx2 = {
 }  // namespace kernels
 }  // namespace outpost
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "runtime/kernels/x86/avx2_target_end.h"

@@ -26,24 +26,12 @@
 #include "runtime/kernels/x86/avx512_target_begin.h"
 
 #include "runtime/kernels/x86/f32_avx512_util.h"
+#include "runtime/kernels/x86/f32_max_pool_inl.h"
 
 namespace outpost {
 namespace kernels {
 namespace x86 {
 namespace {
-
-// Room for the reference's op data, which this kernel's prepare fills (its layout is the
-// reference's own business; prepare checks that it fits).
-struct alignas(16) MaxPoolOpData {
-  unsigned char ref[64];
-};
-
-struct MaxPoolArgs {
-  const float* x;
-  float* y;
-  int64_t h, w, oh, ow;
-  int64_t kh, kw, sh, sw, dh, dw, pt, pl;
-};
 
 template <int kNB>
 void MaxPoolBlocks(const MaxPoolArgs& a, const float* xp, float* yr, int64_t oy, int64_t ox0) {
@@ -157,42 +145,20 @@ void MaxPoolPlanes3x3s2(const MaxPoolArgs& a, int64_t begin, int64_t end) {
   }
 }
 
+struct Avx512Blocks {
+  template <int kNB>
+  static void Row(const MaxPoolArgs& a, const float* xp, float* yr, int64_t oy, int64_t ox0) {
+    MaxPoolBlocks<kNB>(a, xp, yr, oy, ox0);
+  }
+};
+
 void MaxPoolPlanes(void* arg, int64_t begin, int64_t end) {
   const MaxPoolArgs& a = *static_cast<const MaxPoolArgs*>(arg);
   if (Separable3x3s2(a)) return MaxPoolPlanes3x3s2(a, begin, end);
-  for (int64_t p = begin; p < end; ++p) {
-    const float* xp = a.x + p * a.h * a.w;
-    float* yp = a.y + p * a.oh * a.ow;
-    for (int64_t oy = 0; oy < a.oh; ++oy) {
-      float* yr = yp + oy * a.ow;
-      int64_t ox0 = 0;
-      for (; ox0 + 48 < a.ow; ox0 += 64) MaxPoolBlocks<4>(a, xp, yr, oy, ox0);
-      const int64_t left = (a.ow - ox0 + 15) / 16;  // 0..3 blocks
-      if (left == 3) MaxPoolBlocks<3>(a, xp, yr, oy, ox0);
-      if (left == 2) MaxPoolBlocks<2>(a, xp, yr, oy, ox0);
-      if (left == 1) MaxPoolBlocks<1>(a, xp, yr, oy, ox0);
-    }
-  }
+  MaxPoolRows<16, Avx512Blocks>(a, begin, end);
 }
 
-Status PrepareMaxPool(KernelContext& ctx) {
-  OUTPOST_KERNEL_CHECK(ctx, kMaxPool2DF32Ref.op_data_bytes <= sizeof(MaxPoolOpData),
-                       Status::kInternal, "max pool: reference op data of %zu bytes > %zu",
-                       kMaxPool2DF32Ref.op_data_bytes, sizeof(MaxPoolOpData));
-  return kMaxPool2DF32Ref.prepare(ctx);
-}
-
-Status EvalMaxPool(KernelContext& ctx) {
-  if (ctx.num_outputs() != 1) return kMaxPool2DF32Ref.eval(ctx);
-  const auto* o = ctx.options<opm::Pool2DOptions>();
-  const TensorView& x = ctx.input(0);
-  const TensorView& y = ctx.output(0);
-  MaxPoolArgs a{x.as<float>(), y.as<float>(), x.dims[2], x.dims[3], y.dims[2], y.dims[3],
-                o->kernel_h(), o->kernel_w(), o->stride_h(), o->stride_w(), o->dilation_h(),
-                o->dilation_w(), o->pad_top(), o->pad_left()};
-  ctx.executor().ParallelFor(static_cast<int64_t>(x.dims[0]) * x.dims[1], 1, MaxPoolPlanes, &a);
-  return Status::kOk;
-}
+Status EvalMaxPoolAvx512(KernelContext& ctx) { return EvalMaxPool(ctx, MaxPoolPlanes); }
 
 }  // namespace
 }  // namespace x86
@@ -205,7 +171,7 @@ const KernelRegistration kMaxPool2DF32Avx512 = {
     sizeof(x86::MaxPoolOpData),
     nullptr,
     x86::PrepareMaxPool,
-    x86::EvalMaxPool,
+    x86::EvalMaxPoolAvx512,
     kCpuX86Avx512 | kCpuX86Avx2Fma,
     nullptr,
 };

@@ -9,6 +9,7 @@ const KernelRegistration* const kAll[] = {
     &kFullyConnectedF32Avx2,
     &kConv2DF32Avx512,
     &kFullyConnectedF32Avx512,
+    &kMaxPool2DF32Avx2,
     &kMaxPool2DF32Avx512,
     &kAddF32Avx512,
 };

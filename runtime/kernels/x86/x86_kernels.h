@@ -13,6 +13,7 @@ extern const KernelRegistration kConv2DF32Avx2;
 extern const KernelRegistration kFullyConnectedF32Avx2;
 extern const KernelRegistration kConv2DF32Avx512;
 extern const KernelRegistration kFullyConnectedF32Avx512;
+extern const KernelRegistration kMaxPool2DF32Avx2;
 extern const KernelRegistration kMaxPool2DF32Avx512;
 extern const KernelRegistration kAddF32Avx512;
 
