@@ -6,7 +6,7 @@
 namespace outpost {
 namespace {
 
-constexpr size_t kStateAlignment = 16;
+constexpr size_t kStateAlignment = Interpreter::kStateAlignment;
 
 size_t AlignUp(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
@@ -92,8 +92,8 @@ Status Interpreter::Measure(const Model& model, const OpResolver& resolver,
     return OUTPOST_REPORT(err, Status::kInvalidArgument, "interpreter: model is not loaded");
   ArenaRequirement r;
   r.activation_bytes = static_cast<size_t>(model.arena_bytes());
-  r.state_bytes = AlignUp(sizeof(TensorView) * model.num_tensors(), kStateAlignment) +
-                  AlignUp(sizeof(OpRecord) * model.num_operators(), kStateAlignment);
+  r.state_bytes = BookkeepingBytes(static_cast<size_t>(model.num_tensors()),
+                                   static_cast<size_t>(model.num_operators()));
   for (int i = 0; i < model.num_operators(); ++i) {
     const KernelRegistration* k = nullptr;
     OUTPOST_RETURN_IF_ERROR(ResolveKernel(model, resolver, i, &k, err));

@@ -42,6 +42,7 @@ struct OpObserver {
 class Interpreter {
  public:
   static constexpr size_t kArenaAlignment = 64;
+  static constexpr size_t kStateAlignment = 16;
 
   Interpreter() = default;
   Interpreter(const Interpreter&) = delete;
@@ -50,6 +51,15 @@ class Interpreter {
   // Exact arena needed to run `model` with the kernels `resolver` picks on this CPU.
   static Status Measure(const Model& model, const OpResolver& resolver, ArenaRequirement* out,
                         ErrorReporter* errors = nullptr);
+
+  // The tensor views and operator records of a model with `num_tensors` tensors and `num_ops`
+  // operators: the part of ArenaRequirement::state_bytes that depends on the target's pointer
+  // size. Everything else in the arena is a function of the model and the kernels alone, so a
+  // host can size a device's arena as (its own Measure minus its own BookkeepingBytes) plus this
+  // figure evaluated by the device's compiler (`outpost export-c` does so).
+  static constexpr size_t BookkeepingBytes(size_t num_tensors, size_t num_ops) {
+    return AlignState(sizeof(TensorView) * num_tensors) + AlignState(sizeof(OpRecord) * num_ops);
+  }
 
   // Binds the model to `arena`, resolves kernels, and runs every kernel's prepare. On
   // kArenaTooSmall, requirement() tells the exact size needed.
@@ -91,6 +101,10 @@ class Interpreter {
     size_t packed_bytes;
     bool packed_in_model;  // packed points into the model's cached copy (read only)
   };
+
+  static constexpr size_t AlignState(size_t n) {
+    return (n + kStateAlignment - 1) & ~(kStateAlignment - 1);
+  }
 
   const Model* model_ = nullptr;
   TensorView* tensors_ = nullptr;

@@ -23,6 +23,7 @@ Command AddQuantizeCommand(CLI::App& root);
 Command AddPruneCommand(CLI::App& root);
 Command AddOptimizeCommand(CLI::App& root);
 Command AddExportCommand(CLI::App& root);
+Command AddExportCCommand(CLI::App& root);
 Command AddKeygenCommand(CLI::App& root);
 Command AddPackCommand(CLI::App& root);
 Command AddVerifyCommand(CLI::App& root);

@@ -33,7 +33,8 @@ int Run(int argc, char** argv) {
       outpost::cli::AddRunCommand(app),     outpost::cli::AddBenchCommand(app),
       outpost::cli::AddEvalCommand(app),    outpost::cli::AddQuantizeCommand(app),
       outpost::cli::AddPruneCommand(app),   outpost::cli::AddOptimizeCommand(app),
-      outpost::cli::AddExportCommand(app),  outpost::cli::AddKeygenCommand(app),
+      outpost::cli::AddExportCommand(app),  outpost::cli::AddExportCCommand(app),
+      outpost::cli::AddKeygenCommand(app),
       outpost::cli::AddPackCommand(app),    outpost::cli::AddVerifyCommand(app),
       outpost::cli::AddUnpackCommand(app),  outpost::cli::AddDiffCommand(app),
       outpost::cli::AddPatchCommand(app),   outpost::cli::AddFleetCommand(app),
@@ -51,7 +52,7 @@ int Run(int argc, char** argv) {
                                  [&](const auto& c) { return c.app->get_name() == first; });
   if (first[0] != '-' && !known) {
     outpost::cli::PrintError("unknown command '" + first +
-                             "' (commands: compile, quantize, inspect, run, bench, eval, export, keygen, pack, verify, unpack, diff, patch, fleet, agent, plan, decide, cost)");
+                             "' (commands: compile, quantize, inspect, run, bench, eval, export, export-c, keygen, pack, verify, unpack, diff, patch, fleet, agent, plan, decide, cost)");
     return kExitUsage;
   }
   try {
