@@ -1,6 +1,16 @@
 # Generates C++ from schema/opm.fbs with flatc into the build tree (target: opm_schema).
 find_program(FLATC flatc REQUIRED)
-find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h REQUIRED)
+if(OUTPOST_MCU)
+  # Bare metal: the headers are the build machine's (header-only, nothing to link), but its
+  # /usr/include must not become an include directory, or glibc's <string.h> and friends would
+  # shadow newlib's. Only the flatbuffers/ folder is mirrored into the build tree.
+  find_path(FLATBUFFERS_HOST_INCLUDE_DIR flatbuffers/flatbuffers.h PATHS /usr/include /usr/local/include
+            NO_CMAKE_FIND_ROOT_PATH REQUIRED)
+  set(FLATBUFFERS_INCLUDE_DIR ${PROJECT_BINARY_DIR}/flatbuffers_include)
+  file(COPY ${FLATBUFFERS_HOST_INCLUDE_DIR}/flatbuffers DESTINATION ${FLATBUFFERS_INCLUDE_DIR})
+else()
+  find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h REQUIRED)
+endif()
 
 set(OPM_SCHEMA ${PROJECT_SOURCE_DIR}/schema/opm.fbs)
 set(OPM_GENERATED_DIR ${PROJECT_BINARY_DIR}/generated)

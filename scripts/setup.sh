@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # Installs every build, test and tooling dependency of Outpost from Debian 12 packages.
 # Idempotent: re-running installs nothing new. Uses sudo when not root.
-# Usage: scripts/setup.sh [--models] [--peers] [--arm64]
+# Usage: scripts/setup.sh [--models] [--peers] [--arm64] [--mcu]
 #   --models  what regenerating the model zoo needs (PyTorch, torchvision, onnx)
 #   --peers   the runtimes Outpost is compared with (bench/run.sh): PyTorch, OpenCV DNN and
 #             XNNPACK (Debian) and ONNX Runtime (npm)
 #   --arm64   the 64-bit ARM cross build and its emulator: g++-aarch64-linux-gnu, qemu-user,
 #             and the arm64 GoogleTest and libsodium (Debian multiarch)
+#   --mcu     the bare-metal Cortex-M build and its emulator: gcc-arm-none-eabi with newlib and
+#             the C++ headers, qemu-system-arm (docs/microcontrollers.md)
 set -euo pipefail
 
 models=0
 peers=0
 arm64=0
+mcu=0
 for arg in "$@"; do
   case "$arg" in
     --models) models=1 ;;
     --peers) peers=1 ;;
     --arm64) arm64=1 ;;
-    *) echo "setup: unknown option $arg (use --models, --peers, --arm64)" >&2; exit 2 ;;
+    --mcu) mcu=1 ;;
+    *) echo "setup: unknown option $arg (use --models, --peers, --arm64, --mcu)" >&2; exit 2 ;;
   esac
 done
 
@@ -48,6 +52,12 @@ if [ $models -eq 1 ] || [ $peers -eq 1 ]; then
 fi
 if [ $arm64 -eq 1 ]; then
   packages+=(g++-aarch64-linux-gnu qemu-user libgtest-dev:arm64 libsodium-dev:arm64)
+fi
+if [ $mcu -eq 1 ]; then
+  # The C++ headers only (libstdc++-arm-none-eabi-dev): the runtime links nothing of libstdc++,
+  # and its prebuilt libraries (libstdc++-arm-none-eabi-newlib) take 1.5 GB. Without
+  # --no-install-recommends (below) these would pull in about 3 GB.
+  packages+=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev qemu-system-arm)
 fi
 if [ $peers -eq 1 ]; then
   # OpenCV DNN is a peer; XNNPACK is measured op by op (bench/xnnpack_decision.py).

@@ -4,7 +4,9 @@
 #   1. release build: unit tests, ONNX conformance, model zoo, CLI end to end;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests but the slowest;
 #   3. 64-bit ARM cross build: the kernel tests under qemu-aarch64;
-#   4. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers, the package reader,
+#   4. bare-metal Cortex-M4 and Cortex-M55 builds: firmware images (the runtime's self-test on a
+#      committed int8 model, the footprint of the runtime core) under qemu-system-arm;
+#   5. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers, the package reader,
 #      the model delta reader and the fleet server's JSON input, fuzzed for a bounded time from
 #      their corpora.
 # Usage: scripts/test.sh [--quick]   (--quick: release tests only)
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/.."
 fuzz_seconds="${OUTPOST_FUZZ_SECONDS:-60}"
 phase() { printf '\n== [%4ds] %s\n' "$SECONDS" "$*"; }
 
-scripts/setup.sh --models --arm64
+scripts/setup.sh --models --arm64 --mcu
 # The large zoo models (MobileNetV2, ResNet18 at 224x224) are generated, not committed.
 /usr/bin/python3 models/zoo.py export-large
 
@@ -30,6 +32,14 @@ ctest --preset asan -j 2 -LE slow
 phase "aarch64 cross build: kernel tests under qemu-aarch64"
 scripts/build.sh aarch64
 ctest --preset aarch64 -j 2
+
+phase "Cortex-M bare-metal build: firmware self-test and footprint under qemu-system-arm"
+for preset in cortex-m4 cortex-m55; do
+  scripts/build.sh "$preset"
+  ctest --preset "$preset" -j 2
+  # The footprint table (flash and RAM of each image, the runtime core alone).
+  ctest --preset "$preset" -R mcu_footprint -V 2>&1 | sed -n 's/^[0-9]*: \(board\|  \|runtime core\)/\1/p'
+done
 
 phase "fuzzing the model reader for ${fuzz_seconds}s, the other readers for a third of that each"
 scripts/build.sh fuzz
