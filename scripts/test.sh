@@ -4,8 +4,10 @@
 #   1. release build: unit tests, ONNX conformance, model zoo, CLI end to end;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests but the slowest;
 #   3. 64-bit ARM cross build: the kernel tests under qemu-aarch64;
-#   4. bare-metal Cortex-M4 and Cortex-M55 builds: firmware images (the runtime's self-test on a
-#      committed int8 model, the footprint of the runtime core) under qemu-system-arm;
+#   4. bare-metal Cortex-M4 and Cortex-M55 builds: firmware images under qemu-system-arm (the
+#      runtime's self-test on a committed int8 model, the zoo's keyword-spotting and anomaly
+#      models exported by the release build's `outpost export-c` and checked bit for bit against
+#      the host, their instruction counts, the footprint of the runtime core);
 #   5. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers, the package reader,
 #      the model delta reader and the fleet server's JSON input, fuzzed for a bounded time from
 #      their corpora.
@@ -33,7 +35,7 @@ phase "aarch64 cross build: kernel tests under qemu-aarch64"
 scripts/build.sh aarch64
 ctest --preset aarch64 -j 2
 
-phase "Cortex-M bare-metal build: firmware self-test and footprint under qemu-system-arm"
+phase "Cortex-M bare-metal build: firmware images, instruction counts and footprint under qemu-system-arm"
 for preset in cortex-m4 cortex-m55; do
   scripts/build.sh "$preset"
   ctest --preset "$preset" -j 2

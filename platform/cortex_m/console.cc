@@ -64,3 +64,6 @@ void PrintHexBytes(const void* data, size_t n) {
 
 }  // namespace mcu
 }  // namespace outpost
+
+// The text output `outpost export-c`'s example main expects from a board support.
+extern "C" void outpost_debug_log(const char* text) { outpost::mcu::Print(text); }

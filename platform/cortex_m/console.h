@@ -20,3 +20,6 @@ void Flush();
 
 }  // namespace mcu
 }  // namespace outpost
+
+// The board-support hook of `outpost export-c`'s example main: Print, with C linkage.
+extern "C" void outpost_debug_log(const char* text);
