@@ -5,8 +5,25 @@
 #include "platform/cortex_m/console.h"
 #include "platform/cortex_m/semihosting.h"
 
+extern "C" uint32_t __stack_top[], __stack_limit[];
+
+extern "C" unsigned outpost_mcu_stack_used(void) {
+  const uint32_t* p = __stack_limit;
+  while (p < __stack_top && *p == OUTPOST_MCU_STACK_PAINT) ++p;
+  return static_cast<unsigned>(reinterpret_cast<uintptr_t>(__stack_top) -
+                               reinterpret_cast<uintptr_t>(p));
+}
+
+// The stack figure goes with every run: RAM is the statics (arm-none-eabi-size) plus this.
 extern "C" void outpost_mcu_exit(int status) {
-  outpost::mcu::Flush();
+  using namespace outpost::mcu;
+  Flush();
+  Print("stack: ");
+  PrintUnsigned(outpost_mcu_stack_used());
+  Print(" of ");
+  PrintUnsigned(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(__stack_top) -
+                                      reinterpret_cast<uintptr_t>(__stack_limit)));
+  Print(" B used\n");
   outpost::mcu::SemihostingExit(status);
 }
 

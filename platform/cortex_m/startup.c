@@ -40,6 +40,16 @@ __attribute__((section(".vectors"), used)) const Handler outpost_mcu_vectors[16]
 
 #define OUTPOST_SCB_CPACR (*(volatile uint32_t*)0xE000ED88u)
 
+/* Fills the stack below the current frame with a pattern, so that the exit can report the
+ * deepest the stack went (outpost_mcu_stack_used). 64 words under the stack pointer are left
+ * alone: whatever this function and its caller still keep there. Volatile stores: a memset call
+ * would have its own frame in the region it fills. */
+static void PaintStack(void) {
+  uint32_t* sp;
+  __asm__ volatile("mov %0, sp" : "=r"(sp));
+  for (volatile uint32_t* p = __stack_limit; p < sp - 64; ++p) *p = OUTPOST_MCU_STACK_PAINT;
+}
+
 /* The copy and clear loops run before .data and .bss are valid; they use no global state.
  * Loop-to-memcpy/memset conversion is harmless here (newlib's versions use no globals). */
 void Reset_Handler(void) {
@@ -54,6 +64,7 @@ void Reset_Handler(void) {
    * (STKOF) instead of silently overwriting .bss. */
   __asm__ volatile("msr msplim, %0" : : "r"(__stack_limit));
 #endif
+  PaintStack();
   for (uint32_t *src = __data_load, *dst = __data_start; dst < __data_end;) *dst++ = *src++;
   for (uint32_t* dst = __bss_start; dst < __bss_end;) *dst++ = 0;
   for (void (**f)(void) = __preinit_array_start; f < __preinit_array_end; ++f) (*f)();
