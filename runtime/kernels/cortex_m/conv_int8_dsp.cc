@@ -119,6 +119,24 @@ inline uint32_t Pair(int32_t lo, int32_t hi) {
   return (static_cast<uint32_t>(lo) & 0xffffu) | (static_cast<uint32_t>(hi) << 16);
 }
 
+// One depthwise output whose window lies inside the image: a + sum of x * w over the window,
+// taps paired along each kernel row (x at the window's first tap, rows `row_step` apart, taps
+// `dw` apart; wp the row-paired weights, w the plain ones). Out of line and in 32-bit indices:
+// inlined into the loop nest, or in 64-bit arithmetic, its loop costs several times as much.
+__attribute__((noinline)) uint32_t InsideWindow(const int8_t* x, int32_t row_step, int32_t dw,
+                                                int32_t kh, int32_t kw, const uint32_t* wp,
+                                                const int8_t* w, uint32_t a) {
+  const int32_t pairs = (kw + 1) / 2;
+  for (int32_t r = 0; r < kh; ++r, x += row_step, wp += pairs, w += kw) {
+    const int8_t* xt = x;
+    int32_t t = 0;
+    for (; t + 2 <= kw; t += 2, xt += 2 * dw)
+      a = static_cast<uint32_t>(__smlad(Pair(xt[0], xt[dw]), wp[t >> 1], static_cast<int32_t>(a)));
+    if (t < kw) a += static_cast<uint32_t>(xt[0] * static_cast<int32_t>(w[t]));
+  }
+  return a;
+}
+
 void EvalDepthwise(const Geometry& g, const TensorView& wv) {
   const int8::ConvData& d = *g.d;
   const int32_t zx = d.out.input_zp;
@@ -137,6 +155,8 @@ void EvalDepthwise(const Geometry& g, const TensorView& wv) {
   };
   const int64_t oh_hi = end_inside(g.h, span_h, d.pad_top, d.stride_h, g.oh);
   const int64_t ow_hi = end_inside(g.wd, span_w, d.pad_left, d.stride_w, g.ow);
+  const int32_t wd32 = static_cast<int32_t>(g.wd), kh32 = static_cast<int32_t>(g.kh);
+  const int32_t kw32 = static_cast<int32_t>(g.kw), row_step = static_cast<int32_t>(dh) * wd32;
   uint32_t wpair[kMaxDepthwisePairs];
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t c = 0; c < g.c; ++c) {
@@ -165,18 +185,9 @@ void EvalDepthwise(const Geometry& g, const TensorView& wv) {
           const int64_t iw0 = ow * d.stride_w - d.pad_left;
           int32_t acc;
           if (row_inside && ow >= ow_lo && ow < ow_hi) {
-            uint32_t a = inside_base;
-            const uint32_t* wp = wpair;
-            for (int64_t r = 0; r < g.kh; ++r, wp += pairs_per_row) {
-              const int8_t* xr = xc + (ih0 + r * dh) * g.wd + iw0;
-              int64_t t = 0;
-              for (; t + 2 <= g.kw; t += 2)
-                a = static_cast<uint32_t>(__smlad(Pair(xr[t * dw], xr[(t + 1) * dw]), wp[t / 2],
-                                                  static_cast<int32_t>(a)));
-              if (t < g.kw)
-                a += static_cast<uint32_t>(xr[t * dw] * static_cast<int32_t>(wc[r * g.kw + t]));
-            }
-            acc = static_cast<int32_t>(a);
+            acc = static_cast<int32_t>(InsideWindow(
+                xc + static_cast<int32_t>(ih0) * wd32 + static_cast<int32_t>(iw0), row_step,
+                static_cast<int32_t>(dw), kh32, kw32, wpair, wc, inside_base));
           } else {
             // The border: the reference's arithmetic, skipping taps outside the image.
             acc = b;

@@ -30,9 +30,18 @@ inline uint32_t Load32(const void* p) {
   return v;
 }
 
-// v rotated right by 8 bits; the compiler folds it into SXTB16's own rotation (GCC's
-// <arm_acle.h> has no __ror).
-inline uint32_t Ror8(uint32_t v) { return (v >> 8) | (v << 24); }
+// SXTB16 and SXTAB16 of the operand rotated right by 8 (bytes 1 and 3): the instructions'
+// own rotation, which GCC does not fold from a separate rotate.
+inline uint32_t Sxtb16Ror8(uint32_t v) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+inline uint32_t Sxtab16Ror8(uint32_t a, uint32_t v) {
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
+  return r;
+}
 
 // -zp in both halves of a word: SXTAB16's addend.
 inline uint32_t NegatedPair(int32_t zp) {
@@ -40,32 +49,36 @@ inline uint32_t NegatedPair(int32_t zp) {
   return h | (h << 16);
 }
 
+// The dot products are kept out of line: inlined into the kernels' loop nests they compete
+// for registers and their inner loops spill.
+
 // acc + sum_i (x[i] - zx) * w[i] over depth k; nzx = NegatedPair(zx).
-inline int32_t Dot(const int8_t* x, const int8_t* w, int32_t k, int32_t zx, uint32_t nzx,
-                   int32_t acc) {
+__attribute__((noinline)) inline int32_t Dot(const int8_t* x, const int8_t* w, int32_t k,
+                                             int32_t zx, uint32_t nzx, int32_t acc) {
   int32_t i = 0;
   for (; i + 4 <= k; i += 4) {
     const uint32_t xv = Load32(x + i), wv = Load32(w + i);
     acc = __smlad(__sxtab16(nzx, xv), __sxtb16(wv), acc);
-    acc = __smlad(__sxtab16(nzx, Ror8(xv)), __sxtb16(Ror8(wv)), acc);
+    acc = __smlad(Sxtab16Ror8(nzx, xv), Sxtb16Ror8(wv), acc);
   }
   for (; i < k; ++i) acc += (x[i] - zx) * w[i];
   return acc;
 }
 
 // Two input vectors against one weight row, sharing the weight loads and their widening.
-inline void Dot2(const int8_t* x0, const int8_t* x1, const int8_t* w, int32_t k, int32_t zx,
-                 uint32_t nzx, int32_t* a0, int32_t* a1) {
+__attribute__((noinline)) inline void Dot2(const int8_t* x0, const int8_t* x1, const int8_t* w,
+                                           int32_t k, int32_t zx, uint32_t nzx, int32_t* a0,
+                                           int32_t* a1) {
   int32_t s0 = *a0, s1 = *a1;
   int32_t i = 0;
   for (; i + 4 <= k; i += 4) {
     const uint32_t wv = Load32(w + i);
-    const uint32_t w02 = __sxtb16(wv), w13 = __sxtb16(Ror8(wv));
+    const uint32_t w02 = __sxtb16(wv), w13 = Sxtb16Ror8(wv);
     const uint32_t u = Load32(x0 + i), v = Load32(x1 + i);
     s0 = __smlad(__sxtab16(nzx, u), w02, s0);
     s1 = __smlad(__sxtab16(nzx, v), w02, s1);
-    s0 = __smlad(__sxtab16(nzx, Ror8(u)), w13, s0);
-    s1 = __smlad(__sxtab16(nzx, Ror8(v)), w13, s1);
+    s0 = __smlad(Sxtab16Ror8(nzx, u), w13, s0);
+    s1 = __smlad(Sxtab16Ror8(nzx, v), w13, s1);
   }
   for (; i < k; ++i) {
     s0 += (x0[i] - zx) * w[i];
