@@ -61,6 +61,45 @@ TEST(CExport, WritesTheModelItsKernelsAndTheHostOutput) {
   EXPECT_NE(main->text.find("tiny_register_kernels(resolver)"), std::string::npos);
   EXPECT_NE(main->text.find("g_arena[TINY_ARENA_BYTES]"), std::string::npos);
   EXPECT_EQ(main->text.find("@NAME@"), std::string::npos);
+  // No int8 CONV_2D or FULLY_CONNECTED: no Cortex-M twins, and no conditional code.
+  EXPECT_TRUE(e.cortex_m_kernels.empty());
+  EXPECT_EQ(data->text.find("OUTPOST_CORTEX_M_DSP_KERNELS"), std::string::npos);
+  EXPECT_NE(header->text.find("constexpr size_t TINY_NUM_KERNELS = 1;"), std::string::npos);
+}
+
+// The committed int8 CNN of the Cortex-M tests: its CONV_2D and FULLY_CONNECTED kernels have
+// twins for the DSP extension, added after the reference kernels only where the build defines
+// OUTPOST_CORTEX_M_DSP_KERNELS, with the resolver's capacity counting them there.
+TEST(CExport, AddsTheCortexMDspTwinsUnderTheirMacro) {
+  const io::LoadedModel model =
+      Load(testing::ReadBytes(std::string(OUTPOST_SOURCE_DIR) + "/tests/mcu/small_cnn_int8.opm"));
+  CExportOptions options;
+  options.name = "cnn";
+  const CExport e = ExportC(model.model(), options).value();
+  const CExportFile* header = FindFile(e, "cnn_model.h");
+  const CExportFile* data = FindFile(e, "cnn_model.cc");
+  ASSERT_TRUE(header && data);
+  EXPECT_EQ(e.cortex_m_kernels,
+            (std::vector<std::string>{"kConv2DI8CortexMDsp", "kFullyConnectedI8CortexMDsp"}));
+  const size_t n = e.kernels.size();
+  EXPECT_NE(header->text.find("#if defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n"
+                              "constexpr size_t CNN_NUM_KERNELS = " +
+                              std::to_string(n + 2) +
+                              ";\n#else\nconstexpr size_t CNN_NUM_KERNELS = " + std::to_string(n) +
+                              ";\n#endif\n"),
+            std::string::npos)
+      << header->text;
+  const size_t last_ref = data->text.rfind("Ref));");
+  const size_t guard = data->text.find("#if defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n  //");
+  const size_t conv = data->text.find("resolver.Add(outpost::kernels::kConv2DI8CortexMDsp)");
+  const size_t fc = data->text.find("resolver.Add(outpost::kernels::kFullyConnectedI8CortexMDsp)");
+  ASSERT_NE(guard, std::string::npos);
+  EXPECT_LT(last_ref, guard);
+  EXPECT_LT(guard, conv);
+  EXPECT_LT(conv, fc);
+  EXPECT_NE(fc, std::string::npos);
+  EXPECT_NE(data->text.find("#include \"runtime/kernels/cortex_m/cortex_m_kernels.h\""),
+            std::string::npos);
 }
 
 TEST(CExport, RefusesANameThatIsNotACIdentifier) {
