@@ -59,6 +59,25 @@ Case Build(const std::string& name, opm::OpCode op, opm::OpOptionsUnion options,
   return c;
 }
 
+// The weights of `rows` output channels with random int8 values, quantized per channel or per
+// tensor, with or without weight zero points (which send the optimized kernels to the
+// reference arithmetic).
+Operand Weights(const std::vector<int32_t>& shape, const std::vector<int8_t>& w, int rows,
+                bool per_channel, bool weight_zp, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> scale(0.004f, 0.012f);
+  std::uniform_int_distribution<int> zp(-20, 20);
+  std::vector<float> sw;
+  std::vector<int64_t> zw;
+  const float s0 = scale(rng);
+  const int z0 = weight_zp ? zp(rng) : 0;
+  for (int r = 0; r < rows; ++r) {
+    sw.push_back(per_channel ? scale(rng) : s0);
+    zw.push_back(weight_zp ? (per_channel ? zp(rng) : z0) : 0);
+  }
+  return per_channel ? Int8PerAxis(shape, w, sw, zw, 0) : Int8(shape, w, {s0, z0}, true);
+}
+
 Case MakeConv(const ConvCase& cc, uint32_t seed) {
   const ConvParams& p = cc.p;
   const int cg = p.c / p.groups;
@@ -68,23 +87,9 @@ Case MakeConv(const ConvCase& cc, uint32_t seed) {
   const std::vector<int8_t> x = RandomInt8(static_cast<size_t>(p.n) * p.c * p.h * p.w, seed);
   const std::vector<int8_t> w =
       RandomInt8(static_cast<size_t>(p.m) * cg * p.kh * p.kw, seed + 1, -127, 127);
-  std::mt19937 rng(seed + 2);
-  std::uniform_real_distribution<float> scale(0.004f, 0.012f);
-  std::uniform_int_distribution<int> zp(-20, 20);
-  std::vector<float> sw;
-  std::vector<int64_t> zw;
-  const float s0 = scale(rng);
-  const int z0 = cc.weight_zp ? zp(rng) : 0;
-  for (int m = 0; m < p.m; ++m) {
-    sw.push_back(cc.per_channel ? scale(rng) : s0);
-    zw.push_back(cc.weight_zp ? (cc.per_channel ? zp(rng) : z0) : 0);
-  }
   const QParams qx{0.03f, cc.x_zp};
-  std::vector<Operand> ins = {Int8({p.n, p.c, p.h, p.w}, x, qx)};
-  if (cc.per_channel)
-    ins.push_back(Int8PerAxis(ws, w, sw, zw, 0));
-  else
-    ins.push_back(Int8(ws, w, {s0, z0}, true));
+  std::vector<Operand> ins = {Int8({p.n, p.c, p.h, p.w}, x, qx),
+                              Weights(ws, w, p.m, cc.per_channel, cc.weight_zp, seed + 2)};
   ins.push_back(p.bias ? Int32({p.m}, RandomInt32(p.m, seed + 3, -4000, 4000)) : Operand::Absent());
   const QParams qy{OutScale(qx.scale, 0.008f, cg * p.kh * p.kw), cc.y_zp};
   return Build(cc.name, opm::OpCode::CONV_2D, Options(FillOptions<opm::Conv2DOptionsT>(p)),
@@ -94,23 +99,10 @@ Case MakeConv(const ConvCase& cc, uint32_t seed) {
 Case MakeFc(const FcCase& fc, uint32_t seed) {
   const std::vector<int8_t> x = RandomInt8(static_cast<size_t>(fc.n) * fc.k, seed);
   const std::vector<int8_t> w = RandomInt8(static_cast<size_t>(fc.out) * fc.k, seed + 1, -127, 127);
-  std::mt19937 rng(seed + 2);
-  std::uniform_real_distribution<float> scale(0.004f, 0.012f);
-  std::uniform_int_distribution<int> zp(-20, 20);
-  std::vector<float> sw;
-  std::vector<int64_t> zw;
-  const float s0 = scale(rng);
-  const int z0 = fc.weight_zp ? zp(rng) : 0;
-  for (int j = 0; j < fc.out; ++j) {
-    sw.push_back(fc.per_channel ? scale(rng) : s0);
-    zw.push_back(fc.weight_zp ? (fc.per_channel ? zp(rng) : z0) : 0);
-  }
   const QParams qx{0.03f, fc.x_zp};
-  std::vector<Operand> ins = {Int8({fc.n, fc.k}, x, qx)};
-  if (fc.per_channel)
-    ins.push_back(Int8PerAxis({fc.out, fc.k}, w, sw, zw, 0));
-  else
-    ins.push_back(Int8({fc.out, fc.k}, w, {s0, z0}, true));
+  std::vector<Operand> ins = {Int8({fc.n, fc.k}, x, qx),
+                              Weights({fc.out, fc.k}, w, fc.out, fc.per_channel, fc.weight_zp,
+                                      seed + 2)};
   ins.push_back(Int32({fc.out}, RandomInt32(fc.out, seed + 3, -4000, 4000)));
   opm::FullyConnectedOptionsT o;
   o.activation = fc.act;
