@@ -66,6 +66,7 @@ void AppendBytes(std::ostringstream& out, const uint8_t* data, size_t n) {
 
 struct HostRun {
   std::vector<std::vector<uint8_t>> inputs, outputs;
+  std::vector<const KernelRegistration*> kernels;  // the kernel of each operator
   uint64_t host_arena_bytes = 0;
 };
 
@@ -84,6 +85,7 @@ HostRun RunOnHost(const Model& model, const ReferenceResolver& resolver) {
   const opm::SelfTest* st = model.fb()->self_test();
   HostRun run;
   run.host_arena_bytes = need.total_bytes;
+  for (int i = 0; i < interp.num_operators(); ++i) run.kernels.push_back(interp.kernel(i));
   for (int i = 0; i < interp.num_inputs(); ++i) {
     const TensorView& in = interp.input(i);
     const uint8_t* golden = model.BufferData(st->inputs()->Get(i));
@@ -292,23 +294,11 @@ Expected<CExport> ExportC(const Model& model, const CExportOptions& options) {
     e.num_operators = model.num_operators();
     e.plan_bytes = model.arena_bytes();
     e.lower_bound_bytes = model.fb()->plan() ? model.fb()->plan()->lower_bound_bytes() : 0;
-    // The kernels, in the order the model first uses them.
+    const HostRun run = RunOnHost(model, resolver);
+    // The kernels the interpreter chose, in the order the model first uses them.
     std::map<const KernelRegistration*, const char*> symbols;
     for (const NamedKernel& k : kReferenceKernels) symbols[k.kernel] = k.symbol;
-    for (int i = 0; i < model.num_operators(); ++i) {
-      const opm::Operator& op = *model.fb()->operators()->Get(i);
-      DType dtype = DType::FLOAT32;
-      for (int32_t idx : *op.inputs()) {
-        if (idx >= 0) {
-          dtype = model.fb()->tensors()->Get(idx)->dtype();
-          break;
-        }
-      }
-      const KernelRegistration* k = resolver.Find(op.opcode(), dtype);
-      if (k == nullptr)
-        throw Error(std::string("export-c: no reference kernel for operator ") +
-                    std::to_string(i) + " (" + OpName(op.opcode()) + ", " +
-                    opm::EnumNameDType(dtype) + ")");
+    for (const KernelRegistration* k : run.kernels) {
       const std::string symbol = symbols.at(k);
       bool seen = false;
       for (const std::string& s : e.kernels) seen = seen || s == symbol;
@@ -317,7 +307,6 @@ Expected<CExport> ExportC(const Model& model, const CExportOptions& options) {
     for (const std::string& k : e.kernels)
       for (const CortexMTwin& t : kCortexMDspTwins)
         if (k == t.reference) e.cortex_m_kernels.push_back(t.twin);
-    const HostRun run = RunOnHost(model, resolver);
     e.host_arena_bytes = run.host_arena_bytes;
     e.model_arena_bytes =
         run.host_arena_bytes - Interpreter::BookkeepingBytes(static_cast<size_t>(e.num_tensors),
