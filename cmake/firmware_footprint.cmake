@@ -1,10 +1,11 @@
-# cmake -DSIZE_TOOL=arm-none-eabi-size -DBOARD=name -DBASELINE=empty.elf
-#       -DCORES="core.elf|core_no_strings.elf" -DIMAGES="a.elf|b.elf" [-DBUDGET=bytes]
-#       -P firmware_footprint.cmake
+# cmake -DSIZE_TOOL=arm-none-eabi-size -DBOARD=name
+#       -DCORES="core.elf|core_no_strings.elf" -DBASELINES="empty.elf|empty.elf"
+#       -DIMAGES="a.elf|b.elf" [-DBUDGET=bytes] -P firmware_footprint.cmake
 # Prints text/data/bss of each firmware image, and the flash each runtime core probe adds to
-# the baseline: (text + data) minus the baseline's (flash holds the code, the constants and the
-# initial values of .data). Fails when the last core probe (the leanest) exceeds BUDGET,
-# unless BUDGET is 0 or unset.
+# its baseline (the start-up image built the same way, same position in BASELINES): (text +
+# data) minus the baseline's (flash holds the code, the constants and the initial values of
+# .data). Fails when the last core probe (the leanest) exceeds BUDGET, unless BUDGET is 0 or
+# unset.
 function(read_sizes elf prefix)
   execute_process(COMMAND ${SIZE_TOOL} ${elf} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
@@ -50,9 +51,15 @@ foreach(elf IN LISTS images)
   message("${row}")
 endforeach()
 
-read_sizes(${BASELINE} base)
-get_filename_component(base_name ${BASELINE} NAME_WE)
-foreach(elf IN LISTS cores)
+string(REPLACE "|" ";" baselines "${BASELINES}")
+list(LENGTH cores n_cores)
+list(LENGTH baselines n_baselines)
+if(NOT n_cores EQUAL n_baselines)
+  message(FATAL_ERROR "CORES has ${n_cores} images, BASELINES ${n_baselines}: one baseline per core")
+endif()
+foreach(elf baseline IN ZIP_LISTS cores baselines)
+  read_sizes(${baseline} base)
+  get_filename_component(base_name ${baseline} NAME_WE)
   read_sizes(${elf} core)
   get_filename_component(name ${elf} NAME_WE)
   math(EXPR core_flash "${core_text} + ${core_data} - ${base_text} - ${base_data}")

@@ -8,6 +8,18 @@ if(OUTPOST_MCU)
             NO_CMAKE_FIND_ROOT_PATH REQUIRED)
   set(FLATBUFFERS_INCLUDE_DIR ${PROJECT_BINARY_DIR}/flatbuffers_include)
   file(COPY ${FLATBUFFERS_HOST_INCLUDE_DIR}/flatbuffers DESTINATION ${FLATBUFFERS_INCLUDE_DIR})
+  # FlatBuffers 2.0 defines its 2 GiB buffer limit as an unsigned long long, so the verifier's
+  # `FLATBUFFERS_MAX_BUFFER_SIZE / elem_size` links the 64-bit division routine (700 bytes on a
+  # Cortex-M). Later releases define it as soffset_t's maximum, a 32-bit value: the mirror takes
+  # that definition. Same limit, so the same buffers pass; a header without the old line is
+  # left as it is.
+  set(fb_base ${FLATBUFFERS_INCLUDE_DIR}/flatbuffers/base.h)
+  file(READ ${fb_base} fb_base_text)
+  string(REPLACE
+    "#define FLATBUFFERS_MAX_BUFFER_SIZE ((1ULL << (sizeof(::flatbuffers::soffset_t) * 8 - 1)) - 1)"
+    "#define FLATBUFFERS_MAX_BUFFER_SIZE (static_cast<::flatbuffers::uoffset_t>(0x7FFFFFFFu))"
+    fb_base_text "${fb_base_text}")
+  file(WRITE ${fb_base} "${fb_base_text}")
 else()
   find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h REQUIRED)
 endif()

@@ -18,12 +18,25 @@ struct Sink {
     if (s == nullptr) s = "(null)";
     while (*s) Put(*s++);
   }
+  // v / 10 with shifts and adds (Hacker's Delight, divu10): a 64-bit `/ 10` on a 32-bit core
+  // calls the library's 700-byte 64-bit division routine.
+  static unsigned long long DivideBy10(unsigned long long v) {
+    unsigned long long q = (v >> 1) + (v >> 2);
+    q += q >> 4;
+    q += q >> 8;
+    q += q >> 16;
+    q += q >> 32;
+    q >>= 3;
+    const unsigned long long r = v - q * 10;
+    return q + (r > 9 ? 1 : 0);
+  }
   void Unsigned(unsigned long long v) {
     char tmp[24];
     int n = 0;
     do {
-      tmp[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
+      const unsigned long long q = DivideBy10(v);
+      tmp[n++] = static_cast<char>('0' + (v - q * 10));
+      v = q;
     } while (v != 0);
     while (n > 0) Put(tmp[--n]);
   }

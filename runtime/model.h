@@ -86,6 +86,7 @@ class Model {
 
 // Bytes of a SPARSE_BITMAP buffer's bitmap for `elements` elements of `element_size` bytes: one
 // bit per element, padded to a multiple of the element size so that the values stay aligned.
+// `element_size` is a power of two (every dtype's is).
 uint64_t SparseBitmapBytes(uint64_t elements, size_t element_size);
 
 // Size of a tensor in bytes from its model description, or 0 if it overflows / is invalid.
