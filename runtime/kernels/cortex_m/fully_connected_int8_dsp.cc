@@ -4,10 +4,10 @@
 // models are accepted); eval does two output channels at a time, each weight row (contiguous
 // int8) one dot product at two MACs per SMLAD (dsp_dot.h), with the reference's
 // requantization. Non-zero weight zero points and INT32 raw outputs run the reference eval.
+#include "runtime/kernels/cortex_m/twin_util.h"
 #include "runtime/kernels/cortex_m/cortex_m_kernels.h"
 #include "runtime/kernels/cortex_m/dsp_dot.h"
 #include "runtime/kernels/reference/int8_linear_prepare.h"
-#include "runtime/kernels/reference/int8_op_data.h"
 
 namespace outpost {
 namespace kernels {
@@ -18,8 +18,7 @@ Status EvalFullyConnected(KernelContext& ctx) {
   const int8::LinearOutput& o = ctx.op_data<int8::FullyConnectedData>()->out;
   const TensorView& xv = ctx.input(0);
   const TensorView& wv = ctx.input(1);
-  if (o.raw_output || !WeightZeroPointsAreZero(wv, o.per_channel, o.weight_zp))
-    return int8::EvalFullyConnected(ctx);
+  if (!TwinApplies(o, wv)) return int8::EvalFullyConnected(ctx);
   const int8_t* x = xv.as<int8_t>();
   const int8_t* w = wv.as<int8_t>();
   const int32_t* b = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
