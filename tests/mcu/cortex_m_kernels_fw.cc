@@ -1,8 +1,9 @@
-// The Cortex-M DSP kernels (runtime/kernels/cortex_m/) against the reference kernels, bit for
-// bit, on the board: every case of kernel_cases.h is run twice, once with a resolver of the
-// reference kernels only and once with their DSP twins added after them. The second run must
-// have chosen the twin (the kernel's name), and both outputs must equal each other and the
-// host's, byte for byte. Prints one line per case and PASS or FAIL; exits 0 only on PASS.
+// The Cortex-M kernels (runtime/kernels/cortex_m/) against the reference kernels, bit for bit,
+// on the board: every case of kernel_cases.h is run with a resolver of the reference kernels
+// only, then with their DSP-extension twins added after them and, on a CPU with MVE, with
+// their MVE twins added after them instead. Each twin run must have chosen the twin (the
+// kernel's name), and its output must equal the reference's and the host's, byte for byte.
+// Prints one line per case and twin family and PASS or FAIL; exits 0 only on PASS.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -26,8 +27,33 @@ uint8_t g_reference_output[8 * 1024];
 
 outpost::Model g_model;
 outpost::Interpreter g_interpreter;
-outpost::MutableOpResolver<2> g_reference;
-outpost::MutableOpResolver<4> g_dsp;
+
+// The reference kernels the cases use, and their twins of each family.
+#define OUTPOST_REFERENCE_OF(NAME, DT) &outpost::kernels::k##NAME##DT##Ref,
+#define OUTPOST_DSP_TWIN_OF(NAME, DT) &outpost::kernels::k##NAME##DT##CortexMDsp,
+#define OUTPOST_MVE_TWIN_OF(NAME, DT) &outpost::kernels::k##NAME##DT##CortexMMve,
+const outpost::KernelRegistration* const kReferences[] = {
+    OUTPOST_CORTEX_M_TWINS(OUTPOST_REFERENCE_OF)};
+constexpr size_t kNumTwins = sizeof(kReferences) / sizeof(kReferences[0]);
+const outpost::KernelRegistration* const kDspTwins[] = {
+    OUTPOST_CORTEX_M_TWINS(OUTPOST_DSP_TWIN_OF)};
+#if defined(OUTPOST_CORTEX_M_MVE_KERNELS)
+const outpost::KernelRegistration* const kMveTwins[] = {
+    OUTPOST_CORTEX_M_TWINS(OUTPOST_MVE_TWIN_OF)};
+#endif
+
+struct TwinFamily {
+  const char* suffix;  // of the twins' names
+  const outpost::KernelRegistration* const* twins;
+  outpost::MutableOpResolver<2 * kNumTwins> resolver;
+};
+TwinFamily g_families[] = {
+    {"_cortex_m_dsp", kDspTwins, outpost::MutableOpResolver<2 * kNumTwins>(0)},
+#if defined(OUTPOST_CORTEX_M_MVE_KERNELS)
+    {"_cortex_m_mve", kMveTwins, outpost::MutableOpResolver<2 * kNumTwins>(0)},
+#endif
+};
+outpost::MutableOpResolver<kNumTwins> g_reference;
 
 // Runs the loaded case with `resolver`; leaves the output in g_interpreter. Null on success,
 // else what failed.
@@ -43,34 +69,29 @@ const char* Run(const KernelCase& c, const outpost::OpResolver& resolver,
   return nullptr;
 }
 
-bool RunCase(const KernelCase& c) {
+bool Failed(const char* what, const outpost::ErrorReporter& errors) {
+  Print("FAIL: ");
+  Print(what);
+  Print(" ");
+  Print(errors.message());
+  Print("\n");
+  return false;
+}
+
+// The case with one family of twins, against g_reference_output and the host's output.
+bool RunTwins(const KernelCase& c, const TwinFamily& f) {
   Print(c.name);
   Print(": ");
   outpost::ErrorReporter errors;
-  const char* failed = nullptr;
-  if (g_model.Load(c.model, c.model_bytes, &errors) != Status::kOk) failed = "load";
-  if (failed == nullptr && c.output_bytes > sizeof(g_reference_output)) failed = "output too big";
-  if (failed == nullptr) failed = Run(c, g_reference, &errors);
-  if (failed == nullptr) {
-    memcpy(g_reference_output, g_interpreter.output(0).data, c.output_bytes);
-    if (strstr(g_interpreter.kernel(0)->name, "_ref") == nullptr) failed = "not the reference";
-  }
-  if (failed == nullptr) failed = Run(c, g_dsp, &errors);
-  if (failed == nullptr && strstr(g_interpreter.kernel(0)->name, "_cortex_m_dsp") == nullptr)
-    failed = "the DSP kernel was not chosen";
-  if (failed != nullptr) {
-    Print("FAIL: ");
-    Print(failed);
-    Print(" ");
-    Print(errors.message());
-    Print("\n");
-    return false;
-  }
-  const uint8_t* dsp = static_cast<const uint8_t*>(g_interpreter.output(0).data);
+  const char* failed = Run(c, f.resolver, &errors);
+  if (failed == nullptr && strstr(g_interpreter.kernel(0)->name, f.suffix) == nullptr)
+    failed = "the twin was not chosen";
+  if (failed != nullptr) return Failed(failed, errors);
+  const uint8_t* twin = static_cast<const uint8_t*>(g_interpreter.output(0).data);
   size_t differ_ref = 0, differ_host = 0;
   for (size_t i = 0; i < c.output_bytes; ++i) {
-    differ_ref += dsp[i] != g_reference_output[i];
-    differ_host += dsp[i] != c.output[i];
+    differ_ref += twin[i] != g_reference_output[i];
+    differ_host += twin[i] != c.output[i];
   }
   PrintUnsigned(c.output_bytes);
   Print(" B by ");
@@ -83,29 +104,55 @@ bool RunCase(const KernelCase& c) {
   return differ_ref == 0 && differ_host == 0;
 }
 
+bool RunCase(const KernelCase& c) {
+  outpost::ErrorReporter errors;
+  const char* failed = nullptr;
+  if (g_model.Load(c.model, c.model_bytes, &errors) != Status::kOk) failed = "load";
+  if (failed == nullptr && c.output_bytes > sizeof(g_reference_output)) failed = "output too big";
+  if (failed == nullptr) failed = Run(c, g_reference, &errors);
+  if (failed == nullptr) {
+    memcpy(g_reference_output, g_interpreter.output(0).data, c.output_bytes);
+    if (strstr(g_interpreter.kernel(0)->name, "_ref") == nullptr) failed = "not the reference";
+  }
+  if (failed != nullptr) {
+    Print(c.name);
+    Print(": ");
+    return Failed(failed, errors);
+  }
+  bool ok = true;
+  for (const TwinFamily& f : g_families) ok = RunTwins(c, f) && ok;
+  return ok;
+}
+
 }  // namespace
 
 int main() {
   Print("cortex_m_kernels_fw on " OUTPOST_MCU_BOARD_NAME "\n");
-  using namespace outpost::kernels;
-  const outpost::KernelRegistration* refs[] = {&kConv2DI8Ref, &kFullyConnectedI8Ref};
-  for (const outpost::KernelRegistration* k : refs) {
-    if (g_reference.Add(*k) != Status::kOk || g_dsp.Add(*k) != Status::kOk) return 1;
+  for (const outpost::KernelRegistration* k : kReferences) {
+    if (g_reference.Add(*k) != Status::kOk) return 1;
+    for (TwinFamily& f : g_families)
+      if (f.resolver.Add(*k) != Status::kOk) return 1;
   }
   // After the reference kernels: the later registration wins.
-  if (g_dsp.Add(kConv2DI8CortexMDsp) != Status::kOk ||
-      g_dsp.Add(kFullyConnectedI8CortexMDsp) != Status::kOk)
-    return 1;
+  for (TwinFamily& f : g_families)
+    for (size_t i = 0; i < kNumTwins; ++i)
+      if (f.resolver.Add(*f.twins[i]) != Status::kOk) return 1;
   size_t failed = 0;
   for (size_t i = 0; i < kNumKernelCases; ++i) failed += RunCase(kKernelCases[i]) ? 0 : 1;
   PrintUnsigned(static_cast<uint32_t>(kNumKernelCases));
   Print(" cases, ");
+  PrintUnsigned(static_cast<uint32_t>(sizeof(g_families) / sizeof(g_families[0])));
+  Print(" twin families, ");
   PrintUnsigned(static_cast<uint32_t>(failed));
-  Print(" failed\n");
+  Print(" cases failed\n");
   if (failed != 0) {
     Print("FAIL\n");
     return 1;
   }
+#if defined(OUTPOST_CORTEX_M_MVE_KERNELS)
+  Print("PASS: the Cortex-M DSP and MVE kernels match the reference bit for bit\n");
+#else
   Print("PASS: the Cortex-M DSP kernels match the reference bit for bit\n");
+#endif
   return 0;
 }
