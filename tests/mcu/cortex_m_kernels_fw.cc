@@ -12,6 +12,9 @@
 #include "platform/cortex_m/console.h"
 #include "runtime/interpreter.h"
 #include "runtime/kernels/cortex_m/cortex_m_kernels.h"
+#if defined(OUTPOST_CORTEX_M_MVE_KERNELS)
+#include "runtime/kernels/cortex_m/mve_util.h"
+#endif
 #include "runtime/kernels/reference/reference_kernels.h"
 #include "runtime/model.h"
 #include "runtime/op_resolver.h"
@@ -23,7 +26,7 @@ using namespace outpost::mcu;
 
 constexpr size_t kArenaBytes = 48 * 1024;
 alignas(outpost::Interpreter::kArenaAlignment) uint8_t g_arena[kArenaBytes];
-uint8_t g_reference_output[8 * 1024];
+uint8_t g_reference_output[10 * 1024];
 
 outpost::Model g_model;
 outpost::Interpreter g_interpreter;
@@ -124,6 +127,67 @@ bool RunCase(const KernelCase& c) {
   return ok;
 }
 
+#if defined(OUTPOST_CORTEX_M_MVE_KERNELS)
+// RequantizeMve against int8::Requantize, lane by lane, on accumulators the model cases seldom
+// reach: every shift from -31 to 30, multipliers 0, 2^30, 2^31 - 1 and random ones, the int32
+// extremes, and values that the high multiply turns into exact ties of the rounding right
+// shift, negative and positive (with m0 = 2^30 the high multiply of 2v is v). Returns how many
+// of the checked values differ.
+uint32_t CheckRequantize(uint32_t* checked) {
+  uint32_t seed = 12345, differ = 0;
+  auto next = [&seed]() {
+    seed = seed * 1664525u + 1013904223u;
+    return seed;
+  };
+  const int32_t ranges[3][3] = {{0, -128, 127}, {-128, -128, 127}, {127, -5, 6}};
+  for (int32_t shift = -31; shift <= 30; ++shift) {
+    const int32_t right = shift < 0 ? -shift : 0;
+    const int32_t m0s[5] = {0, 1 << 30, INT32_MAX,
+                            static_cast<int32_t>(next() | (1u << 30)) & INT32_MAX,
+                            static_cast<int32_t>(next() | (1u << 30)) & INT32_MAX};
+    for (int32_t mi = 0; mi < 5; ++mi) {
+      outpost::kernels::QuantizedMultiplier q;
+      q.m0 = m0s[mi];
+      q.shift = shift;
+      const outpost::kernels::cortex_m::MveMultiplier mm =
+          outpost::kernels::cortex_m::MveMultiplierOf(q);
+      int32_t xs[64];
+      int32_t n = 0;
+      xs[n++] = INT32_MIN, xs[n++] = INT32_MAX, xs[n++] = 0, xs[n++] = 1, xs[n++] = -1;
+      xs[n++] = INT32_MIN + 1, xs[n++] = INT32_MAX - 1;
+      for (int32_t k = -3; k <= 3 && right > 0; ++k) {
+        // v = (2k + 1) * 2^(right - 1): a tie; x = 2v when it fits.
+        const int64_t v = (2 * static_cast<int64_t>(k) + 1) << (right - 1);
+        if (2 * v >= INT32_MIN && 2 * v <= INT32_MAX) xs[n++] = static_cast<int32_t>(2 * v);
+        if (v + 1 >= INT32_MIN && v + 1 <= INT32_MAX) xs[n++] = static_cast<int32_t>(v + 1);
+      }
+      while (n < 64) {
+        const uint32_t r = next();
+        xs[n++] = static_cast<int32_t>(r) >> (r & 31);  // every magnitude
+      }
+      for (const auto& range : ranges) {
+        outpost::kernels::int8::LinearOutput o = {};
+        o.output_zp = range[0];
+        o.act_min = range[1];
+        o.act_max = range[2];
+        for (int32_t i = 0; i < 64; i += 4) {
+          const int32x4_t v = outpost::kernels::cortex_m::RequantizeMve(vld1q_s32(xs + i), mm, o);
+          int32_t lanes[4];
+          vst1q_s32(lanes, v);
+          for (int32_t l = 0; l < 4; ++l) {
+            const int32_t want =
+                outpost::kernels::Requantize(xs[i + l], q, o.output_zp, o.act_min, o.act_max);
+            differ += lanes[l] != want;
+            ++*checked;
+          }
+        }
+      }
+    }
+  }
+  return differ;
+}
+#endif
+
 }  // namespace
 
 int main() {
@@ -138,11 +202,22 @@ int main() {
     for (size_t i = 0; i < kNumTwins; ++i)
       if (f.resolver.Add(*f.twins[i]) != Status::kOk) return 1;
   size_t failed = 0;
+#if defined(OUTPOST_CORTEX_M_MVE_KERNELS)
+  uint32_t checked = 0;
+  const uint32_t differ = CheckRequantize(&checked);
+  Print("RequantizeMve: ");
+  PrintUnsigned(checked);
+  Print(" accumulators, ");
+  PrintUnsigned(differ);
+  Print(" differ from Requantize\n");
+  failed += differ != 0;
+#endif
   for (size_t i = 0; i < kNumKernelCases; ++i) failed += RunCase(kKernelCases[i]) ? 0 : 1;
   PrintUnsigned(static_cast<uint32_t>(kNumKernelCases));
-  Print(" cases, ");
-  PrintUnsigned(static_cast<uint32_t>(sizeof(g_families) / sizeof(g_families[0])));
-  Print(" twin families, ");
+  constexpr size_t kFamilies = sizeof(g_families) / sizeof(g_families[0]);
+  Print(" cases, each with ");
+  PrintUnsigned(static_cast<uint32_t>(kFamilies));
+  Print(kFamilies == 1 ? " family of twins, " : " families of twins, ");
   PrintUnsigned(static_cast<uint32_t>(failed));
   Print(" cases failed\n");
   if (failed != 0) {
