@@ -18,9 +18,9 @@
 //   reference: everything else runs the reference eval: non-zero weight zero points (ONNX
 //     ConvInteger), INT32 raw outputs, grouped convolutions that are not depthwise, and depths
 //     beyond the stack buffers.
-#include "runtime/kernels/cortex_m/twin_util.h"
 #include "runtime/kernels/cortex_m/cortex_m_kernels.h"
 #include "runtime/kernels/cortex_m/dsp_dot.h"
+#include "runtime/kernels/cortex_m/twin_util.h"
 #include "runtime/kernels/reference/int8_linear_prepare.h"
 
 namespace outpost {
@@ -194,16 +194,9 @@ Status EvalConvDsp(KernelContext& ctx) {
 
 }  // namespace cortex_m
 
-const KernelRegistration kConv2DI8CortexMDsp = {OpCode::CONV_2D,
-                                                DType::INT8,
-                                                KernelFamily::kArm,
-                                                "conv2d_i8_cortex_m_dsp",
-                                                sizeof(int8::ConvData),
-                                                nullptr,
-                                                int8::PrepareConv,
-                                                cortex_m::EvalConvDsp,
-                                                0,
-                                                nullptr};
+const KernelRegistration kConv2DI8CortexMDsp =
+    cortex_m::TwinRegistration(OpCode::CONV_2D, "conv2d_i8_cortex_m_dsp", sizeof(int8::ConvData),
+                               int8::PrepareConv, cortex_m::EvalConvDsp);
 
 }  // namespace kernels
 }  // namespace outpost

@@ -28,9 +28,9 @@
 // the reference's whatever the order of the additions.
 #include <string.h>
 
-#include "runtime/kernels/cortex_m/twin_util.h"
 #include "runtime/kernels/cortex_m/cortex_m_kernels.h"
 #include "runtime/kernels/cortex_m/mve_util.h"
+#include "runtime/kernels/cortex_m/twin_util.h"
 #include "runtime/kernels/reference/int8_linear_prepare.h"
 
 namespace outpost {
@@ -289,16 +289,9 @@ Status EvalConvMve(KernelContext& ctx) {
 
 }  // namespace cortex_m
 
-const KernelRegistration kConv2DI8CortexMMve = {OpCode::CONV_2D,
-                                                DType::INT8,
-                                                KernelFamily::kArm,
-                                                "conv2d_i8_cortex_m_mve",
-                                                sizeof(int8::ConvData),
-                                                nullptr,
-                                                int8::PrepareConv,
-                                                cortex_m::EvalConvMve,
-                                                0,
-                                                nullptr};
+const KernelRegistration kConv2DI8CortexMMve =
+    cortex_m::TwinRegistration(OpCode::CONV_2D, "conv2d_i8_cortex_m_mve", sizeof(int8::ConvData),
+                               int8::PrepareConv, cortex_m::EvalConvMve);
 
 }  // namespace kernels
 }  // namespace outpost

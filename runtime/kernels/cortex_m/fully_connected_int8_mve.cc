@@ -10,9 +10,9 @@
 // prepare proved that the true accumulator fits int32, so it is the reference's. The four
 // accumulators are then requantized together (mve_util.h) and stored as four bytes.
 // Non-zero weight zero points and INT32 raw outputs run the reference eval.
-#include "runtime/kernels/cortex_m/twin_util.h"
 #include "runtime/kernels/cortex_m/cortex_m_kernels.h"
 #include "runtime/kernels/cortex_m/mve_util.h"
+#include "runtime/kernels/cortex_m/twin_util.h"
 #include "runtime/kernels/reference/int8_linear_prepare.h"
 
 namespace outpost {
@@ -52,16 +52,10 @@ __attribute__((noinline)) RowPair DotRowPair(const int8_t* x, const int8_t* w0, 
 }
 
 Status EvalFullyConnected(KernelContext& ctx) {
-  const int8::LinearOutput& o = ctx.op_data<int8::FullyConnectedData>()->out;
-  const TensorView& xv = ctx.input(0);
-  const TensorView& wv = ctx.input(1);
-  if (!TwinApplies(o, wv)) return int8::EvalFullyConnected(ctx);
-  const int8_t* x = xv.as<int8_t>();
-  const int8_t* w = wv.as<int8_t>();
-  const int32_t* b = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
-  int8_t* y = ctx.output(0).as<int8_t>();
-  const int32_t n = static_cast<int32_t>(xv.dims[0]), out = static_cast<int32_t>(wv.dims[0]);
-  const int32_t k = static_cast<int32_t>(xv.dims[1]);
+  FcOperands f;
+  if (!ReadFcOperands(ctx, &f)) return int8::EvalFullyConnected(ctx);
+  const int8::LinearOutput& o = *f.o;
+  const int32_t n = f.n, k = f.k, out = f.out;
   // Channels outermost, four at a time: a per-channel multiplier is derived once per channel,
   // as in the reference. A last block of fewer than four repeats its last channel in the
   // unused lanes, which are not stored.
@@ -72,22 +66,22 @@ Status EvalFullyConnected(KernelContext& ctx) {
       rows[l] = j0 + (l < lanes ? l : lanes - 1);
       QuantizedMultiplier m;
       int32_t zw;
-      int8::ChannelParams(o, wv, rows[l], &m, &zw);
+      int8::ChannelParams(o, *f.w_view, rows[l], &m, &zw);
       m0[l] = m.m0;
       shift[l] = m.shift;
-      bias[l] = b ? b[rows[l]] : 0;
+      bias[l] = f.bias ? f.bias[rows[l]] : 0;
     }
     const MveMultiplier mult = MveMultiplierOf(vldrwq_s32(m0), vldrwq_s32(shift));
     const int32x4_t biases = vldrwq_s32(bias);
     for (int32_t i = 0; i < n; ++i) {
-      const int8_t* xi = x + i * k;
-      const RowPair p = DotRowPair(xi, w + rows[0] * k, w + rows[1] * k, k);
-      const RowPair q = DotRowPair(xi, w + rows[2] * k, w + rows[3] * k, k);
+      const int8_t* xi = f.x + i * k;
+      const RowPair p = DotRowPair(xi, f.w + rows[0] * k, f.w + rows[1] * k, k);
+      const RowPair q = DotRowPair(xi, f.w + rows[2] * k, f.w + rows[3] * k, k);
       const int32x4_t dots = {p.dot0, p.dot1, q.dot0, q.dot1};
       const int32x4_t sums = {p.sum0, p.sum1, q.sum0, q.sum1};
       // bias + sum x * w - zx * sum w, modulo 2^32.
       const int32x4_t acc = vmlaq_n_s32(vaddq_s32(biases, dots), sums, -o.input_zp);
-      StoreInt8(y + i * out + j0, RequantizeMve(acc, mult, o), lanes);
+      StoreInt8(f.y + i * out + j0, RequantizeMve(acc, mult, o), lanes);
     }
   }
   return Status::kOk;
@@ -96,16 +90,9 @@ Status EvalFullyConnected(KernelContext& ctx) {
 }  // namespace
 }  // namespace cortex_m
 
-const KernelRegistration kFullyConnectedI8CortexMMve = {OpCode::FULLY_CONNECTED,
-                                                        DType::INT8,
-                                                        KernelFamily::kArm,
-                                                        "fully_connected_i8_cortex_m_mve",
-                                                        sizeof(int8::FullyConnectedData),
-                                                        nullptr,
-                                                        int8::PrepareFullyConnected,
-                                                        cortex_m::EvalFullyConnected,
-                                                        0,
-                                                        nullptr};
+const KernelRegistration kFullyConnectedI8CortexMMve = cortex_m::TwinRegistration(
+    OpCode::FULLY_CONNECTED, "fully_connected_i8_cortex_m_mve", sizeof(int8::FullyConnectedData),
+    int8::PrepareFullyConnected, cortex_m::EvalFullyConnected);
 
 }  // namespace kernels
 }  // namespace outpost
