@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "runtime/interpreter.h"
+#include "runtime/kernels/cortex_m/cortex_m_kernels.h"
 #include "runtime/kernels/reference/reference_kernels.h"
 #include "runtime/op_resolver.h"
 
@@ -23,20 +24,26 @@ struct NamedKernel {
 const NamedKernel kReferenceKernels[] = {OUTPOST_REFERENCE_KERNELS(OUTPOST_NAMED_KERNEL)};
 #undef OUTPOST_NAMED_KERNEL
 
-// Reference kernels with a twin for Cortex-M CPUs with the DSP extension
-// (runtime/kernels/cortex_m/): same prepare, operator state and memory, bit-exact eval. The
-// generated resolver adds the twin after its reference kernel (the later registration wins in
-// MutableOpResolver::Find) in builds that compile the twins, which define
+// Reference kernels with twins for Cortex-M CPUs (runtime/kernels/cortex_m/, listed there by
+// OUTPOST_CORTEX_M_TWINS): same prepare, operator state and memory, bit-exact eval. The
+// generated resolver adds one twin after its reference kernel (the later registration wins in
+// MutableOpResolver::Find) in builds that compile the twins: the MVE one where the build
+// defines OUTPOST_CORTEX_M_MVE_KERNELS, else the DSP-extension one where it defines
 // OUTPOST_CORTEX_M_DSP_KERNELS; elsewhere (the host) the generated code names only the
 // reference kernels. Since the twins need no more memory, the exported arena holds either way.
-struct CortexMTwin {
+struct CortexMTwins {
   const char* reference;
-  const char* twin;
+  const char* dsp;
+  const char* mve;
 };
-const CortexMTwin kCortexMDspTwins[] = {
-    {"kConv2DI8Ref", "kConv2DI8CortexMDsp"},
-    {"kFullyConnectedI8Ref", "kFullyConnectedI8CortexMDsp"},
-};
+#define OUTPOST_CORTEX_M_TWIN_NAMES(NAME, DT) \
+  {"k" #NAME #DT "Ref", "k" #NAME #DT "CortexMDsp", "k" #NAME #DT "CortexMMve"},
+const CortexMTwins kCortexMTwins[] = {OUTPOST_CORTEX_M_TWINS(OUTPOST_CORTEX_M_TWIN_NAMES)};
+#undef OUTPOST_CORTEX_M_TWIN_NAMES
+
+// The preprocessor test for "this build compiles Cortex-M twins".
+constexpr const char* kAnyCortexMTwins =
+    "#if defined(OUTPOST_CORTEX_M_MVE_KERNELS) || defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n";
 
 constexpr size_t kReferenceCount = sizeof(kReferenceKernels) / sizeof(kReferenceKernels[0]);
 using ReferenceResolver = MutableOpResolver<kReferenceCount>;
@@ -134,9 +141,8 @@ std::string Header(const CExportOptions& o, const CExport& e, const std::string&
     h << ".\n"
       << "constexpr size_t " << upper << "_NUM_KERNELS = " << e.kernels.size() << ";\n";
   } else {
-    h << " (with the Cortex-M DSP\n// twins of some, in builds that have them).\n"
-      << "#if defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n"
-      << "constexpr size_t " << upper
+    h << " (with the Cortex-M twins\n// of some, in builds that have them).\n"
+      << kAnyCortexMTwins << "constexpr size_t " << upper
       << "_NUM_KERNELS = " << e.kernels.size() + e.cortex_m_kernels.size() << ";\n"
       << "#else\n"
       << "constexpr size_t " << upper << "_NUM_KERNELS = " << e.kernels.size() << ";\n"
@@ -305,8 +311,11 @@ Expected<CExport> ExportC(const Model& model, const CExportOptions& options) {
       if (!seen) e.kernels.push_back(symbol);
     }
     for (const std::string& k : e.kernels)
-      for (const CortexMTwin& t : kCortexMDspTwins)
-        if (k == t.reference) e.cortex_m_kernels.push_back(t.twin);
+      for (const CortexMTwins& t : kCortexMTwins) {
+        if (k != t.reference) continue;
+        e.cortex_m_kernels.push_back(t.dsp);
+        e.cortex_m_mve_kernels.push_back(t.mve);
+      }
     e.host_arena_bytes = run.host_arena_bytes;
     e.model_arena_bytes =
         run.host_arena_bytes - Interpreter::BookkeepingBytes(static_cast<size_t>(e.num_tensors),
@@ -323,8 +332,7 @@ Expected<CExport> ExportC(const Model& model, const CExportOptions& options) {
       << "#include \"" << n << "_model.h\"\n\n"
       << "#include \"runtime/kernels/reference/reference_kernels.h\"\n";
     if (!e.cortex_m_kernels.empty())
-      c << "#if defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n"
-        << "#include \"runtime/kernels/cortex_m/cortex_m_kernels.h\"\n"
+      c << kAnyCortexMTwins << "#include \"runtime/kernels/cortex_m/cortex_m_kernels.h\"\n"
         << "#endif\n";
     c << "\n"
       << "alignas(64) const uint8_t " << n << "_model[] = {\n";
@@ -334,10 +342,16 @@ Expected<CExport> ExportC(const Model& model, const CExportOptions& options) {
     for (const std::string& k : e.kernels)
       c << "  OUTPOST_RETURN_IF_ERROR(resolver.Add(outpost::kernels::" << k << "));\n";
     if (!e.cortex_m_kernels.empty()) {
-      c << "#if defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n"
-        << "  // Bit-exact twins using the DSP extension; added last, so they are the ones chosen.\n";
-      for (const std::string& k : e.cortex_m_kernels)
-        c << "  OUTPOST_RETURN_IF_ERROR(resolver.Add(outpost::kernels::" << k << "));\n";
+      auto add = [&](const std::vector<std::string>& twins) {
+        for (const std::string& k : twins)
+          c << "  OUTPOST_RETURN_IF_ERROR(resolver.Add(outpost::kernels::" << k << "));\n";
+      };
+      c << "  // Bit-exact twins, added last so that they are the ones chosen: using MVE (Helium)\n"
+        << "  // where the CPU has it, else the DSP extension.\n"
+        << "#if defined(OUTPOST_CORTEX_M_MVE_KERNELS)\n";
+      add(e.cortex_m_mve_kernels);
+      c << "#elif defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n";
+      add(e.cortex_m_kernels);
       c << "#endif\n";
     }
     c << "  return outpost::Status::kOk;\n}\n\nnamespace {\n";

@@ -1,7 +1,8 @@
 // A compiled model as C++ source for a firmware image (`outpost export-c`): the model bytes as
 // a const array (flash), a resolver holding only the reference kernels the model uses (and,
-// in builds that define OUTPOST_CORTEX_M_DSP_KERNELS, their Cortex-M DSP twins), and an
-// example main that runs it on a static arena sized from the model's figures.
+// in builds that define OUTPOST_CORTEX_M_MVE_KERNELS or OUTPOST_CORTEX_M_DSP_KERNELS, their
+// Cortex-M twins), and an example main that runs it on a static arena sized from the model's
+// figures.
 //
 // The arena size is exact, not a guess. Everything in it but the tensor views and operator
 // records is a function of the model and the kernels (activations from the offline plan,
@@ -43,9 +44,12 @@ struct CExport {
   int num_tensors = 0;
   int num_operators = 0;
   std::vector<std::string> kernels;  // registration symbols, e.g. "kConv2DI8Ref"
-  // Their twins for Cortex-M with the DSP extension, e.g. "kConv2DI8CortexMDsp", registered
-  // after them by the generated code when OUTPOST_CORTEX_M_DSP_KERNELS is defined.
+  // Their twins for Cortex-M with the DSP extension, e.g. "kConv2DI8CortexMDsp", and with MVE
+  // (Helium), e.g. "kConv2DI8CortexMMve", in the same order. The generated code registers
+  // after them the MVE twins when OUTPOST_CORTEX_M_MVE_KERNELS is defined, else the DSP ones
+  // when OUTPOST_CORTEX_M_DSP_KERNELS is.
   std::vector<std::string> cortex_m_kernels;
+  std::vector<std::string> cortex_m_mve_kernels;
   uint64_t expected_output_bytes = 0;
 };
 

@@ -63,14 +63,16 @@ TEST(CExport, WritesTheModelItsKernelsAndTheHostOutput) {
   EXPECT_EQ(main->text.find("@NAME@"), std::string::npos);
   // No int8 CONV_2D or FULLY_CONNECTED: no Cortex-M twins, and no conditional code.
   EXPECT_TRUE(e.cortex_m_kernels.empty());
-  EXPECT_EQ(data->text.find("OUTPOST_CORTEX_M_DSP_KERNELS"), std::string::npos);
+  EXPECT_TRUE(e.cortex_m_mve_kernels.empty());
+  EXPECT_EQ(data->text.find("OUTPOST_CORTEX_M_"), std::string::npos);
   EXPECT_NE(header->text.find("constexpr size_t TINY_NUM_KERNELS = 1;"), std::string::npos);
 }
 
 // The committed int8 CNN of the Cortex-M tests: its CONV_2D and FULLY_CONNECTED kernels have
-// twins for the DSP extension, added after the reference kernels only where the build defines
+// twins, added after the reference kernels only where the build compiles them: the MVE ones
+// where it defines OUTPOST_CORTEX_M_MVE_KERNELS, else the DSP-extension ones where it defines
 // OUTPOST_CORTEX_M_DSP_KERNELS, with the resolver's capacity counting them there.
-TEST(CExport, AddsTheCortexMDspTwinsUnderTheirMacro) {
+TEST(CExport, AddsTheCortexMTwinsUnderTheirMacros) {
   const io::LoadedModel model =
       Load(testing::ReadBytes(std::string(OUTPOST_SOURCE_DIR) + "/tests/mcu/small_cnn_int8.opm"));
   CExportOptions options;
@@ -81,24 +83,36 @@ TEST(CExport, AddsTheCortexMDspTwinsUnderTheirMacro) {
   ASSERT_TRUE(header && data);
   EXPECT_EQ(e.cortex_m_kernels,
             (std::vector<std::string>{"kConv2DI8CortexMDsp", "kFullyConnectedI8CortexMDsp"}));
+  EXPECT_EQ(e.cortex_m_mve_kernels,
+            (std::vector<std::string>{"kConv2DI8CortexMMve", "kFullyConnectedI8CortexMMve"}));
+  const std::string any_twins =
+      "#if defined(OUTPOST_CORTEX_M_MVE_KERNELS) || defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n";
   const size_t n = e.kernels.size();
-  EXPECT_NE(header->text.find("#if defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n"
-                              "constexpr size_t CNN_NUM_KERNELS = " +
-                              std::to_string(n + 2) +
-                              ";\n#else\nconstexpr size_t CNN_NUM_KERNELS = " + std::to_string(n) +
-                              ";\n#endif\n"),
-            std::string::npos)
+  EXPECT_NE(
+      header->text.find(any_twins + "constexpr size_t CNN_NUM_KERNELS = " + std::to_string(n + 2) +
+                        ";\n#else\nconstexpr size_t CNN_NUM_KERNELS = " + std::to_string(n) +
+                        ";\n#endif\n"),
+      std::string::npos)
       << header->text;
+  // The reference kernels, then the MVE twins, else the DSP ones: one family is registered.
   const size_t last_ref = data->text.rfind("Ref));");
-  const size_t guard = data->text.find("#if defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n  //");
+  const size_t mve = data->text.find("#if defined(OUTPOST_CORTEX_M_MVE_KERNELS)\n");
+  const size_t conv_mve = data->text.find("resolver.Add(outpost::kernels::kConv2DI8CortexMMve)");
+  const size_t fc_mve =
+      data->text.find("resolver.Add(outpost::kernels::kFullyConnectedI8CortexMMve)");
+  const size_t dsp = data->text.find("#elif defined(OUTPOST_CORTEX_M_DSP_KERNELS)\n");
   const size_t conv = data->text.find("resolver.Add(outpost::kernels::kConv2DI8CortexMDsp)");
   const size_t fc = data->text.find("resolver.Add(outpost::kernels::kFullyConnectedI8CortexMDsp)");
-  ASSERT_NE(guard, std::string::npos);
-  EXPECT_LT(last_ref, guard);
-  EXPECT_LT(guard, conv);
+  const size_t end = data->text.find("#endif\n", fc);
+  ASSERT_NE(mve, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_LT(last_ref, mve);
+  EXPECT_LT(mve, conv_mve);
+  EXPECT_LT(conv_mve, fc_mve);
+  EXPECT_LT(fc_mve, dsp);
+  EXPECT_LT(dsp, conv);
   EXPECT_LT(conv, fc);
-  EXPECT_NE(fc, std::string::npos);
-  EXPECT_NE(data->text.find("#include \"runtime/kernels/cortex_m/cortex_m_kernels.h\""),
+  EXPECT_NE(data->text.find(any_twins + "#include \"runtime/kernels/cortex_m/cortex_m_kernels.h\""),
             std::string::npos);
 }
 

@@ -14,14 +14,14 @@
 //     whose window lies inside the image, taps are paired along a kernel row and multiplied by
 //     weights paired once per channel; the input zero point is taken out once per channel as
 //     input_zp * sum(w), an exact identity in integers (computed modulo 2^32; the true result
-//     fits int32). Border pixels take the reference's per-tap arithmetic.
+//     fits int32). Border pixels take the reference's per-tap arithmetic (BorderWindow).
 //   reference: everything else runs the reference eval: non-zero weight zero points (ONNX
 //     ConvInteger), INT32 raw outputs, grouped convolutions that are not depthwise, and depths
 //     beyond the stack buffers.
 #include "runtime/kernels/cortex_m/cortex_m_kernels.h"
 #include "runtime/kernels/cortex_m/dsp_dot.h"
+#include "runtime/kernels/cortex_m/twin_util.h"
 #include "runtime/kernels/reference/int8_linear_prepare.h"
-#include "runtime/kernels/reference/int8_op_data.h"
 
 namespace outpost {
 namespace kernels {
@@ -32,49 +32,7 @@ constexpr int64_t kMaxDepth = 512;          // two int8 columns: 1 KiB of stack
 constexpr int64_t kChannelBlock = 32;       // multipliers on the stack: 256 B
 constexpr int64_t kMaxDepthwisePairs = 64;  // paired weights of one channel: 256 B
 
-struct Geometry : ref::ConvSizes {
-  int64_t n;
-  const int8::ConvData* d;
-  const int8_t* x;
-  const int8_t* w;
-  const int32_t* bias;
-  int8_t* y;
-};
-
-// The receptive field of output pixel (oh, ow) in image `xn`, the zero point in the padding.
-// 32-bit indices: the tensor fits the address space, and 64-bit arithmetic costs two
-// instructions per step on this CPU.
-void GatherColumn(const Geometry& g, const int8_t* xn, int32_t oh, int32_t ow, int8_t* col) {
-  const int8::ConvData& d = *g.d;
-  const int8_t zx = static_cast<int8_t>(d.out.input_zp);
-  const int32_t c = static_cast<int32_t>(g.c), h = static_cast<int32_t>(g.h);
-  const int32_t wd = static_cast<int32_t>(g.wd), kh = static_cast<int32_t>(g.kh);
-  const int32_t kw = static_cast<int32_t>(g.kw), plane = h * wd;
-  const int32_t ih0 = oh * d.stride_h - d.pad_top, iw0 = ow * d.stride_w - d.pad_left;
-  const int32_t dh = d.dilation_h, dw = d.dilation_w;
-  const bool cols_inside = iw0 >= 0 && iw0 + (kw - 1) * dw < wd;
-  for (int32_t ci = 0; ci < c; ++ci) {
-    const int8_t* xc = xn + ci * plane;
-    for (int32_t r = 0; r < kh; ++r) {
-      const int32_t ih = ih0 + r * dh;
-      if (ih < 0 || ih >= h) {
-        for (int32_t t = 0; t < kw; ++t) *col++ = zx;
-        continue;
-      }
-      const int8_t* row = xc + ih * wd + iw0;
-      if (cols_inside) {
-        for (int32_t t = 0; t < kw; ++t) *col++ = row[t * dw];
-      } else {
-        for (int32_t t = 0; t < kw; ++t) {
-          const int32_t iw = iw0 + t * dw;
-          *col++ = (iw >= 0 && iw < wd) ? row[t * dw] : zx;
-        }
-      }
-    }
-  }
-}
-
-void EvalIm2col(const Geometry& g, const TensorView& wv) {
+void EvalIm2col(const ConvGeometry& g, const TensorView& wv) {
   const int8::ConvData& d = *g.d;
   const int32_t k = static_cast<int32_t>(g.c * g.kh * g.kw);
   const int32_t zx = d.out.input_zp;
@@ -137,7 +95,24 @@ __attribute__((noinline)) uint32_t InsideWindow(const int8_t* x, int32_t row_ste
   return a;
 }
 
-void EvalDepthwise(const Geometry& g, const TensorView& wv) {
+// One depthwise output at the border: a + the reference's arithmetic, skipping taps outside
+// the image (rows h, row length wd; the window's first tap at (ih0, iw0)). Out of line and in
+// 32-bit indices, as InsideWindow.
+__attribute__((noinline)) int32_t BorderWindow(const int8_t* xc, int32_t h, int32_t wd, int32_t ih0,
+                                               int32_t iw0, int32_t dh, int32_t dw, int32_t kh,
+                                               int32_t kw, const int8_t* w, int32_t zx, int32_t a) {
+  for (int32_t r = 0; r < kh; ++r, w += kw) {
+    const int32_t ih = ih0 + r * dh;
+    if (ih < 0 || ih >= h) continue;
+    for (int32_t t = 0; t < kw; ++t) {
+      const int32_t iw = iw0 + t * dw;
+      if (iw >= 0 && iw < wd) a += (xc[ih * wd + iw] - zx) * w[t];
+    }
+  }
+  return a;
+}
+
+void EvalDepthwise(const ConvGeometry& g, const TensorView& wv) {
   const int8::ConvData& d = *g.d;
   const int32_t zx = d.out.input_zp;
   const int64_t pairs_per_row = (g.kw + 1) / 2, taps = g.kh * g.kw;
@@ -189,17 +164,9 @@ void EvalDepthwise(const Geometry& g, const TensorView& wv) {
                 xc + static_cast<int32_t>(ih0) * wd32 + static_cast<int32_t>(iw0), row_step,
                 static_cast<int32_t>(dw), kh32, kw32, wpair, wc, inside_base));
           } else {
-            // The border: the reference's arithmetic, skipping taps outside the image.
-            acc = b;
-            for (int64_t r = 0; r < g.kh; ++r) {
-              const int64_t ih = ih0 + r * dh;
-              if (ih < 0 || ih >= g.h) continue;
-              for (int64_t t = 0; t < g.kw; ++t) {
-                const int64_t iw = iw0 + t * dw;
-                if (iw < 0 || iw >= g.wd) continue;
-                acc += (xc[ih * g.wd + iw] - zx) * wc[r * g.kw + t];
-              }
-            }
+            acc = BorderWindow(xc, static_cast<int32_t>(g.h), wd32, static_cast<int32_t>(ih0),
+                               static_cast<int32_t>(iw0), static_cast<int32_t>(dh),
+                               static_cast<int32_t>(dw), kh32, kw32, wc, zx, b);
           }
           yc[oh * g.ow + ow] = static_cast<int8_t>(int8::FinishAccumulator(d.out, acc, mult));
         }
@@ -208,24 +175,15 @@ void EvalDepthwise(const Geometry& g, const TensorView& wv) {
   }
 }
 
-Status EvalConv(KernelContext& ctx) {
-  const int8::ConvData* d = ctx.op_data<int8::ConvData>();
-  const TensorView& x = ctx.input(0);
+}  // namespace
+
+Status EvalConvDsp(KernelContext& ctx) {
+  ConvGeometry g;
+  if (!ReadConvGeometry(ctx, &g)) return int8::EvalConv(ctx);
   const TensorView& w = ctx.input(1);
-  const TensorView& y = ctx.output(0);
-  if (d->out.raw_output || !WeightZeroPointsAreZero(w, d->out.per_channel, d->out.weight_zp))
-    return int8::EvalConv(ctx);
-  Geometry g;
-  g.Set(x, w, y);
-  g.n = x.dims[0];
-  g.d = d;
-  g.x = x.as<int8_t>();
-  g.w = w.as<int8_t>();
-  g.bias = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
-  g.y = y.as<int8_t>();
-  if (d->groups == 1 && g.c * g.kh * g.kw <= kMaxDepth) {
+  if (g.d->groups == 1 && g.c * g.kh * g.kw <= kMaxDepth) {
     EvalIm2col(g, w);
-  } else if (d->groups == g.c && g.m == g.c && w.dims[1] == 1 &&
+  } else if (g.d->groups == g.c && g.m == g.c && w.dims[1] == 1 &&
              g.kh * ((g.kw + 1) / 2) <= kMaxDepthwisePairs) {
     EvalDepthwise(g, w);
   } else {
@@ -234,19 +192,11 @@ Status EvalConv(KernelContext& ctx) {
   return Status::kOk;
 }
 
-}  // namespace
 }  // namespace cortex_m
 
-const KernelRegistration kConv2DI8CortexMDsp = {OpCode::CONV_2D,
-                                                DType::INT8,
-                                                KernelFamily::kArm,
-                                                "conv2d_i8_cortex_m_dsp",
-                                                sizeof(int8::ConvData),
-                                                nullptr,
-                                                int8::PrepareConv,
-                                                cortex_m::EvalConv,
-                                                0,
-                                                nullptr};
+const KernelRegistration kConv2DI8CortexMDsp =
+    cortex_m::TwinRegistration(OpCode::CONV_2D, "conv2d_i8_cortex_m_dsp", sizeof(int8::ConvData),
+                               int8::PrepareConv, cortex_m::EvalConvDsp);
 
 }  // namespace kernels
 }  // namespace outpost

@@ -17,8 +17,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "runtime/tensor.h"
-
 namespace outpost {
 namespace kernels {
 namespace cortex_m {
@@ -86,14 +84,6 @@ __attribute__((noinline)) inline void Dot2(const int8_t* x0, const int8_t* x1, c
   }
   *a0 = s0;
   *a1 = s1;
-}
-
-// Whether every weight zero point is 0: the fast paths assume it (w is used as stored).
-inline bool WeightZeroPointsAreZero(const TensorView& w, bool per_channel, int32_t weight_zp) {
-  if (!per_channel) return weight_zp == 0;
-  for (int64_t c = 0; c < w.dims[0]; ++c)
-    if (w.quant.zp(c) != 0) return false;
-  return true;
 }
 
 }  // namespace cortex_m

@@ -6,8 +6,8 @@
 // requantization. Non-zero weight zero points and INT32 raw outputs run the reference eval.
 #include "runtime/kernels/cortex_m/cortex_m_kernels.h"
 #include "runtime/kernels/cortex_m/dsp_dot.h"
+#include "runtime/kernels/cortex_m/twin_util.h"
 #include "runtime/kernels/reference/int8_linear_prepare.h"
-#include "runtime/kernels/reference/int8_op_data.h"
 
 namespace outpost {
 namespace kernels {
@@ -15,17 +15,16 @@ namespace cortex_m {
 namespace {
 
 Status EvalFullyConnected(KernelContext& ctx) {
-  const int8::LinearOutput& o = ctx.op_data<int8::FullyConnectedData>()->out;
-  const TensorView& xv = ctx.input(0);
-  const TensorView& wv = ctx.input(1);
-  if (o.raw_output || !WeightZeroPointsAreZero(wv, o.per_channel, o.weight_zp))
-    return int8::EvalFullyConnected(ctx);
-  const int8_t* x = xv.as<int8_t>();
-  const int8_t* w = wv.as<int8_t>();
-  const int32_t* b = ctx.has_input(2) ? ctx.input(2).as<int32_t>() : nullptr;
-  int8_t* y = ctx.output(0).as<int8_t>();
-  const int64_t n = xv.dims[0], out = wv.dims[0];
-  const int32_t k = static_cast<int32_t>(xv.dims[1]);
+  FcOperands f;
+  if (!ReadFcOperands(ctx, &f)) return int8::EvalFullyConnected(ctx);
+  const int8::LinearOutput& o = *f.o;
+  const TensorView& wv = *f.w_view;
+  const int8_t* x = f.x;
+  const int8_t* w = f.w;
+  const int32_t* b = f.bias;
+  int8_t* y = f.y;
+  const int64_t n = f.n, out = f.out;
+  const int32_t k = f.k;
   const int32_t zx = o.input_zp;
   const uint32_t nzx = NegatedPair(zx);
   // Channels outermost: a per-channel multiplier is derived once per channel, as in the
@@ -53,16 +52,9 @@ Status EvalFullyConnected(KernelContext& ctx) {
 }  // namespace
 }  // namespace cortex_m
 
-const KernelRegistration kFullyConnectedI8CortexMDsp = {OpCode::FULLY_CONNECTED,
-                                                        DType::INT8,
-                                                        KernelFamily::kArm,
-                                                        "fully_connected_i8_cortex_m_dsp",
-                                                        sizeof(int8::FullyConnectedData),
-                                                        nullptr,
-                                                        int8::PrepareFullyConnected,
-                                                        cortex_m::EvalFullyConnected,
-                                                        0,
-                                                        nullptr};
+const KernelRegistration kFullyConnectedI8CortexMDsp = cortex_m::TwinRegistration(
+    OpCode::FULLY_CONNECTED, "fully_connected_i8_cortex_m_dsp", sizeof(int8::FullyConnectedData),
+    int8::PrepareFullyConnected, cortex_m::EvalFullyConnected);
 
 }  // namespace kernels
 }  // namespace outpost

@@ -1,6 +1,7 @@
 // Writes the single-operator cases of the Cortex-M kernel test as C++ source: int8 CONV_2D and
 // FULLY_CONNECTED with awkward shapes (prime channel counts, odd depths that leave a tail to
-// the four-at-a-time SMLAD loop, 1x1 / 3x3 / 10x4 / 5x5 kernels, strides, padding, dilation,
+// the four-at-a-time SMLAD loop and the sixteen-byte MVE vectors, pixel and channel counts that
+// are not multiples of four, 1x1 / 3x3 / 10x4 / 5x5 kernels, strides, padding, dilation,
 // depthwise, per-channel and per-tensor scales, fused RELU and CLIP, non-zero zero points),
 // plus cases the optimized kernels hand back to the reference arithmetic (weight zero points,
 // grouped, deep im2col). Each case: the model file, its input, and the output of the host's
@@ -28,6 +29,7 @@ struct ConvCase {
   bool per_channel;
   bool weight_zp;
   int x_zp, y_zp;
+  float y_scale = 1.f;  // times the output scale OutScale spreads the outputs with
 };
 
 struct FcCase {
@@ -38,6 +40,7 @@ struct FcCase {
   opm::Activation act;
   float act_min, act_max;
   int x_zp, y_zp;
+  float y_scale = 1.f;
 };
 
 // Output scale for accumulators of depth k with weights near scale sw: spreads the outputs
@@ -91,7 +94,7 @@ Case MakeConv(const ConvCase& cc, uint32_t seed) {
   std::vector<Operand> ins = {Int8({p.n, p.c, p.h, p.w}, x, qx),
                               Weights(ws, w, p.m, cc.per_channel, cc.weight_zp, seed + 2)};
   ins.push_back(p.bias ? Int32({p.m}, RandomInt32(p.m, seed + 3, -4000, 4000)) : Operand::Absent());
-  const QParams qy{OutScale(qx.scale, 0.008f, cg * p.kh * p.kw), cc.y_zp};
+  const QParams qy{OutScale(qx.scale, 0.008f, cg * p.kh * p.kw) * cc.y_scale, cc.y_zp};
   return Build(cc.name, opm::OpCode::CONV_2D, Options(FillOptions<opm::Conv2DOptionsT>(p)),
                std::move(ins), OutI8({p.n, p.m, oh, ow}, qy));
 }
@@ -100,15 +103,15 @@ Case MakeFc(const FcCase& fc, uint32_t seed) {
   const std::vector<int8_t> x = RandomInt8(static_cast<size_t>(fc.n) * fc.k, seed);
   const std::vector<int8_t> w = RandomInt8(static_cast<size_t>(fc.out) * fc.k, seed + 1, -127, 127);
   const QParams qx{0.03f, fc.x_zp};
-  std::vector<Operand> ins = {Int8({fc.n, fc.k}, x, qx),
-                              Weights({fc.out, fc.k}, w, fc.out, fc.per_channel, fc.weight_zp,
-                                      seed + 2)};
+  std::vector<Operand> ins = {
+      Int8({fc.n, fc.k}, x, qx),
+      Weights({fc.out, fc.k}, w, fc.out, fc.per_channel, fc.weight_zp, seed + 2)};
   ins.push_back(Int32({fc.out}, RandomInt32(fc.out, seed + 3, -4000, 4000)));
   opm::FullyConnectedOptionsT o;
   o.activation = fc.act;
   o.act_min = fc.act_min;
   o.act_max = fc.act_max;
-  const QParams qy{OutScale(qx.scale, 0.008f, fc.k), fc.y_zp};
+  const QParams qy{OutScale(qx.scale, 0.008f, fc.k) * fc.y_scale, fc.y_zp};
   return Build(fc.name, opm::OpCode::FULLY_CONNECTED, Options(o), std::move(ins),
                OutI8({fc.n, fc.out}, qy));
 }
@@ -158,6 +161,31 @@ std::vector<Case> AllCases() {
       {"depthwise4x4_c1_no_pad", Conv(1, 1, 8, 8, 1, 4, 4, 1, 0, 1), true, false, -2, 0},
       {"depthwise3x3_c5_dilation2", Conv(1, 5, 9, 9, 5, 3, 3, 1, 2, 5, 2), true, false, 3, -3},
       {"depthwise1x1_c3_batch2", Conv(2, 3, 4, 5, 3, 1, 1, 1, 0, 3), true, false, 7, 1},
+      // Depths around the 16-byte vectors of the MVE kernels (1, 3, 15, 16, 17, 33, 512), pixel
+      // and channel counts that are not multiples of four, 1x1 kernels with strides and padding
+      // (pixels wholly in the padding), a plane too large for 16-bit gather offsets, and
+      // multipliers far above and below 1 (left shifts that saturate, right shifts of 20 bits
+      // and more):
+      {"pointwise_c3_m5_stride2_pad1", Conv(1, 3, 7, 6, 5, 1, 1, 2, 1), true, false, 5, -6},
+      {"pointwise_c15_m6", Conv(1, 15, 3, 3, 6, 1, 1, 1, 0), true, false, -17, 3},
+      {"pointwise_c16_m4_relu", WithAct(Conv(1, 16, 2, 5, 4, 1, 1, 1, 0), Activation::RELU), false,
+       false, 0, -128},
+      {"pointwise_c17_m9_batch2", Conv(2, 17, 3, 1, 9, 1, 1, 1, 0), true, false, 100, 7},
+      {"pointwise_c33_m2", Conv(1, 33, 1, 7, 2, 1, 1, 1, 0), false, false, -90, -30},
+      {"pointwise_c2_m1_plane_98x97", Conv(1, 2, 98, 97, 1, 1, 1, 1, 0), true, false, 12, -4},
+      {"conv4x4_c32_m3_depth_512", Conv(1, 32, 5, 5, 3, 4, 4, 1, 1), true, false, -7, 8},
+      {"conv3x1_c1_m7_depth_3", Conv(1, 1, 6, 4, 7, 3, 1, 1, 1), true, false, 9, 0},
+      {"conv1x1_c1_m3_saturating", Conv(1, 1, 3, 5, 3, 1, 1, 1, 0), true, false, -5, 3, 1e-7f},
+      {"conv3x3_c5_m6_tiny_multiplier", Conv(1, 5, 5, 4, 6, 3, 3, 1, 1), true, false, 4, -9, 3e3f},
+      {"depthwise1x16_c2", Conv(1, 2, 3, 18, 2, 1, 16, 1, 0, 2), true, false, -11, 4},
+      {"depthwise3x1_c6_stride2_pad1", Conv(1, 6, 9, 5, 6, 3, 1, 2, 1, 6), false, false, 20, -2},
+      {"depthwise4x4_c3_stride3_dilation2_pad3", Conv(1, 3, 11, 10, 3, 4, 4, 3, 3, 3, 2), true,
+       false, -1, 1},
+      {"depthwise2x2_c4_large_multiplier", Conv(1, 4, 4, 4, 4, 2, 2, 1, 1, 4), true, false, 3, -3,
+       2e-3f},
+      // Depthwise windows the MVE kernel hands to the DSP twin's arithmetic: wider than one
+      // byte of offsets (a 3x3 window over 130 columns), more than 16 taps (5x5 above).
+      {"depthwise3x3_c2_width_130", Conv(1, 2, 4, 130, 2, 3, 3, 1, 1, 2), true, false, -6, 2},
       // Handed back to the reference arithmetic inside the kernel:
       {"fallback_conv_weight_zero_points", Conv(1, 3, 5, 5, 7, 3, 3, 1, 1), true, true, 2, 1},
       {"fallback_conv_grouped", Conv(1, 4, 5, 5, 6, 3, 3, 1, 1, 2), true, false, 0, 0},
@@ -169,6 +197,16 @@ std::vector<Case> AllCases() {
       {"fc_n3_k31_o17_relu", 3, 31, 17, false, false, Activation::RELU, 0, 0, 9, -9},
       {"fc_n2_k640_o5", 2, 640, 5, true, false, Activation::NONE, 0, 0, -128, 0},
       {"fc_n1_k7_o3_zp127_clip", 1, 7, 3, false, false, Activation::CLIP, -2.f, 2.f, 127, -128},
+      {"fc_n1_k3_o2", 1, 3, 2, true, false, Activation::NONE, 0, 0, 5, 1},
+      {"fc_n1_k15_o5", 1, 15, 5, false, false, Activation::NONE, 0, 0, -60, 0},
+      {"fc_n2_k16_o6_relu", 2, 16, 6, true, false, Activation::RELU, 0, 0, 33, -100},
+      {"fc_n1_k17_o9", 1, 17, 9, true, false, Activation::NONE, 0, 0, -1, 2},
+      {"fc_n3_k33_o4", 3, 33, 4, false, false, Activation::NONE, 0, 0, 77, -77},
+      {"fc_n1_k255_o3", 1, 255, 3, true, false, Activation::NONE, 0, 0, -128, 127},
+      {"fc_n1_k1_o5", 1, 1, 5, true, false, Activation::NONE, 0, 0, 13, -13},
+      {"fc_n1_k639_o6", 1, 639, 6, true, false, Activation::NONE, 0, 0, 2, 0},
+      {"fc_n1_k20_o7_saturating", 1, 20, 7, true, false, Activation::NONE, 0, 0, -3, 1, 1e-3f},
+      {"fc_n2_k40_o3_tiny_multiplier", 2, 40, 3, false, false, Activation::NONE, 0, 0, 8, 5, 1e4f},
       {"fallback_fc_weight_zero_points", 2, 9, 5, true, true, Activation::NONE, 0, 0, 1, 2},
   };
   std::vector<Case> out;
