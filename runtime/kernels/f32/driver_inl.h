@@ -12,6 +12,8 @@
 //                   from C, applies the activation after the last block (Epilogue)
 //   DepthwisePlanes a ParallelFor body over (image, channel) planes of a depthwise conv
 //   CopyStride2     dst[i] = src[2 * i] for i < n (im2col of stride-2 convolutions)
+//   kHasIm2colRow   whether Im2colRow exists: one output row of an im2col row with stride 1
+//                   or 2, zeros in the padding included (Im2colRows)
 // Everything is in an anonymous namespace: each including file gets its own copy, compiled for
 // its own instruction set, and no copy can be linked in place of another.
 //
@@ -325,6 +327,19 @@ void Im2colRows(void* arg, int64_t begin, int64_t end) {
     const int64_t off_h = u * d.dilation_h - d.pad_top, off_w = v * d.dilation_w - d.pad_left;
     const ref::Range rh = ref::ValidRange(off_h, d.stride_h, a.h, a.oh);
     const ref::Range rw = ref::ValidRange(off_w, d.stride_w, a.w, a.ow);
+    if constexpr (Isa::kHasIm2colRow) {
+      if (d.stride_w <= 2) {
+        // Masked vector copies; column 0 of output row oy reads the plane at `at` (which may
+        // lie outside it: only the columns in rw are read).
+        for (int64_t oy = 0; oy < a.oh; ++oy) {
+          const bool inside = oy >= rh.begin && oy < rh.end;
+          const int64_t at = (oy * d.stride_h + off_h) * a.w + off_w;
+          Isa::Im2colRow(xp, at, d.stride_w, inside ? rw.begin : 0, inside ? rw.end : 0, a.ow,
+                         dst + oy * a.ow);
+        }
+        continue;
+      }
+    }
     for (int64_t oy = 0; oy < a.oh; ++oy) {
       float* o = dst + oy * a.ow;
       if (oy < rh.begin || oy >= rh.end || rw.size() == 0) {
