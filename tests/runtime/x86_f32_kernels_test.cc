@@ -173,6 +173,19 @@ std::vector<ConvParams> ConvCases() {
   v.push_back(Conv(1, 3, 67, 29, 9, 7, 2, 3));    // stem-like, 510 columns: per-tile packing
   v.push_back(Conv(1, 40, 33, 35, 10, 1, 1, 0));  // pointwise, 1155 columns: tile-major
   v.push_back(Conv(2, 67, 7, 7, 37, 3, 1, 1));    // 7x7: panel-major, 48 + 1 columns, blocks
+  // Panel-major with several reduction blocks: AVX-512 writes the im2col block by block.
+  v.push_back(Conv(1, 41, 15, 13, 23, 3, 2, 1));  // stride 2, 8x7 out, reduction 369
+  v.push_back(Conv(1, 29, 12, 12, 11, 3, 3, 1));  // stride 3: the scalar copies, 261
+  {
+    ConvParams p = Conv(1, 31, 9, 11, 13, 3, 1, 2);
+    p.dil_h = p.dil_w = 2;  // dilation 2, reduction 279
+    v.push_back(p);
+  }
+  {
+    ConvParams p = Conv(1, 53, 10, 6, 17, 3, 1, 0);
+    p.kw = 2, p.pad_t = 2, p.pad_l = 1, p.pad_b = 0, p.pad_r = 0;  // one-sided padding, 318
+    v.push_back(p);
+  }
   v.push_back(Conv(1, 19, 14, 14, 17, 1, 1, 0));  // 196 columns: 4 tiles + a 4-column tail
   v.push_back(Conv(1, 11, 10, 5, 9, 1, 1, 0));    // 50 columns: 48 + 2
   v.push_back(Conv(1, 9, 8, 8, 11, 1, 1, 0));     // 64 columns: 48 + a full vector
@@ -253,7 +266,8 @@ std::vector<ConvParams> ConvCases() {
   }
   // Large maps: tile-major GEMM. With row stride 1 or 2 and rows of 16+ pixels, AVX-512
   // gathers B per column tile (implicit im2col): tiles cross output rows, vectors start inside
-  // the padding, the last tile is partial. The others (and AVX2) materialize the im2col.
+  // the padding, the last tile is partial. The others write the im2col band by band of output
+  // rows (AVX-512) or materialize it (AVX2).
   v.push_back(Conv(1, 37, 30, 31, 19, 3, 1, 1));    // reduction 333: 2 blocks, 930 columns
   v.push_back(Conv(1, 16, 40, 50, 6, 3, 1, 1, 2));  // grouped, 8 channels a group
   v.push_back(Conv(2, 30, 100, 16, 7, 3, 1, 1));    // rows of exactly one vector, batch 2
@@ -274,6 +288,9 @@ std::vector<ConvParams> ConvCases() {
     v.push_back(p);
   }
   v.push_back(Conv(1, 8, 90, 40, 5, 9, 1, 4));      // 81 taps: more than GatherTile takes
+  // Large maps GatherTile does not take: AVX-512 writes the im2col band by band (output rows).
+  v.push_back(Conv(1, 7, 60, 12, 9, 7, 1, 3));      // 2 reduction blocks, bands 21+21+18 rows
+  v.push_back(Conv(2, 3, 75, 70, 11, 5, 2, 2));     // 3 channels stride 2, batch 2
   v.push_back(Conv(1, 9, 130, 127, 11, 3, 2, 1));   // stride 2, 65x64 out
   v.push_back(Conv(1, 3, 131, 97, 10, 7, 2, 3));    // stem-like 7x7/2: 3 channels, im2col
   v.push_back(Conv(1, 8, 131, 97, 10, 7, 2, 3));    // the same gathered, 49 columns a row
@@ -323,12 +340,14 @@ TEST_P(X86F32Test, ConvMatchesReference) {
 
 TEST_P(X86F32Test, ConvActivations) {
   const Activation acts[] = {Activation::RELU, Activation::CLIP, Activation::HARD_SWISH};
-  // The last two include a blocked reduction: the activation must apply once, after the last
-  // block; the very last has a one-column tail tile (49 columns).
+  // The last three include a blocked reduction: the activation must apply once, after the
+  // last block; 7x7 has a one-column tail tile (49 columns), and the very last is written in
+  // bands of output rows (AVX-512).
   const ConvParams shapes[] = {Conv(1, 7, 5, 9, 13, 1, 1, 0), Conv(1, 3, 11, 13, 7, 3, 2, 1),
                                Conv(1, 13, 9, 35, 13, 3, 1, 1, 13),
                                Conv(1, 13, 7, 7, 13, 3, 1, 1, 13),  // depthwise, flat plane
-                               Conv(1, 37, 6, 7, 19, 3, 1, 1), Conv(1, 37, 7, 7, 19, 3, 1, 1)};
+                               Conv(1, 37, 6, 7, 19, 3, 1, 1), Conv(1, 37, 7, 7, 19, 3, 1, 1),
+                               Conv(1, 7, 60, 12, 9, 7, 1, 3)};
   for (ConvParams p : shapes)
     for (Activation a : acts) {
       p.act = a;
@@ -631,10 +650,23 @@ TEST(X86F32Kernels, ConvPlanChoosesGatherOnLargeMaps) {
   EXPECT_EQ(l1.scratch_bytes, 16u * 256 * 48 * sizeof(float));  // 16 tasks' B blocks
   EXPECT_EQ(plan(64, 56, 128, 3, 2, true).path, ConvPath::kGatherTiles);  // layer2 stride 2
   EXPECT_EQ(plan(64, 56, 64, 3, 1, false).path, ConvPath::kIm2col);       // no GatherTile
-  EXPECT_EQ(plan(3, 224, 64, 7, 2, true).path, ConvPath::kIm2col);        // 3 channels
-  const kernels::f32::ConvPlan l4 = plan(512, 7, 512, 3, 1, true);        // panel-major
-  EXPECT_EQ(l4.path, ConvPath::kIm2col);
-  EXPECT_EQ(l4.scratch_bytes, 4608u * 64 * sizeof(float));  // rows of 49 padded to 64
+  // Panel-major, several reduction blocks: each task writes one block of the im2col at a
+  // time (16 tasks' blocks of 256 rows of 49 columns padded to 64); the plain im2col without
+  // GatherTile.
+  const kernels::f32::ConvPlan l4 = plan(512, 7, 512, 3, 1, true);
+  EXPECT_EQ(l4.path, ConvPath::kIm2colBlocks);
+  EXPECT_EQ(l4.scratch_bytes, 16u * 256 * 64 * sizeof(float));
+  const kernels::f32::ConvPlan l4_plain = plan(512, 7, 512, 3, 1, false);
+  EXPECT_EQ(l4_plain.path, ConvPath::kIm2col);
+  EXPECT_EQ(l4_plain.scratch_bytes, 4608u * 64 * sizeof(float));  // rows of 49 padded to 64
+  EXPECT_EQ(plan(256, 14, 512, 1, 2, true).path, ConvPath::kIm2col);  // one block: whole
+  // The 7x7/2 stem (3 channels): bands of 3 output rows (147 x 336 floats, under 256 KiB),
+  // 8 tasks' buffers instead of a 7.4 MB im2col.
+  const kernels::f32::ConvPlan stem = plan(3, 224, 64, 7, 2, true);
+  EXPECT_EQ(stem.path, ConvPath::kIm2colBands);
+  EXPECT_EQ(kernels::f32::Im2colBandRows(147, 112, 112), 3);
+  EXPECT_EQ(stem.scratch_bytes, 8u * 147 * 336 * sizeof(float));
+  EXPECT_EQ(plan(3, 224, 64, 7, 2, false).path, ConvPath::kIm2col);
 }
 
 TEST(X86F32Kernels, RegistrationsAndResolver) {

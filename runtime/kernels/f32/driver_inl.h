@@ -12,13 +12,15 @@
 //                   from C, applies the activation after the last block (Epilogue)
 //   DepthwisePlanes a ParallelFor body over (image, channel) planes of a depthwise conv
 //   CopyStride2     dst[i] = src[2 * i] for i < n (im2col of stride-2 convolutions)
+//   kHasIm2colRow   whether Im2colRow exists: one output row of an im2col row with stride 1
+//                   or 2, zeros in the padding included (Im2colRows)
 // Everything is in an anonymous namespace: each including file gets its own copy, compiled for
 // its own instruction set, and no copy can be linked in place of another.
 //
 // Determinism: every output element is written by exactly one task and summed over k in
 // order 0..K-1 whatever the split (in fp32 throughout, also across reduction blocks), so
-// results do not depend on the thread count. A gathered B holds the same values as the
-// im2col matrix, so the path does not change any result either.
+// results do not depend on the thread count. A gathered B, and a B written block by block,
+// hold the same values as the im2col matrix, so the path does not change any result either.
 #pragma once
 
 #include <string.h>
@@ -39,6 +41,64 @@ namespace kernels {
 namespace f32 {
 namespace {
 
+// Gathers the receptive fields of one group of one image as B[k, oh*ow], row kk = (ci, u, v);
+// cells in the padding are zero. Rows are independent, so they are the parallel tasks.
+// Only output rows [oy0, oy1) when set (a band: kIm2colBands), column (oy - oy0) * ow + ox.
+struct Im2colArgs {
+  const ref::ConvF32Data* d;
+  const float* x;  // first channel of the group
+  float* out;      // row kk at out + (kk - row0) * ld
+  int64_t h, w, kh, kw, oh, ow;
+  int64_t ld;  // row stride of out (Im2colRowStride)
+  int64_t row0 = 0;
+  int64_t oy0 = 0, oy1 = -1;  // oy1 < 0: all rows
+};
+
+template <class Isa>
+void Im2colRows(void* arg, int64_t begin, int64_t end) {
+  const Im2colArgs& a = *static_cast<const Im2colArgs*>(arg);
+  const ref::ConvF32Data& d = *a.d;
+  for (int64_t row = begin; row < end; ++row) {
+    const int64_t v = row % a.kw, u = row / a.kw % a.kh, ci = row / (a.kw * a.kh);
+    const float* xp = a.x + ci * a.h * a.w;
+    float* dst = a.out + (row - a.row0) * a.ld;
+    const int64_t off_h = u * d.dilation_h - d.pad_top, off_w = v * d.dilation_w - d.pad_left;
+    const ref::Range rh = ref::ValidRange(off_h, d.stride_h, a.h, a.oh);
+    const ref::Range rw = ref::ValidRange(off_w, d.stride_w, a.w, a.ow);
+    const int64_t oy0 = a.oy0, oy1 = a.oy1 < 0 ? a.oh : a.oy1;
+    if constexpr (Isa::kHasIm2colRow) {
+      if (d.stride_w <= 2) {
+        // Masked vector copies; column 0 of output row oy reads the plane at `at` (which may
+        // lie outside it: only the columns in rw are read).
+        for (int64_t oy = oy0; oy < oy1; ++oy) {
+          const bool inside = oy >= rh.begin && oy < rh.end;
+          const int64_t at = (oy * d.stride_h + off_h) * a.w + off_w;
+          Isa::Im2colRow(xp, at, d.stride_w, inside ? rw.begin : 0, inside ? rw.end : 0, a.ow,
+                         dst + (oy - oy0) * a.ow);
+        }
+        continue;
+      }
+    }
+    for (int64_t oy = oy0; oy < oy1; ++oy) {
+      float* o = dst + (oy - oy0) * a.ow;
+      if (oy < rh.begin || oy >= rh.end || rw.size() == 0) {
+        memset(o, 0, static_cast<size_t>(a.ow) * sizeof(float));
+        continue;
+      }
+      const float* src = xp + (oy * d.stride_h + off_h) * a.w + rw.begin * d.stride_w + off_w;
+      for (int64_t ox = 0; ox < rw.begin; ++ox) o[ox] = 0.0f;
+      if (d.stride_w == 1) {
+        memcpy(o + rw.begin, src, static_cast<size_t>(rw.size()) * sizeof(float));
+      } else if (d.stride_w == 2) {
+        Isa::CopyStride2(src, rw.size(), o + rw.begin);
+      } else {
+        for (int64_t i = 0; i < rw.size(); ++i) o[rw.begin + i] = src[i * d.stride_w];
+      }
+      for (int64_t ox = rw.end; ox < a.ow; ++ox) o[ox] = 0.0f;
+    }
+  }
+}
+
 // C[m, n] = act(bias + A[m, k] * B[k, n]); A is packed by PackPanels (below).
 struct GemmArgs {
   const float* a;
@@ -52,6 +112,10 @@ struct GemmArgs {
   // kGatherTiles path).
   const GatherSource* gather = nullptr;
   float* b_tiles = nullptr;
+  // Non-null (panel-major only): B is not in memory but written per reduction block, all
+  // columns, by each task into b_tiles (min(k, kKc) * im2col->ld floats per task;
+  // kIm2colBlocks path), B[kk, j] at [(kk - k0) * im2col->ld + j].
+  const Im2colArgs* im2col = nullptr;
   float* c;
   int64_t ldc;
   int64_t m, n, k;
@@ -149,9 +213,21 @@ void GemmTasks(void* arg, int64_t begin, int64_t end) {
                            : w.UnitAt(total / w.tasks * (t + 1) + total % w.tasks * (t + 1) /
                                                                      w.tasks);
     if (w.panel_major) {
-      for (int64_t k0 = 0; k0 < g.k; k0 += kKc)
+      for (int64_t k0 = 0; k0 < g.k; k0 += kKc) {
+        if (g.im2col != nullptr) {
+          // Task t owns buffer t (tasks <= kMaxIm2colBlockTasks), min(k, kKc) rows of ld.
+          Im2colArgs ia = *g.im2col;
+          ia.out = g.b_tiles + t * (g.k < kKc ? g.k : kKc) * ia.ld;
+          ia.row0 = k0;
+          Im2colRows<Isa>(&ia, k0, g.k - k0 < kKc ? g.k : k0 + kKc);
+          for (int64_t u = ub; u < ue; ++u)
+            GemmUnit<Isa>(g, u / w.tiles, u % w.tiles, k0,
+                          BBlock{ia.out + u % w.tiles * Isa::kNR, ia.ld});
+          continue;
+        }
         for (int64_t u = ub; u < ue; ++u)
           GemmUnit<Isa>(g, u / w.tiles, u % w.tiles, k0, StoredBBlock<Isa>(g, u % w.tiles, k0));
+      }
       continue;
     }
     for (int64_t u = ub; u < ue;) {
@@ -177,6 +253,43 @@ void GemmTasks(void* arg, int64_t begin, int64_t end) {
   }
 }
 
+// kIm2colBands: the convolution's GEMM (B not in memory) band by band, `rows` output rows a
+// band; task t takes bands [t * bands / tasks, (t + 1) * bands / tasks) and writes each one's
+// im2col, reduction block by block, into buffer t (min(k, kKc) rows of ld), then applies every
+// panel to it, column tile by column tile. Each output element still belongs to one unit and
+// is summed in order 0..K-1.
+struct BandWork {
+  const GemmArgs* g;     // the whole GEMM: c, ldc = oh * ow, n = oh * ow
+  const Im2colArgs* im;  // the convolution; out = the first buffer, ld = a buffer's row stride
+  int64_t rows, bands, tasks;
+};
+
+template <class Isa>
+void BandTasks(void* arg, int64_t begin, int64_t end) {
+  const BandWork& w = *static_cast<const BandWork*>(arg);
+  const int64_t k = w.g->k, kc_max = k < kKc ? k : kKc;
+  const int64_t panels = (w.g->m + Isa::kMR - 1) / Isa::kMR;
+  for (int64_t t = begin; t < end; ++t) {
+    Im2colArgs ia = *w.im;
+    ia.out = w.im->out + t * kc_max * ia.ld;
+    for (int64_t band = t * w.bands / w.tasks; band < (t + 1) * w.bands / w.tasks; ++band) {
+      ia.oy0 = band * w.rows;
+      ia.oy1 = ia.oy0 + w.rows < ia.oh ? ia.oy0 + w.rows : ia.oh;
+      GemmArgs g = *w.g;  // the band's columns
+      g.c += ia.oy0 * ia.ow;
+      g.n = (ia.oy1 - ia.oy0) * ia.ow;
+      const int64_t tiles = (g.n + Isa::kNR - 1) / Isa::kNR;
+      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+        ia.row0 = k0;
+        Im2colRows<Isa>(&ia, k0, k - k0 < kKc ? k : k0 + kKc);
+        for (int64_t tile = 0; tile < tiles; ++tile)
+          for (int64_t panel = 0; panel < panels; ++panel)
+            GemmUnit<Isa>(g, panel, tile, k0, BBlock{ia.out + tile * Isa::kNR, ia.ld});
+      }
+    }
+  }
+}
+
 template <class Isa>
 void Gemm(const Executor& ex, const GemmArgs& g) {
   GemmWork w;
@@ -186,10 +299,13 @@ void Gemm(const Executor& ex, const GemmArgs& g) {
   w.tiles = (g.n + Isa::kNR - 1) / Isa::kNR;
   const int64_t last_cols = g.n - (w.tiles - 1) * Isa::kNR;
   w.last_width = (last_cols + 7) / 8 * 8;
-  // A gathered B is tile-major by plan (PlanConv decides with the same GemmPanelMajor).
+  // A gathered B is tile-major by plan, B written per block panel-major (PlanConv decides
+  // with the same GemmPanelMajor).
   w.panel_major = g.gather == nullptr && GemmPanelMajor(g.k, g.n);
   int64_t tasks = ex.threads > 1 ? ex.threads * kTasksPerThread : 1;
   if (g.gather != nullptr && tasks > kMaxGatherTasks) tasks = kMaxGatherTasks;
+  if (g.im2col != nullptr)
+    tasks = ex.threads < kMaxIm2colBlockTasks ? ex.threads : kMaxIm2colBlockTasks;
   w.tasks = tasks < w.units() ? tasks : w.units();
   ex.ParallelFor(w.tasks, 1, GemmTasks<Isa>, &w);
 }
@@ -304,47 +420,6 @@ Status PrepareConv(KernelContext& ctx) {
   return Status::kOk;
 }
 
-// Gathers the receptive fields of one group of one image as B[k, oh*ow], row kk = (ci, u, v);
-// cells in the padding are zero. Rows are independent, so they are the parallel tasks.
-struct Im2colArgs {
-  const ref::ConvF32Data* d;
-  const float* x;  // first channel of the group
-  float* out;
-  int64_t h, w, kh, kw, oh, ow;
-  int64_t ld;  // row stride of out (Im2colRowStride)
-};
-
-template <class Isa>
-void Im2colRows(void* arg, int64_t begin, int64_t end) {
-  const Im2colArgs& a = *static_cast<const Im2colArgs*>(arg);
-  const ref::ConvF32Data& d = *a.d;
-  for (int64_t row = begin; row < end; ++row) {
-    const int64_t v = row % a.kw, u = row / a.kw % a.kh, ci = row / (a.kw * a.kh);
-    const float* xp = a.x + ci * a.h * a.w;
-    float* dst = a.out + row * a.ld;
-    const int64_t off_h = u * d.dilation_h - d.pad_top, off_w = v * d.dilation_w - d.pad_left;
-    const ref::Range rh = ref::ValidRange(off_h, d.stride_h, a.h, a.oh);
-    const ref::Range rw = ref::ValidRange(off_w, d.stride_w, a.w, a.ow);
-    for (int64_t oy = 0; oy < a.oh; ++oy) {
-      float* o = dst + oy * a.ow;
-      if (oy < rh.begin || oy >= rh.end || rw.size() == 0) {
-        memset(o, 0, static_cast<size_t>(a.ow) * sizeof(float));
-        continue;
-      }
-      const float* src = xp + (oy * d.stride_h + off_h) * a.w + rw.begin * d.stride_w + off_w;
-      for (int64_t ox = 0; ox < rw.begin; ++ox) o[ox] = 0.0f;
-      if (d.stride_w == 1) {
-        memcpy(o + rw.begin, src, static_cast<size_t>(rw.size()) * sizeof(float));
-      } else if (d.stride_w == 2) {
-        Isa::CopyStride2(src, rw.size(), o + rw.begin);
-      } else {
-        for (int64_t i = 0; i < rw.size(); ++i) o[rw.begin + i] = src[i * d.stride_w];
-      }
-      for (int64_t ox = rw.end; ox < a.ow; ++ox) o[ox] = 0.0f;
-    }
-  }
-}
-
 template <class Isa>
 Status EvalConv(KernelContext& ctx) {
   const ConvOpData& d = *ctx.op_data<ConvOpData>();
@@ -375,14 +450,20 @@ Status EvalConv(KernelContext& ctx) {
       const float* xg = x + (i * c + g * cg) * h * w;
       GemmArgs a;
       const GatherSource src{&d.ref, xg, h, w, kh, kw, oh, ow};
+      Im2colArgs ia{&d.ref, xg, cols, h, w, kh, kw, oh, ow, Im2colRowStride(spatial)};
       if (d.path == ConvPath::kPointwise) {
         a.b = xg;
       } else if (d.path == ConvPath::kGatherTiles) {
         a.b = nullptr;
         a.gather = &src;
         a.b_tiles = cols;
+      } else if (d.path == ConvPath::kIm2colBlocks) {
+        a.b = nullptr;
+        a.im2col = &ia;
+        a.b_tiles = cols;
+      } else if (d.path == ConvPath::kIm2colBands) {
+        a.b = nullptr;
       } else {
-        Im2colArgs ia{&d.ref, xg, cols, h, w, kh, kw, oh, ow, Im2colRowStride(spatial)};
         ex.ParallelFor(k, 1, Im2colRows<Isa>, &ia);
         a.b = cols;
         a.ldb = ia.ld;
@@ -397,6 +478,19 @@ Status EvalConv(KernelContext& ctx) {
       a.bias_row = bias ? bias + g * mg : nullptr;
       a.bias_col = nullptr;
       a.act = d.ref.act;
+      if (d.path == ConvPath::kIm2colBands) {
+        BandWork bw;
+        bw.g = &a;
+        bw.im = &ia;
+        bw.rows = Im2colBandRows(k, oh, ow);
+        ia.ld = Im2colRowStride(bw.rows * ow);
+        bw.bands = (oh + bw.rows - 1) / bw.rows;
+        const int64_t tasks = ex.threads > 1 ? ex.threads * kTasksPerThread : 1;
+        bw.tasks = tasks < kMaxBandTasks ? tasks : kMaxBandTasks;
+        if (bw.tasks > bw.bands) bw.tasks = bw.bands;
+        ex.ParallelFor(bw.tasks, 1, BandTasks<Isa>, &bw);
+        continue;
+      }
       Gemm<Isa>(ex, a);
     }
   }

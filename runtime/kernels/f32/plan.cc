@@ -21,6 +21,12 @@ bool GemmPanelMajor(int64_t k, int64_t n) {
   return kc * n * static_cast<int64_t>(sizeof(float)) <= kPanelMajorBBytes;
 }
 
+int64_t Im2colBandRows(int64_t k, int64_t oh, int64_t ow) {
+  const int64_t kc = k < kKc ? k : kKc;
+  const int64_t rows = kBandBytes / (kc * ow * static_cast<int64_t>(sizeof(float)));
+  return rows < 1 ? 1 : rows > oh ? oh : rows;
+}
+
 ConvPlan PlanConv(const ConvShape& s, int64_t mr, int64_t nr, bool has_depthwise,
                   bool has_gather) {
   ConvPlan p;
@@ -43,22 +49,39 @@ ConvPlan PlanConv(const ConvShape& s, int64_t mr, int64_t nr, bool has_depthwise
   const bool pointwise = s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                          s.pad_t == 0 && s.pad_l == 0 && s.pad_b == 0 && s.pad_r == 0 &&
                          s.oh == s.h && s.ow == s.w;
+  const int64_t kc = k < kKc ? k : kKc;
   if (pointwise) {
     p.path = ConvPath::kPointwise;
+  } else if (GemmPanelMajor(k, spatial) && has_gather && k > kKc) {
+    // Small maps, several reduction blocks: the B block of one reduction block (all columns)
+    // fits in L2 and every panel reuses it. Written per block by each task rather than the
+    // whole matrix up front, it is used while it is in cache: the whole matrix (14x14, 256
+    // channels, 3x3: 1.9 MB; 7x7, 512 channels: 1.2 MB) does not fit in L2 and went to memory
+    // and back.
+    p.path = ConvPath::kIm2colBlocks;
+    p.scratch_bytes =
+        static_cast<size_t>(kMaxIm2colBlockTasks * kc * Im2colRowStride(spatial)) * sizeof(float);
   } else if (GemmPanelMajor(k, spatial) || !has_gather || s.stride_w > 2 || s.ow < 16 ||
              s.kh * s.kw > kMaxGatherTaps || cg < kMinGatherChannels) {
-    // Small maps: the whole B block stays in L2 and every panel reuses it, so it is gathered
-    // once. Row strides above 2 and rows narrower than a vector (a vector of the tile would
+    // Small maps (one reduction block, or no kIm2colBlocks): the whole B block stays in L2 and
+    // every panel reuses it, so it is gathered once. Row strides above 2 and rows narrower than a vector (a vector of the tile would
     // span more than 2 output rows) keep the plain im2col too, and so do few input channels
     // (the per-tap setup of each gathered tile then costs more than the copies it saves:
     // MobileNetV2's 3-channel stem ran 10% slower gathered).
     p.path = ConvPath::kIm2col;
     p.scratch_bytes = static_cast<size_t>(k * Im2colRowStride(spatial)) * sizeof(float);
+    if (has_gather && !GemmPanelMajor(k, spatial)) {
+      // Large maps (ResNet's 7x7 stem: 7.4 MB of im2col): band by band, each written right
+      // before the panels use it, instead of the whole matrix written to memory and read back.
+      p.path = ConvPath::kIm2colBands;
+      const int64_t band = Im2colBandRows(k, s.oh, s.ow) * s.ow;
+      p.scratch_bytes =
+          static_cast<size_t>(kMaxBandTasks * kc * Im2colRowStride(band)) * sizeof(float);
+    }
   } else {
     // Column tile by column tile (tile-major): a tile's B block is gathered next to where it
     // is used, into L1/L2, instead of a k x oh*ow matrix written to and read back from memory.
     p.path = ConvPath::kGatherTiles;
-    const int64_t kc = k < kKc ? k : kKc;
     p.scratch_bytes = static_cast<size_t>(kMaxGatherTasks * kc * nr) * sizeof(float);
   }
   return p;

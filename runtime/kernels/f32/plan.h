@@ -18,6 +18,14 @@ enum class ConvPath : int32_t {
   kGatherTiles,    // large maps, row stride 1 or 2: each GEMM task gathers the B block of
                    // its column tile from the input into a buffer of its own (implicit
                    // im2col, GatherSource in tile.h)
+  kIm2colBlocks,   // small maps (panel-major GEMM) where kGatherTiles is available: each GEMM
+                   // task writes the im2col rows of one reduction block, all columns, into a
+                   // buffer of its own right before its panels use them
+  kIm2colBands,    // large maps that kGatherTiles does not take (few input channels, row
+                   // strides above 2, narrow rows, many taps) where it is available: each GEMM
+                   // task writes the im2col of a band of output rows (Im2colBandRows), one
+                   // reduction block at a time, into a buffer of its own and applies every
+                   // panel to it
 };
 
 // GEMM blocking shared by the planner and the driver (driver_inl.h says why each value).
@@ -31,6 +39,16 @@ constexpr int64_t kTasksPerThread = 4;
 // scratch (the scratch is planned before the thread count is known), so the split is capped
 // instead. 16 tasks keep 4 threads balanced as well as kTasksPerThread does.
 constexpr int64_t kMaxGatherTasks = 16;
+// At most this many GEMM tasks on the kIm2colBlocks path (a B block buffer each, as above),
+// and one task per thread: every task writes the whole B block, so more tasks than threads
+// would repeat that work on the same core.
+constexpr int64_t kMaxIm2colBlockTasks = 16;
+// kIm2colBands: a band's B block (min(k, kKc) rows, the band's columns) takes at most this
+// many bytes (it stays in L2 while every panel reads it), and at most this many GEMM tasks
+// (a band buffer each in scratch: 8 keep the scratch of MobileNetV2's stem at 2 MB, where its
+// whole im2col took 1.3 MB).
+constexpr int64_t kBandBytes = 256 * 1024;
+constexpr int64_t kMaxBandTasks = 8;
 // GatherTile precomputes its loads per kernel tap: at most this many taps.
 constexpr int64_t kMaxGatherTaps = 64;
 // and needs at least this many input channels per group to pay for that.
@@ -49,7 +67,7 @@ struct ConvPlan {
   int64_t gemm_k = 0;          // reduction length per group: (c / groups) * kh * kw
   size_t packed_bytes = 0;     // GEMM A panels of every group
   size_t scratch_bytes = 0;    // im2col columns of one group of one image, or the
-                               // kGatherTiles B block buffers
+                               // kGatherTiles / kIm2colBlocks B block buffers
 };
 
 // Row stride in floats of the im2col matrix (kIm2col): oh*ow rounded up to 16 floats, so that
@@ -59,6 +77,10 @@ int64_t Im2colRowStride(int64_t spatial);
 
 // Whether a GEMM with reduction k and n columns runs panel-major (driver_inl.h, Gemm).
 bool GemmPanelMajor(int64_t k, int64_t n);
+
+// Output rows per band of the kIm2colBands path: as many as keep the band's B block within
+// kBandBytes, at least 1 and at most oh.
+int64_t Im2colBandRows(int64_t k, int64_t oh, int64_t ow);
 
 // `mr` and `nr` are the GEMM micro-tile's rows (A panels are padded to them) and columns;
 // `has_depthwise` and `has_gather` whether the instruction set has a depthwise kernel and an

@@ -61,6 +61,7 @@ struct Avx2 {
   static constexpr int kNR = 16;
   static constexpr bool kHasDepthwise = true;
   static constexpr bool kHasGather = false;
+  static constexpr bool kHasIm2colRow = false;
 
   template <int kNV>
   static void TileN(const float* a, const float* b, int64_t ldb, int64_t k, float* c,

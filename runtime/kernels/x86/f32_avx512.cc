@@ -210,6 +210,37 @@ struct Avx512 {
     GatherTileS<2>(s, n0, cols, k0, kc, dst);
   }
 
+  // One output row of an im2col row (driver_inl.h, Im2colRows): dst[ox] =
+  // plane[at + ox * kStride] for ox in [lo, hi), 0 for the other ox < ow; `at` may lie outside
+  // the plane (padding), which is then never read. 16 columns a step with masked loads and
+  // stores: no call and no scalar edge loop per row (on 14x14 and 7x7 maps a row of the
+  // matrix is 14 or 7 floats, and that overhead was most of the im2col time).
+  template <int kStride>
+  static void Im2colRowS(const float* plane, int64_t at, int64_t lo, int64_t hi, int64_t ow,
+                         float* dst) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t j = 0; j < ow; j += 16) {
+      const int64_t b = lo - j < 0 ? 0 : lo - j, e = hi - j > 16 ? 16 : hi - j;
+      __m512 x = zero;
+      if (b < e) {
+        const float* p = MaskedAddress(plane, at + kStride * j);
+        if constexpr (kStride == 1) {
+          x = LoadLanes(static_cast<__mmask16>(RangeMask(-b, e - b, 16)), p, zero);
+        } else {
+          x = LoadEven(SpreadLanes<2>(b, e), p, zero);
+        }
+      }
+      StoreLanes(static_cast<__mmask16>(RangeMask(j, ow, 16)), dst + j, x);
+    }
+  }
+
+  static constexpr bool kHasIm2colRow = true;
+  static void Im2colRow(const float* plane, int64_t at, int64_t stride, int64_t lo, int64_t hi,
+                        int64_t ow, float* dst) {
+    if (stride == 1) return Im2colRowS<1>(plane, at, lo, hi, ow, dst);
+    Im2colRowS<2>(plane, at, lo, hi, ow, dst);
+  }
+
   // 16 outputs per step from 32 loaded inputs; the last step's masks stop at src[2 * (n - 1)].
   static void CopyStride2(const float* src, int64_t n, float* dst) {
     for (int64_t i = 0; i < n; i += 16) {
