@@ -365,6 +365,17 @@ TEST(X86Int8Conv, Depthwise) {
   Pads(c.p, 1, 1, 1, 1);
   c.p.act = Activation::RELU;
   CheckConv(c, 113);
+  c.p = Conv(1, 5, 9, 127, 5, 3, 3);  // rows of two 64-byte chunks, padding in both
+  c.p.groups = 5;
+  c.p.dil_h = c.p.dil_w = 2;
+  Pads(c.p, 2, 2, 1, 2);
+  c.p.act = Activation::NONE;
+  CheckConv(c, 116);
+  c.p = Conv(1, 3, 4, 530, 3, 3, 3);  // rows too wide for the precomputed column masks
+  c.p.groups = 3;
+  c.p.dil_h = c.p.dil_w = 1;
+  Pads(c.p, 1, 1, 1, 1);
+  CheckConv(c, 117);
 }
 
 TEST(X86Int8Conv, MultiplierExtremes) {

@@ -36,18 +36,54 @@ struct DwJob {
 
 // The padded rows of one channel, as u8, into the phase planes: 64 columns per store, the
 // input's through a masked load (lanes outside it, which may lie before the row, are not
-// read) and the padding from the preset lanes.
-OUTPOST_AVX512_VNNI void FillPlanes(const ConvPlan& p, const int8_t* x, int8_t zx,
-                                    uint8_t* planes) {
+// read) and the padding from the preset lanes. The column masks are the same for every row
+// inside the input, and every channel: FillMasks computes them once per range of channels.
+constexpr int64_t kFillChunks = 8;  // 64-column chunks of a row with precomputed masks
+
+struct FillMasks {
+  __mmask64 in[kFillChunks];    // the input's columns
+  __mmask64 keep[kFillChunks];  // the row's columns
+};
+
+// False when the rows are too wide for precomputed masks (FillPlanes computes them per row).
+bool MakeFillMasks(const ConvPlan& p, FillMasks* m) {
+  const int64_t bytes = p.dw_row_bytes;
+  if (bytes > 64 * kFillChunks) return false;
+  for (int64_t c = 0, i = 0; c < bytes; c += 64, ++i) {
+    const int64_t lo = p.pl - c > 0 ? p.pl - c : 0;
+    const int64_t hi = p.pl + p.w - c < 64 ? p.pl + p.w - c : 64;
+    m->in[i] = hi > lo ? (hi == 64 ? ~__mmask64{0} : (__mmask64{1} << hi) - 1) &
+                             ~((__mmask64{1} << lo) - 1)
+                       : 0;
+    m->keep[i] = bytes - c >= 64 ? ~__mmask64{0} : (__mmask64{1} << (bytes - c)) - 1;
+  }
+  return true;
+}
+
+OUTPOST_AVX512_VNNI void FillPlanes(const ConvPlan& p, const FillMasks* m, const int8_t* x,
+                                    int8_t zx, uint8_t* planes) {
   const int64_t bytes = p.dw_row_bytes;
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   const __m512i pad = _mm512_set1_epi8(zx);  // zx + 128 after the flip
+  const __m512i pad_u8 = _mm512_xor_si512(pad, flip);
   for (int64_t phase = 0; phase < p.sh; ++phase) {
     uint8_t* row = planes + phase * p.dw_plane;
     for (int64_t r = phase; r < p.dw_rows * p.sh; r += p.sh, row += bytes) {
       const int64_t ih = r - p.pt;
       const bool inside = ih >= 0 && ih < p.h;
       const int8_t* src = inside ? x + ih * p.w - p.pl : x;  // padded column c: src[c]
+      if (m) {
+        if (inside) {
+          for (int64_t c = 0, i = 0; c < bytes; c += 64, ++i)
+            _mm512_mask_storeu_epi8(
+                row + c, m->keep[i],
+                _mm512_xor_si512(_mm512_mask_loadu_epi8(pad, m->in[i], src + c), flip));
+        } else {
+          for (int64_t c = 0, i = 0; c < bytes; c += 64, ++i)
+            _mm512_mask_storeu_epi8(row + c, m->keep[i], pad_u8);
+        }
+        continue;
+      }
       for (int64_t c = 0; c < bytes; c += 64) {
         __mmask64 in = 0;
         if (inside) {
@@ -126,10 +162,10 @@ OUTPOST_AVX512_VNNI void DwVectors(const DwJob& j, const DwTapGroup* groups, con
 
 template <bool Pair>
 OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, const DwTapGroup* groups,
-                                 const __m512i* shuf, uint8_t* planes) {
+                                 const __m512i* shuf, const FillMasks* masks, uint8_t* planes) {
   const ConvPlan& p = j.d->plan;
   const int64_t ch = t % p.c;
-  FillPlanes(p, j.x + t * p.h * p.w, static_cast<int8_t>(j.d->ref.out.input_zp), planes);
+  FillPlanes(p, masks, j.x + t * p.h * p.w, static_cast<int8_t>(j.d->ref.out.input_zp), planes);
   const int32_t* w = j.pk.weights + ch * p.dw_groups;
   const int8::LinearOutput& o = j.d->ref.out;
   const RequantVec rq = MakeRequantVec({j.pk.m0[ch], j.pk.left[ch], j.pk.right[ch]}, o.output_zp,
@@ -184,6 +220,8 @@ OUTPOST_AVX512_VNNI void DwChunks(void* arg, int64_t begin, int64_t end) {
     }
     shuf[g] = _mm512_load_si512(b);
   }
+  FillMasks fill;
+  const FillMasks* masks = MakeFillMasks(p, &fill) ? &fill : nullptr;
   for (int64_t s = begin; s < end; ++s) {
     uint8_t* planes = j.scratch + s * j.slot_bytes;
     const int64_t lo = s * j.planes / kDepthwiseSlots, hi = (s + 1) * j.planes / kDepthwiseSlots;
@@ -194,9 +232,9 @@ OUTPOST_AVX512_VNNI void DwChunks(void* arg, int64_t begin, int64_t end) {
         for (int64_t i = 0; i < p.h * p.w; i += 64) _mm_prefetch(next + i, _MM_HINT_T0);
       }
       if (p.ow <= 8)
-        DwPlane<true>(j, t, groups, shuf, planes);
+        DwPlane<true>(j, t, groups, shuf, masks, planes);
       else
-        DwPlane<false>(j, t, groups, shuf, planes);
+        DwPlane<false>(j, t, groups, shuf, masks, planes);
     }
   }
 }
