@@ -108,7 +108,9 @@ struct DwBatch {
   __mmask16 mask[kNv];
 };
 
-template <bool Pair>
+// G: the number of tap groups when fixed at compile time (3, a 3x3 window, unrolls the tap
+// loop), or 0 for p.dw_groups.
+template <bool Pair, int G>
 OUTPOST_AVX512_VNNI void DwVectors(const DwJob& j, const DwTapGroup* groups, const __m512i* shuf,
                                    const int32_t* w, int64_t ch, const RequantVec& rq,
                                    const uint8_t* planes, const DwBatch& b) {
@@ -124,7 +126,9 @@ OUTPOST_AVX512_VNNI void DwVectors(const DwJob& j, const DwTapGroup* groups, con
   __m512i acc[kNv];
 #pragma GCC unroll 4
   for (int v = 0; v < kNv; ++v) acc[v] = _mm512_setzero_si512();
-  for (int64_t g = 0; g < p.dw_groups; ++g) {
+  const int64_t ng = G > 0 ? G : p.dw_groups;
+#pragma GCC unroll 4
+  for (int64_t g = 0; g < ng; ++g) {
     const __m512i wv = _mm512_set1_epi32(w[g]);
     const __m512i sg = _mm512_loadu_si512(shuf + g);
     const uint8_t* src = planes + groups[g].offset;
@@ -160,7 +164,7 @@ OUTPOST_AVX512_VNNI void DwVectors(const DwJob& j, const DwTapGroup* groups, con
   }
 }
 
-template <bool Pair>
+template <bool Pair, int G>
 OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, const DwTapGroup* groups,
                                  const __m512i* shuf, const FillMasks* masks, uint8_t* planes) {
   const ConvPlan& p = j.d->plan;
@@ -198,7 +202,7 @@ OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, const DwTapGroup* gr
         if (ow >= p.ow) ow = 0, ++oh;
       }
     }
-    DwVectors<Pair>(j, groups, shuf, w, ch, rq, planes, b);
+    DwVectors<Pair, G>(j, groups, shuf, w, ch, rq, planes, b);
   }
 }
 
@@ -231,10 +235,16 @@ OUTPOST_AVX512_VNNI void DwChunks(void* arg, int64_t begin, int64_t end) {
         const char* next = reinterpret_cast<const char*>(j.x + (t + 1) * p.h * p.w);
         for (int64_t i = 0; i < p.h * p.w; i += 64) _mm_prefetch(next + i, _MM_HINT_T0);
       }
-      if (p.ow <= 8)
-        DwPlane<true>(j, t, groups, shuf, masks, planes);
-      else
-        DwPlane<false>(j, t, groups, shuf, masks, planes);
+      if (p.dw_groups == 3) {  // 3x3 windows
+        if (p.ow <= 8)
+          DwPlane<true, 3>(j, t, groups, shuf, masks, planes);
+        else
+          DwPlane<false, 3>(j, t, groups, shuf, masks, planes);
+      } else if (p.ow <= 8) {
+        DwPlane<true, 0>(j, t, groups, shuf, masks, planes);
+      } else {
+        DwPlane<false, 0>(j, t, groups, shuf, masks, planes);
+      }
     }
   }
 }
