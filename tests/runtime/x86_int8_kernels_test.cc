@@ -248,6 +248,9 @@ TEST(X86Int8Conv, Pointwise) {
   c.p = Conv(2, 16, 14, 14, 96, 1, 1);  // batch 2, 196 pixels (4 blocks of 48 + 4)
   c.p.act = Activation::CLIP, c.p.act_min = 0, c.p.act_max = 6;
   CheckConv(c, 30);
+  c.p = Conv(1, 8, 10, 13, 11, 1, 1);  // 130 pixels: two 64-column interleaves and a tail
+  c.p.act = Activation::NONE;
+  CheckConv(c, 32);
   c.p = Conv(1, 3, 1, 1, 1, 1, 1);  // one pixel, one channel
   c.p.bias = false;
   CheckConv(c, 31);
