@@ -379,6 +379,13 @@ TEST(X86Int8Conv, Depthwise) {
   c.p.dil_h = c.p.dil_w = 1;
   Pads(c.p, 1, 1, 1, 1);
   CheckConv(c, 117);
+  // More output vectors per plane than the kernel lists at once (1170; 1050 row pairs).
+  c.p = Conv(1, 2, 130, 130, 2, 3, 3);
+  c.p.groups = 2;
+  CheckConv(c, 118);
+  c.p = Conv(1, 2, 2100, 5, 2, 3, 3);
+  c.p.groups = 2;
+  CheckConv(c, 119);
 }
 
 TEST(X86Int8Conv, MultiplierExtremes) {

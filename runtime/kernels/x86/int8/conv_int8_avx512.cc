@@ -262,6 +262,8 @@ bool MakeConvPlan(const int32_t x[4], const int32_t wt[4], const int32_t y[4],
   p->dw_rows = (ph + p->sh - 1) / p->sh;
   p->dw_row_bytes = RoundUp(pw > RoundUp(p->ow, 16) * p->sw ? pw : RoundUp(p->ow, 16) * p->sw, 4);
   p->dw_plane = p->dw_rows * p->dw_row_bytes;
+  // The depthwise path addresses planes and output planes with int32 offsets.
+  if (p->sh * p->dw_plane + 128 > INT32_MAX || p->oh * p->ow > INT32_MAX) p->depthwise = false;
   p->dw_groups = p->depthwise ? DepthwiseTapGroups(*p, nullptr) : 0;
   return true;
 }

@@ -101,19 +101,56 @@ OUTPOST_AVX512_VNNI void FillPlanes(const ConvPlan& p, const FillMasks* m, const
   }
 }
 
-// The positions of kNv output vectors. With Pair (rows of at most 8 outputs) lanes 8-15 hold
-// the next output row: their bytes come from base2 and go to the output row after `out`.
-struct DwBatch {
-  int64_t base[kNv], base2[kNv], out[kNv];
-  __mmask16 mask[kNv];
+// One output vector: its first input byte in the planes, its first output in the channel's
+// plane, and the outputs it stores. With Pair (rows of at most 8 outputs) lanes 8-15 hold the
+// next output row: their bytes come from base2 and go to the output row after `out`.
+struct DwVec {
+  int32_t base, base2, out;  // MakeConvPlan keeps planes and outputs within int32
+  uint32_t mask;
 };
 
+// The same for every channel, so computed once per range of channels (piece by piece for each
+// channel when a plane has more than kDwListCap vectors). A multiple of kNv.
+constexpr int64_t kDwListCap = 1024;
+
+// The output vectors from position (oh, ow) on in row order, ow a multiple of 16 (Pair: rows
+// oh, oh + 1, ow = 0), at most kDwListCap of them, and the position after them. Their count is
+// rounded up to kNv: the missing ones of the last batch repeat the last vector with nothing
+// stored.
+struct DwPos {
+  int64_t oh = 0, ow = 0;
+};
+
+template <bool Pair>
+int64_t DwVectorList(const ConvPlan& p, DwPos* pos, DwVec* list) {
+  const uint32_t row_mask = p.ow >= 16 ? 0xffffu : (1u << p.ow) - 1u;
+  int64_t n = 0, oh = pos->oh, ow = pos->ow;
+  for (; oh < p.oh && n < kDwListCap; ++n) {
+    const int32_t base = static_cast<int32_t>(oh * p.dw_row_bytes + ow * p.sw);
+    if (Pair) {
+      const bool second = oh + 1 < p.oh;
+      list[n] = {base, second ? base + static_cast<int32_t>(p.dw_row_bytes) : base,
+                 static_cast<int32_t>(oh * p.ow), row_mask | (second ? row_mask << 8 : 0)};
+      oh += 2;
+    } else {
+      const int64_t left = p.ow - ow;
+      list[n] = {base, base, static_cast<int32_t>(oh * p.ow + ow),
+                 left >= 16 ? 0xffffu : (1u << left) - 1u};
+      ow += 16;
+      if (ow >= p.ow) ow = 0, ++oh;
+    }
+  }
+  for (; n % kNv != 0; ++n) list[n] = {list[n - 1].base, list[n - 1].base2, list[n - 1].out, 0};
+  pos->oh = oh, pos->ow = ow;
+  return n;
+}
+
 // G: the number of tap groups when fixed at compile time (3, a 3x3 window, unrolls the tap
-// loop), or 0 for p.dw_groups.
+// loop), or 0 for p.dw_groups. `out0`: the channel's first output.
 template <bool Pair, int G>
-OUTPOST_AVX512_VNNI void DwVectors(const DwJob& j, const DwTapGroup* groups, const __m512i* shuf,
-                                   const int32_t* w, int64_t ch, const RequantVec& rq,
-                                   const uint8_t* planes, const DwBatch& b) {
+OUTPOST_AVX512_VNNI inline __attribute__((always_inline)) void DwVectors(const DwJob& j, const DwTapGroup* groups, const __m512i* shuf,
+                                   const int32_t* w, const __m512i& corr, const RequantVec& rq,
+                                   const uint8_t* planes, const DwVec* b, int64_t out0) {
   const ConvPlan& p = j.d->plan;
   // Dword sources of each 128-bit lane: the 4 outputs of lane L start at byte 4 * sw * L (for
   // Pair, lanes 2 and 3 restart at the second source, dword 16).
@@ -135,38 +172,42 @@ OUTPOST_AVX512_VNNI void DwVectors(const DwJob& j, const DwTapGroup* groups, con
 #pragma GCC unroll 4
     for (int v = 0; v < kNv; ++v) {
       const __m512i bytes =
-          Pair ? _mm512_permutex2var_epi32(_mm512_loadu_si512(src + b.base[v]), perm,
-                                           _mm512_loadu_si512(src + b.base2[v]))
-               : _mm512_permutexvar_epi32(perm, _mm512_loadu_si512(src + b.base[v]));
+          Pair ? _mm512_permutex2var_epi32(_mm512_loadu_si512(src + b[v].base), perm,
+                                           _mm512_loadu_si512(src + b[v].base2))
+               : _mm512_permutexvar_epi32(perm, _mm512_loadu_si512(src + b[v].base));
       acc[v] = _mm512_dpbusd_epi32(acc[v], _mm512_shuffle_epi8(bytes, sg), wv);
     }
   }
-  const __m512i corr = _mm512_set1_epi32(j.pk.corr[ch]);
   const int64_t up = Pair ? p.ow - 8 : 0;  // lane 8 + i of a pair goes to out + ow + i
   if (j.y32) {
 #pragma GCC unroll 4
     for (int v = 0; v < kNv; ++v) {
       const __m512i val = _mm512_sub_epi32(acc[v], corr);
-      _mm512_mask_storeu_epi32(j.y32 + b.out[v], b.mask[v] & 0xff, val);
-      _mm512_mask_storeu_epi32(j.y32 + b.out[v] + up, b.mask[v] & 0xff00, val);
+      int32_t* y = j.y32 + out0 + b[v].out;
+      _mm512_mask_storeu_epi32(y, static_cast<__mmask16>(b[v].mask & 0xff), val);
+      _mm512_mask_storeu_epi32(y + up, static_cast<__mmask16>(b[v].mask & 0xff00), val);
     }
     return;
   }
 #pragma GCC unroll 4
   for (int v = 0; v < kNv; ++v) {
     const __m128i r = ApplyRequantVecI8(rq, _mm512_sub_epi32(acc[v], corr));
+    int8_t* y = j.y8 + out0 + b[v].out;
     if (Pair) {
-      _mm_mask_storeu_epi8(j.y8 + b.out[v], b.mask[v] & 0xff, r);
-      _mm_mask_storeu_epi8(j.y8 + b.out[v] + up, b.mask[v] & 0xff00, r);
+      _mm_mask_storeu_epi8(y, static_cast<__mmask16>(b[v].mask & 0xff), r);
+      _mm_mask_storeu_epi8(y + up, static_cast<__mmask16>(b[v].mask & 0xff00), r);
     } else {
-      _mm_mask_storeu_epi8(j.y8 + b.out[v], b.mask[v], r);
+      _mm_mask_storeu_epi8(y, static_cast<__mmask16>(b[v].mask), r);
     }
   }
 }
 
+// Channel t: `list` holds its `n` vectors when they all fit (whole), else this computes the
+// list piece by piece.
 template <bool Pair, int G>
 OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, const DwTapGroup* groups,
-                                 const __m512i* shuf, const FillMasks* masks, uint8_t* planes) {
+                                 const __m512i* shuf, const FillMasks* masks, uint8_t* planes,
+                                 DwVec* list, int64_t n, bool whole) {
   const ConvPlan& p = j.d->plan;
   const int64_t ch = t % p.c;
   FillPlanes(p, masks, j.x + t * p.h * p.w, static_cast<int8_t>(j.d->ref.out.input_zp), planes);
@@ -174,35 +215,35 @@ OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, const DwTapGroup* gr
   const int8::LinearOutput& o = j.d->ref.out;
   const RequantVec rq = MakeRequantVec({j.pk.m0[ch], j.pk.left[ch], j.pk.right[ch]}, o.output_zp,
                                        o.act_min, o.act_max);
-  // Output vectors in row order, (oh, ow) with ow a multiple of 16 (Pair: rows oh, oh + 1),
-  // kNv at a time; the missing ones of the last batch repeat the last vector with nothing
-  // stored.
-  const __mmask16 row_mask = static_cast<__mmask16>(p.ow >= 16 ? 0xffffu : (1u << p.ow) - 1u);
-  int64_t oh = 0, ow = 0;
-  while (oh < p.oh) {
-    DwBatch b;
-    for (int v = 0; v < kNv; ++v) {
-      if (oh >= p.oh) {
-        b.base[v] = b.base[v - 1], b.base2[v] = b.base2[v - 1], b.out[v] = b.out[v - 1];
-        b.mask[v] = 0;
-        continue;
-      }
-      b.base[v] = oh * p.dw_row_bytes + ow * p.sw;
-      b.out[v] = (t * p.oh + oh) * p.ow + ow;
-      if (Pair) {
-        const bool second = oh + 1 < p.oh;
-        b.base2[v] = second ? b.base[v] + p.dw_row_bytes : b.base[v];
-        b.mask[v] = static_cast<__mmask16>(row_mask | (second ? row_mask << 8 : 0));
-        oh += 2;
-      } else {
-        b.base2[v] = b.base[v];
-        const int64_t left = p.ow - ow;
-        b.mask[v] = static_cast<__mmask16>(left >= 16 ? 0xffffu : (1u << left) - 1u);
-        ow += 16;
-        if (ow >= p.ow) ow = 0, ++oh;
-      }
+  const __m512i corr = _mm512_set1_epi32(j.pk.corr[ch]);
+  const int64_t out0 = t * p.oh * p.ow;
+  if (whole) {
+    for (int64_t i = 0; i < n; i += kNv)
+      DwVectors<Pair, G>(j, groups, shuf, w, corr, rq, planes, list + i, out0);
+    return;
+  }
+  for (DwPos pos; pos.oh < p.oh;) {
+    const int64_t m = DwVectorList<Pair>(p, &pos, list);
+    for (int64_t i = 0; i < m; i += kNv)
+      DwVectors<Pair, G>(j, groups, shuf, w, corr, rq, planes, list + i, out0);
+  }
+}
+
+template <bool Pair, int G>
+OUTPOST_AVX512_VNNI void DwRange(const DwJob& j, int64_t lo, int64_t hi, const DwTapGroup* groups,
+                                 const __m512i* shuf, const FillMasks* masks, uint8_t* planes) {
+  const ConvPlan& p = j.d->plan;
+  DwVec list[kDwListCap];
+  DwPos pos;
+  const int64_t n = DwVectorList<Pair>(p, &pos, list);
+  const bool whole = pos.oh >= p.oh;
+  for (int64_t t = lo; t < hi; ++t) {
+    // The next channel's input, which FillPlanes would otherwise wait for line by line.
+    if (t + 1 < hi) {
+      const char* next = reinterpret_cast<const char*>(j.x + (t + 1) * p.h * p.w);
+      for (int64_t i = 0; i < p.h * p.w; i += 64) _mm_prefetch(next + i, _MM_HINT_T0);
     }
-    DwVectors<Pair, G>(j, groups, shuf, w, ch, rq, planes, b);
+    DwPlane<Pair, G>(j, t, groups, shuf, masks, planes, list, n, whole);
   }
 }
 
@@ -229,22 +270,15 @@ OUTPOST_AVX512_VNNI void DwChunks(void* arg, int64_t begin, int64_t end) {
   for (int64_t s = begin; s < end; ++s) {
     uint8_t* planes = j.scratch + s * j.slot_bytes;
     const int64_t lo = s * j.planes / kDepthwiseSlots, hi = (s + 1) * j.planes / kDepthwiseSlots;
-    for (int64_t t = lo; t < hi; ++t) {
-      // The next channel's input, which FillPlanes would otherwise wait for line by line.
-      if (t + 1 < hi) {
-        const char* next = reinterpret_cast<const char*>(j.x + (t + 1) * p.h * p.w);
-        for (int64_t i = 0; i < p.h * p.w; i += 64) _mm_prefetch(next + i, _MM_HINT_T0);
-      }
-      if (p.dw_groups == 3) {  // 3x3 windows
-        if (p.ow <= 8)
-          DwPlane<true, 3>(j, t, groups, shuf, masks, planes);
-        else
-          DwPlane<false, 3>(j, t, groups, shuf, masks, planes);
-      } else if (p.ow <= 8) {
-        DwPlane<true, 0>(j, t, groups, shuf, masks, planes);
-      } else {
-        DwPlane<false, 0>(j, t, groups, shuf, masks, planes);
-      }
+    if (p.dw_groups == 3) {  // 3x3 windows
+      if (p.ow <= 8)
+        DwRange<true, 3>(j, lo, hi, groups, shuf, masks, planes);
+      else
+        DwRange<false, 3>(j, lo, hi, groups, shuf, masks, planes);
+    } else if (p.ow <= 8) {
+      DwRange<true, 0>(j, lo, hi, groups, shuf, masks, planes);
+    } else {
+      DwRange<false, 0>(j, lo, hi, groups, shuf, masks, planes);
     }
   }
 }
