@@ -52,9 +52,12 @@ struct Isa {
 // on a CPU without AVX-512).
 std::vector<Isa> Isas() {
   std::vector<Isa> v;
-  if (HaveVnni())
-    v.push_back({"avx512vnni", DetectCpuFeatures(), "conv2d_i8_avx512vnni",
+  if (HaveVnni() && (DetectCpuFeatures() & kCpuX86Avx512Vbmi))
+    v.push_back({"avx512vbmi", DetectCpuFeatures(), "conv2d_i8_avx512vbmi",
                  "fully_connected_i8_avx512vnni"});
+  if (HaveVnni())
+    v.push_back({"avx512vnni", DetectCpuFeatures() & ~uint32_t{kCpuX86Avx512Vbmi},
+                 "conv2d_i8_avx512vnni", "fully_connected_i8_avx512vnni"});
   if (HaveAvx2())
     v.push_back({"avx2", kCpuX86Avx2Fma, "conv2d_i8_avx2", "fully_connected_i8_avx2"});
   return v;

@@ -9,7 +9,8 @@
 // vpdpbusd multiplies 4 bytes per lane: one 64-byte load of a row, a vpermd that gives each
 // 128-bit lane the 16 bytes its 4 outputs read, and a vpshufb that gathers each output's
 // (up to) 4 taps of one kernel row into its dword, apply 4 taps to 16 outputs. A 3x3 window
-// is 3 such steps per 16 outputs, with stride 1 or 2.
+// is 3 such steps per 16 outputs, with stride 1 or 2. With AVX-512 VBMI one vpermb does what
+// the vpermd and vpshufb do.
 #include <string.h>
 
 #include "runtime/kernels/x86/int8/avx512_int8_util.h"
@@ -145,9 +146,24 @@ int64_t DwVectorList(const ConvPlan& p, DwPos* pos, DwVec* list) {
   return n;
 }
 
+// vpermb and vpermi2b (AVX-512 VBMI) as inline assembly, so that only the code that runs
+// them on a CPU with VBMI (Vbmi = true below) needs it, not the functions they are inlined in.
+OUTPOST_AVX512_VNNI inline __m512i PermuteBytes(__m512i idx, __m512i table) {
+  __m512i r;
+  __asm__("vpermb %1, %2, %0" : "=v"(r) : "vm"(table), "v"(idx));
+  return r;
+}
+
+// Bytes from a (index bit 6 clear) or b (set).
+OUTPOST_AVX512_VNNI inline __m512i PermuteBytes2(__m512i idx, __m512i a, __m512i b) {
+  __asm__("vpermi2b %2, %1, %0" : "+v"(idx) : "v"(a), "vm"(b));
+  return idx;
+}
+
 // G: the number of tap groups when fixed at compile time (3, a 3x3 window, unrolls the tap
-// loop), or 0 for p.dw_groups. `out0`: the channel's first output.
-template <bool Pair, int G>
+// loop), or 0 for p.dw_groups. `out0`: the channel's first output. Vbmi: `shuf` holds vpermb
+// indexes (see DwChunks).
+template <bool Pair, int G, bool Vbmi>
 OUTPOST_AVX512_VNNI inline __attribute__((always_inline)) void DwVectors(const DwJob& j, const DwTapGroup* groups, const __m512i* shuf,
                                    const int32_t* w, const __m512i& corr, const RequantVec& rq,
                                    const uint8_t* planes, const DwVec* b, int64_t out0) {
@@ -171,11 +187,18 @@ OUTPOST_AVX512_VNNI inline __attribute__((always_inline)) void DwVectors(const D
     const uint8_t* src = planes + groups[g].offset;
 #pragma GCC unroll 4
     for (int v = 0; v < kNv; ++v) {
-      const __m512i bytes =
-          Pair ? _mm512_permutex2var_epi32(_mm512_loadu_si512(src + b[v].base), perm,
-                                           _mm512_loadu_si512(src + b[v].base2))
-               : _mm512_permutexvar_epi32(perm, _mm512_loadu_si512(src + b[v].base));
-      acc[v] = _mm512_dpbusd_epi32(acc[v], _mm512_shuffle_epi8(bytes, sg), wv);
+      __m512i bytes;
+      if (Vbmi)
+        bytes = Pair ? PermuteBytes2(sg, _mm512_loadu_si512(src + b[v].base),
+                                     _mm512_loadu_si512(src + b[v].base2))
+                     : PermuteBytes(sg, _mm512_loadu_si512(src + b[v].base));
+      else
+        bytes = _mm512_shuffle_epi8(
+            Pair ? _mm512_permutex2var_epi32(_mm512_loadu_si512(src + b[v].base), perm,
+                                             _mm512_loadu_si512(src + b[v].base2))
+                 : _mm512_permutexvar_epi32(perm, _mm512_loadu_si512(src + b[v].base)),
+            sg);
+      acc[v] = _mm512_dpbusd_epi32(acc[v], bytes, wv);
     }
   }
   const int64_t up = Pair ? p.ow - 8 : 0;  // lane 8 + i of a pair goes to out + ow + i
@@ -204,7 +227,7 @@ OUTPOST_AVX512_VNNI inline __attribute__((always_inline)) void DwVectors(const D
 
 // Channel t: `list` holds its `n` vectors when they all fit (whole), else this computes the
 // list piece by piece.
-template <bool Pair, int G>
+template <bool Pair, int G, bool Vbmi>
 OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, const DwTapGroup* groups,
                                  const __m512i* shuf, const FillMasks* masks, uint8_t* planes,
                                  DwVec* list, int64_t n, bool whole) {
@@ -219,17 +242,17 @@ OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, const DwTapGroup* gr
   const int64_t out0 = t * p.oh * p.ow;
   if (whole) {
     for (int64_t i = 0; i < n; i += kNv)
-      DwVectors<Pair, G>(j, groups, shuf, w, corr, rq, planes, list + i, out0);
+      DwVectors<Pair, G, Vbmi>(j, groups, shuf, w, corr, rq, planes, list + i, out0);
     return;
   }
   for (DwPos pos; pos.oh < p.oh;) {
     const int64_t m = DwVectorList<Pair>(p, &pos, list);
     for (int64_t i = 0; i < m; i += kNv)
-      DwVectors<Pair, G>(j, groups, shuf, w, corr, rq, planes, list + i, out0);
+      DwVectors<Pair, G, Vbmi>(j, groups, shuf, w, corr, rq, planes, list + i, out0);
   }
 }
 
-template <bool Pair, int G>
+template <bool Pair, int G, bool Vbmi>
 OUTPOST_AVX512_VNNI void DwRange(const DwJob& j, int64_t lo, int64_t hi, const DwTapGroup* groups,
                                  const __m512i* shuf, const FillMasks* masks, uint8_t* planes) {
   const ConvPlan& p = j.d->plan;
@@ -243,25 +266,31 @@ OUTPOST_AVX512_VNNI void DwRange(const DwJob& j, int64_t lo, int64_t hi, const D
       const char* next = reinterpret_cast<const char*>(j.x + (t + 1) * p.h * p.w);
       for (int64_t i = 0; i < p.h * p.w; i += 64) _mm_prefetch(next + i, _MM_HINT_T0);
     }
-    DwPlane<Pair, G>(j, t, groups, shuf, masks, planes, list, n, whole);
+    DwPlane<Pair, G, Vbmi>(j, t, groups, shuf, masks, planes, list, n, whole);
   }
 }
 
 // A fixed number of chunks, each with its own scratch slice, so that concurrent ranges never
 // share memory and the result does not depend on the split.
+template <bool Vbmi>
 OUTPOST_AVX512_VNNI void DwChunks(void* arg, int64_t begin, int64_t end) {
   const DwJob& j = *static_cast<const DwJob*>(arg);
   const ConvPlan& p = j.d->plan;
   DwTapGroup groups[kMaxTaps];
   DepthwiseTapGroups(p, groups);
   // vpshufb pattern of each group: output position q (of 4 per 128-bit lane) takes tap t
-  // from byte sw * q + col[t] of its lane (unused taps read byte 0 and have weight 0).
+  // from byte sw * q + col[t] of its lane (unused taps read byte 0 and have weight 0). For
+  // vpermb the byte of the whole load instead: lane L's outputs start at byte 4 * sw * L (Pair:
+  // lanes 2 and 3 at the same bytes of the second load, index bit 6).
   __m512i shuf[kMaxTaps];
   for (int64_t g = 0; g < p.dw_groups; ++g) {
     alignas(64) uint8_t b[64];
     for (int i = 0; i < 64; ++i) {
-      const int q = (i % 16) / 4, tap = i % 4;
-      b[i] = static_cast<uint8_t>(groups[g].tap[tap] < 0 ? 0 : p.sw * q + groups[g].col[tap]);
+      const int q = (i % 16) / 4, tap = i % 4, lane = i / 16;
+      const int64_t start =
+          !Vbmi ? 0 : p.ow <= 8 ? (lane >= 2 ? 64 : 0) + 4 * p.sw * (lane % 2) : 4 * p.sw * lane;
+      b[i] = static_cast<uint8_t>(groups[g].tap[tap] < 0 ? start
+                                                         : start + p.sw * q + groups[g].col[tap]);
     }
     shuf[g] = _mm512_load_si512(b);
   }
@@ -272,13 +301,13 @@ OUTPOST_AVX512_VNNI void DwChunks(void* arg, int64_t begin, int64_t end) {
     const int64_t lo = s * j.planes / kDepthwiseSlots, hi = (s + 1) * j.planes / kDepthwiseSlots;
     if (p.dw_groups == 3) {  // 3x3 windows
       if (p.ow <= 8)
-        DwRange<true, 3>(j, lo, hi, groups, shuf, masks, planes);
+        DwRange<true, 3, Vbmi>(j, lo, hi, groups, shuf, masks, planes);
       else
-        DwRange<false, 3>(j, lo, hi, groups, shuf, masks, planes);
+        DwRange<false, 3, Vbmi>(j, lo, hi, groups, shuf, masks, planes);
     } else if (p.ow <= 8) {
-      DwRange<true, 0>(j, lo, hi, groups, shuf, masks, planes);
+      DwRange<true, 0, Vbmi>(j, lo, hi, groups, shuf, masks, planes);
     } else {
-      DwRange<false, 0>(j, lo, hi, groups, shuf, masks, planes);
+      DwRange<false, 0, Vbmi>(j, lo, hi, groups, shuf, masks, planes);
     }
   }
 }
@@ -332,7 +361,7 @@ void PackDepthwiseWeights(const ConvPlan& p, const int8_t* w, int32_t* out) {
 }
 
 void EvalDepthwise(const ConvData& d, const ConvPacked& pk, const int8_t* x, void* y, void* scratch,
-                   const Executor& ex) {
+                   const Executor& ex, bool vbmi) {
   const ConvPlan& p = d.plan;
   DwJob j;
   j.d = &d;
@@ -343,7 +372,7 @@ void EvalDepthwise(const ConvData& d, const ConvPacked& pk, const int8_t* x, voi
   j.scratch = static_cast<uint8_t*>(scratch);
   j.slot_bytes = DepthwiseSlotBytes(p);
   j.planes = p.n * p.c;
-  ex.ParallelFor(kDepthwiseSlots, 1, DwChunks, &j);
+  ex.ParallelFor(kDepthwiseSlots, 1, vbmi ? DwChunks<true> : DwChunks<false>, &j);
 }
 
 }  // namespace x86
