@@ -37,6 +37,7 @@ uint32_t DetectX86() {
       (xcr0 & 0xe0) == 0xe0) {
     f |= kCpuX86Avx512;
     if (avx512vnni) f |= kCpuX86Avx512Vnni;
+    if (avx512vnni && ((c >> 1) & 1)) f |= kCpuX86Avx512Vbmi;
   }
   unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
   if ((f & kCpuX86Avx2Fma) && __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) && ((a1 >> 4) & 1))
@@ -72,6 +73,7 @@ void DescribeCpuFeatures(uint32_t features, char* out, int size) {
     const char* name;
   } kNames[] = {{kCpuX86Avx2Fma, "avx2-fma"},   {kCpuX86Avx512, "avx512"},
                 {kCpuX86Avx512Vnni, "avx512-vnni"}, {kCpuX86AvxVnni, "avx-vnni"},
+                {kCpuX86Avx512Vbmi, "avx512-vbmi"},
                 {kCpuArmNeon, "neon"},           {kCpuArmDotProd, "dotprod"}};
   int n = 0;
   out[0] = '\0';

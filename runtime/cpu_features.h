@@ -11,6 +11,7 @@ enum CpuFeature : uint32_t {
   kCpuX86Avx512 = 1u << 1,      // AVX-512 F, BW, DQ, VL (Skylake-SP, Zen 4)
   kCpuX86Avx512Vnni = 1u << 2,  // AVX-512 VNNI: vpdpbusd (Cascade Lake, Zen 4)
   kCpuX86AvxVnni = 1u << 3,     // AVX-VNNI on 256-bit registers (Alder Lake)
+  kCpuX86Avx512Vbmi = 1u << 4,  // AVX-512 VBMI with AVX-512 VNNI: vpermb (Ice Lake, Zen 4)
   kCpuArmNeon = 1u << 8,        // AArch64 Advanced SIMD (always present on AArch64)
   kCpuArmDotProd = 1u << 9,     // AArch64 SDOT/UDOT (Armv8.2-A dotprod)
 };

@@ -30,10 +30,16 @@ TEST(CpuFeatures, AgreeWithTheCompilerBuiltins) {
     EXPECT_TRUE(f & kCpuX86Avx512);
     EXPECT_TRUE(__builtin_cpu_supports("avx512vnni"));
   }
+  if (f & kCpuX86Avx512Vbmi) {
+    EXPECT_TRUE(f & kCpuX86Avx512Vnni);
+    EXPECT_TRUE(__builtin_cpu_supports("avx512vbmi"));
+  }
   EXPECT_EQ(f & (kCpuArmNeon | kCpuArmDotProd), 0u);
 #elif defined(__aarch64__)
   EXPECT_TRUE(f & kCpuArmNeon) << "Advanced SIMD is mandatory on AArch64";
-  EXPECT_EQ(f & (kCpuX86Avx2Fma | kCpuX86Avx512 | kCpuX86Avx512Vnni | kCpuX86AvxVnni), 0u);
+  EXPECT_EQ(f & (kCpuX86Avx2Fma | kCpuX86Avx512 | kCpuX86Avx512Vnni | kCpuX86AvxVnni |
+                 kCpuX86Avx512Vbmi),
+            0u);
 #endif
 }
 

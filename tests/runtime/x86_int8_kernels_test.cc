@@ -52,9 +52,12 @@ struct Isa {
 // on a CPU without AVX-512).
 std::vector<Isa> Isas() {
   std::vector<Isa> v;
-  if (HaveVnni())
-    v.push_back({"avx512vnni", DetectCpuFeatures(), "conv2d_i8_avx512vnni",
+  if (HaveVnni() && (DetectCpuFeatures() & kCpuX86Avx512Vbmi))
+    v.push_back({"avx512vbmi", DetectCpuFeatures(), "conv2d_i8_avx512vbmi",
                  "fully_connected_i8_avx512vnni"});
+  if (HaveVnni())
+    v.push_back({"avx512vnni", DetectCpuFeatures() & ~uint32_t{kCpuX86Avx512Vbmi},
+                 "conv2d_i8_avx512vnni", "fully_connected_i8_avx512vnni"});
   if (HaveAvx2())
     v.push_back({"avx2", kCpuX86Avx2Fma, "conv2d_i8_avx2", "fully_connected_i8_avx2"});
   return v;
@@ -248,6 +251,9 @@ TEST(X86Int8Conv, Pointwise) {
   c.p = Conv(2, 16, 14, 14, 96, 1, 1);  // batch 2, 196 pixels (4 blocks of 48 + 4)
   c.p.act = Activation::CLIP, c.p.act_min = 0, c.p.act_max = 6;
   CheckConv(c, 30);
+  c.p = Conv(1, 8, 10, 13, 11, 1, 1);  // 130 pixels: two 64-column interleaves and a tail
+  c.p.act = Activation::NONE;
+  CheckConv(c, 32);
   c.p = Conv(1, 3, 1, 1, 1, 1, 1);  // one pixel, one channel
   c.p.bias = false;
   CheckConv(c, 31);
@@ -365,6 +371,24 @@ TEST(X86Int8Conv, Depthwise) {
   Pads(c.p, 1, 1, 1, 1);
   c.p.act = Activation::RELU;
   CheckConv(c, 113);
+  c.p = Conv(1, 5, 9, 127, 5, 3, 3);  // rows of two 64-byte chunks, padding in both
+  c.p.groups = 5;
+  c.p.dil_h = c.p.dil_w = 2;
+  Pads(c.p, 2, 2, 1, 2);
+  c.p.act = Activation::NONE;
+  CheckConv(c, 116);
+  c.p = Conv(1, 3, 4, 530, 3, 3, 3);  // rows too wide for the precomputed column masks
+  c.p.groups = 3;
+  c.p.dil_h = c.p.dil_w = 1;
+  Pads(c.p, 1, 1, 1, 1);
+  CheckConv(c, 117);
+  // More output vectors per plane than the kernel lists at once (1170; 1050 row pairs).
+  c.p = Conv(1, 2, 130, 130, 2, 3, 3);
+  c.p.groups = 2;
+  CheckConv(c, 118);
+  c.p = Conv(1, 2, 2100, 5, 2, 3, 3);
+  c.p.groups = 2;
+  CheckConv(c, 119);
 }
 
 TEST(X86Int8Conv, MultiplierExtremes) {

@@ -207,7 +207,7 @@ OUTPOST_AVX512_VNNI void PackChunks(void* arg, int64_t begin, int64_t end) {
   }
 }
 
-Status Eval(KernelContext& ctx) {
+Status EvalWith(KernelContext& ctx, bool vbmi) {
   const ConvData& d = *ctx.op_data<ConvData>();
   if (d.use_reference) return int8::EvalConv(ctx);
   const ConvPlan& p = d.plan;
@@ -215,7 +215,7 @@ Status Eval(KernelContext& ctx) {
   const int8_t* x = ctx.input(0).as<int8_t>();
   const TensorView& y = ctx.output(0);
   if (p.depthwise) {
-    EvalDepthwise(d, pk, x, y.data, ctx.scratch(), ctx.executor());
+    EvalDepthwise(d, pk, x, y.data, ctx.scratch(), ctx.executor(), vbmi);
     return Status::kOk;
   }
   uint8_t* b = static_cast<uint8_t*>(ctx.scratch());
@@ -246,6 +246,9 @@ Status Eval(KernelContext& ctx) {
   return Status::kOk;
 }
 
+Status Eval(KernelContext& ctx) { return EvalWith(ctx, false); }
+Status EvalVbmi(KernelContext& ctx) { return EvalWith(ctx, true); }
+
 }  // namespace
 
 bool MakeConvPlan(const int32_t x[4], const int32_t wt[4], const int32_t y[4],
@@ -262,6 +265,8 @@ bool MakeConvPlan(const int32_t x[4], const int32_t wt[4], const int32_t y[4],
   p->dw_rows = (ph + p->sh - 1) / p->sh;
   p->dw_row_bytes = RoundUp(pw > RoundUp(p->ow, 16) * p->sw ? pw : RoundUp(p->ow, 16) * p->sw, 4);
   p->dw_plane = p->dw_rows * p->dw_row_bytes;
+  // The depthwise path addresses planes and output planes with int32 offsets.
+  if (p->sh * p->dw_plane + 128 > INT32_MAX || p->oh * p->ow > INT32_MAX) p->depthwise = false;
   p->dw_groups = p->depthwise ? DepthwiseTapGroups(*p, nullptr) : 0;
   return true;
 }
@@ -297,6 +302,20 @@ const KernelRegistration kConv2DI8Avx512Vnni = {OpCode::CONV_2D,
                                                 Prepare,
                                                 Eval,
                                                 kCpuX86Avx512Vnni,
+                                                PackedBytes,
+                                                "i8-conv/avx512vnni/v1"};
+
+// The same kernel with the depthwise path's byte gathers done by vpermb (one instruction where
+// the other needs a vpermd and a vpshufb). Same prepare and packed layout.
+const KernelRegistration kConv2DI8Avx512Vbmi = {OpCode::CONV_2D,
+                                                DType::INT8,
+                                                KernelFamily::kX86,
+                                                "conv2d_i8_avx512vbmi",
+                                                sizeof(ConvData),
+                                                ScratchBytes,
+                                                Prepare,
+                                                EvalVbmi,
+                                                kCpuX86Avx512Vnni | kCpuX86Avx512Vbmi,
                                                 PackedBytes,
                                                 "i8-conv/avx512vnni/v1"};
 

@@ -67,8 +67,9 @@ int64_t DepthwiseSlotBytes(const ConvPlan& p);  // scratch of one parallel chunk
 
 // Fill the depthwise weights (prepare) and run the depthwise path (eval).
 void PackDepthwiseWeights(const ConvPlan& p, const int8_t* w, int32_t* out);
+// vbmi: the CPU has AVX-512 VBMI (kCpuX86Avx512Vbmi).
 void EvalDepthwise(const ConvData& d, const ConvPacked& pk, const int8_t* x, void* y, void* scratch,
-                   const Executor& ex);
+                   const Executor& ex, bool vbmi);
 
 }  // namespace x86
 }  // namespace kernels

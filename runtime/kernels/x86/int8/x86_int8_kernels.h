@@ -17,13 +17,15 @@ extern const KernelRegistration kConv2DI8Avx2;
 extern const KernelRegistration kFullyConnectedI8Avx2;
 extern const KernelRegistration kAddI8Avx512Vnni;
 extern const KernelRegistration kConv2DI8Avx512Vnni;
+extern const KernelRegistration kConv2DI8Avx512Vbmi;
 extern const KernelRegistration kFullyConnectedI8Avx512Vnni;
 extern const KernelRegistration kGlobalAveragePoolI8Avx512;
 extern const KernelRegistration kMaxPool2DI8Avx512;
 extern const KernelRegistration kQuantizeF32ToI8Avx512;
 
-// All of them, to register after the reference kernels; AVX2 before AVX-512, so that the
-// resolver (the last registration the CPU supports wins) prefers AVX-512 VNNI where present.
+// All of them, to register after the reference kernels; AVX2 before AVX-512 VNNI before
+// AVX-512 VBMI, so that the resolver (the last registration the CPU supports wins) prefers the
+// widest instruction set present.
 const KernelRegistration* const* Int8Kernels(size_t* count);
 
 }  // namespace x86
