@@ -508,6 +508,7 @@ UpdateState UpdateEngine::DoVerify() {
                     true);
   }
   t.counter = m.counter;
+  t.ordered_rollback = m.counter <= record_.highest_committed_counter;
   t.latency_ms = 0;
   if (auto it = m.figures.find("latency_ms"); it != m.figures.end() && it->second.value.is_number())
     t.latency_ms = it->second.value.get<double>();
@@ -572,8 +573,10 @@ UpdateState UpdateEngine::DoSelfTest() {
                   true);
   }
   // The previous model's figures are kept before the switch: after it, and after a restart,
-  // only the new model runs.
-  if (active_outcomes_.inferences > 0) record_.baseline = active_outcomes_;
+  // only the new model runs. An ordered rollback leaves the version the fleet judged bad: its
+  // figures are no yardstick (a bad model may well be faster), so that window is held to the
+  // absolute error-rate limit alone.
+  if (active_outcomes_.inferences > 0 && !t.ordered_rollback) record_.baseline = active_outcomes_;
   else record_.baseline.reset();
   if (Expected<Unit> p = Persist(UpdateState::kSwitch); !p.ok()) {
     record_.last_error = p.message();

@@ -64,7 +64,8 @@ nlohmann::json UpdateStateRecord::ToJson() const {
                    {"latency_ms", t.latency_ms},
                    {"slot", t.slot},
                    {"previous_slot", t.previous_slot},
-                   {"previous_version", t.previous_version}};
+                   {"previous_version", t.previous_version},
+                   {"ordered_rollback", t.ordered_rollback}};
   } else {
     j["target"] = nullptr;
   }
@@ -109,6 +110,7 @@ Expected<UpdateStateRecord> UpdateStateRecord::FromJson(const std::string& text)
       u.slot = t.value("slot", "");
       u.previous_slot = t.value("previous_slot", "");
       u.previous_version = t.value("previous_version", "");
+      u.ordered_rollback = t.value("ordered_rollback", false);
       r.target = u;
     }
     if (j.contains("baseline") && j["baseline"].is_object()) r.baseline = OutcomeCounts::FromJson(j["baseline"]);

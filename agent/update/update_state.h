@@ -50,6 +50,9 @@ struct UpdateTarget {
   std::string slot;            // the slot it is staged into ("a" or "b")
   std::string previous_slot;   // the slot active before the switch ("" on a first install)
   std::string previous_version;
+  // A downgrade the fleet server ordered (a signed rollback order allowed it): the version it
+  // leaves is the one the fleet judged bad, so the health window is not measured against it.
+  bool ordered_rollback = false;
 };
 
 struct UpdateEvent {

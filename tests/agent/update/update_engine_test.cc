@@ -408,7 +408,7 @@ TEST_P(UpdateEngineTest, UnreachableServerIsAnErrorThatChangesNothing) {
 
 // The fleet server signs the order itself (--rollback-key) when it sends a device back to a
 // lower version; the device trusts that key for orders only, not for packages.
-class ServerRollbackOrderTest : public AgentTest {
+class ServerRollbackOrderTest : public UpdateEngineTest {
  protected:
   void Adjust(fleet::FleetServerOptions& o) override {
     ASSERT_TRUE(package::WriteKeyFile(dir_ + "/rollback.key", order_keys_.secret).ok());
@@ -426,6 +426,36 @@ TEST_P(ServerRollbackOrderTest, ADowngradeFromTheServerIsInstalledWithItsOrder) 
   EXPECT_EQ(Update(), UpdateState::kCheck);
   EXPECT_EQ(engine_->active_version(), "1.0.0") << engine_->record().last_error;
   EXPECT_EQ(engine_->record().highest_committed_counter, 1'000'001'000'000u);
+}
+
+// The version a rollback leaves was judged bad by the fleet; a bad model can be a faster one
+// (here 1.1.0 answered in 0.5 ms). The version the device goes back to is slower, and must
+// not fail its health window for that and be swapped back for the bad one.
+TEST_P(ServerRollbackOrderTest, AnOrderedRollbackIsNotJudgedAgainstTheVersionItLeaves) {
+  Restart();
+  Install("1.0.0");
+  Install("1.1.0");
+  for (int i = 0; i < 50; ++i) engine_->RecordInference(true, 0.5);
+  SetDesired("1.0.0");
+  ASSERT_EQ(engine_->RunUntilSettled().value(), UpdateState::kHealth) << engine_->record().last_error;
+  EXPECT_FALSE(engine_->record().baseline.has_value());
+  for (int i = 0; i < 20; ++i) engine_->RecordInference(true, 5.0);
+  now_ms_ += 1000;
+  EXPECT_EQ(engine_->RunUntilSettled().value(), UpdateState::kCheck);
+  EXPECT_EQ(engine_->active_version(), "1.0.0") << engine_->record().last_error;
+  EXPECT_EQ(LastEvent("rolled_back"), "");
+}
+
+// An ordered rollback is still held to the absolute error-rate limit.
+TEST_P(ServerRollbackOrderTest, AnOrderedRollbackThatFailsIsUndone) {
+  Restart();
+  Install("1.0.0");
+  Install("1.1.0");
+  SetDesired("1.0.0");
+  EXPECT_EQ(Update(/*failing=*/true), UpdateState::kCheck);
+  EXPECT_EQ(engine_->active_version(), "1.1.0");
+  EXPECT_NE(LastEvent("rolled_back").find("health: error rate 1.000"), std::string::npos)
+      << LastEvent("rolled_back");
 }
 
 TEST_P(ServerRollbackOrderTest, AnOrderSignedWithThePackageKeyIsNotEnough) {
