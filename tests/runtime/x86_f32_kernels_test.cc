@@ -311,6 +311,21 @@ std::vector<ConvParams> ConvCases() {
     v.push_back(p);
   }
   v.push_back(Conv(2, 20, 400, 3, 5, 3, 1, 1));     // 3 columns a row: im2col
+  // 3x3, stride 1, 8+ channels and 32+ 2x2 tiles: Winograd F(2x2, 3x3) on AVX-512
+  // (f32/winograd_inl.h; PlanWinograd's blocks in ConvPlanChoosesWinograd below).
+  v.push_back(Conv(1, 8, 13, 11, 9, 3, 1, 1));      // odd sizes: 7x6 tiles, the last half out
+  v.push_back(Conv(1, 64, 20, 20, 17, 3, 1, 1));    // 100 tiles: 96 + a rest of 4, one block
+  v.push_back(Conv(1, 64, 8, 58, 11, 3, 1, 1));     // 116 tiles: blocks of 96 and 20, rows cut
+  v.push_back(Conv(1, 300, 12, 14, 10, 3, 1, 1));   // 2 reduction blocks; 42 tiles: 32 + 10
+  v.push_back(Conv(1, 16, 18, 17, 12, 3, 1, 0));    // no padding, 16x15 out
+  v.push_back(Conv(2, 12, 16, 16, 20, 3, 1, 1));    // batch 2
+  v.push_back(Conv(1, 8, 10, 10, 8, 3, 1, 3));      // padding 3: tiles wholly in the padding
+  v.push_back(Conv(1, 10, 12, 40, 8, 3, 1, 1));     // 20 tiles a row: 16 + 4 lanes
+  {
+    ConvParams p = Conv(1, 9, 14, 15, 8, 3, 1, 0);
+    p.pad_t = 2, p.pad_r = 2;  // one-sided padding
+    v.push_back(p);
+  }
   {
     ConvParams p = Conv(1, 16, 100, 110, 7, 3, 3, 2);
     p.dil_h = p.dil_w = 2;  // stride 3, dilation 2: the generic strided copy
@@ -340,14 +355,16 @@ TEST_P(X86F32Test, ConvMatchesReference) {
 
 TEST_P(X86F32Test, ConvActivations) {
   const Activation acts[] = {Activation::RELU, Activation::CLIP, Activation::HARD_SWISH};
-  // The last three include a blocked reduction: the activation must apply once, after the
-  // last block; 7x7 has a one-column tail tile (49 columns), and the very last is written in
-  // bands of output rows (AVX-512).
+  // The last four include a blocked reduction: the activation must apply once, after the
+  // last block; 7x7 has a one-column tail tile (49 columns), the next is written in bands of
+  // output rows and the last runs as Winograd F(2x2, 3x3), whose GEMM has no activation and
+  // whose output transform applies it (AVX-512).
   const ConvParams shapes[] = {Conv(1, 7, 5, 9, 13, 1, 1, 0), Conv(1, 3, 11, 13, 7, 3, 2, 1),
                                Conv(1, 13, 9, 35, 13, 3, 1, 1, 13),
                                Conv(1, 13, 7, 7, 13, 3, 1, 1, 13),  // depthwise, flat plane
                                Conv(1, 37, 6, 7, 19, 3, 1, 1), Conv(1, 37, 7, 7, 19, 3, 1, 1),
-                               Conv(1, 7, 60, 12, 9, 7, 1, 3)};
+                               Conv(1, 7, 60, 12, 9, 7, 1, 3),
+                               Conv(1, 300, 12, 14, 10, 3, 1, 1)};  // Winograd, 2 blocks
   for (ConvParams p : shapes)
     for (Activation a : acts) {
       p.act = a;
@@ -643,7 +660,7 @@ TEST(X86F32Kernels, ConvPlanChoosesGatherOnLargeMaps) {
     s.oh = s.ow = (hw + 2 * (k / 2) - k) / stride + 1;
     s.stride_h = s.stride_w = stride, s.dil_h = s.dil_w = 1;
     s.pad_t = s.pad_l = s.pad_b = s.pad_r = k / 2, s.groups = 1, s.weights_constant = true;
-    return kernels::f32::PlanConv(s, 8, 48, true, gather);
+    return kernels::f32::PlanConv(s, 8, 48, true, gather, false);
   };
   const kernels::f32::ConvPlan l1 = plan(64, 56, 64, 3, 1, true);
   EXPECT_EQ(l1.path, ConvPath::kGatherTiles);
@@ -667,6 +684,60 @@ TEST(X86F32Kernels, ConvPlanChoosesGatherOnLargeMaps) {
   EXPECT_EQ(kernels::f32::Im2colBandRows(147, 112, 112), 3);
   EXPECT_EQ(stem.scratch_bytes, 8u * 147 * 336 * sizeof(float));
   EXPECT_EQ(plan(3, 224, 64, 7, 2, false).path, ConvPath::kIm2col);
+}
+
+// Which convolutions run as Winograd F(2x2, 3x3) on AVX-512, and how an image is split.
+TEST(X86F32Kernels, ConvPlanChoosesWinograd) {
+  using kernels::f32::ConvPath;
+  auto shape = [](int64_t c, int64_t hw, int64_t m, int64_t stride) {
+    kernels::f32::ConvShape s{};
+    s.n = 1, s.c = c, s.h = s.w = hw, s.m = m, s.kh = s.kw = 3;
+    s.oh = s.ow = (hw - 1) / stride + 1;
+    s.stride_h = s.stride_w = stride, s.dil_h = s.dil_w = 1;
+    s.pad_t = s.pad_l = s.pad_b = s.pad_r = 1, s.groups = 1, s.weights_constant = true;
+    return s;
+  };
+  auto path = [](const kernels::f32::ConvShape& s) {
+    return kernels::f32::PlanConv(s, 8, 48, true, true, true).path;
+  };
+  // ResNet18: the 3x3 stride-1 layers on 56x56, 28x28 and 14x14 maps; not the 7x7 ones (16
+  // tiles), stride 2, or without the instruction set's transforms.
+  EXPECT_EQ(path(shape(64, 56, 64, 1)), ConvPath::kWinograd);
+  EXPECT_EQ(path(shape(128, 28, 128, 1)), ConvPath::kWinograd);
+  EXPECT_EQ(path(shape(256, 14, 256, 1)), ConvPath::kWinograd);
+  EXPECT_EQ(path(shape(512, 7, 512, 1)), ConvPath::kIm2colBlocks);
+  EXPECT_EQ(path(shape(64, 56, 128, 2)), ConvPath::kGatherTiles);
+  EXPECT_EQ(kernels::f32::PlanConv(shape(64, 56, 64, 1), 8, 48, true, true, false).path,
+            ConvPath::kGatherTiles);
+  kernels::f32::ConvShape s = shape(7, 56, 64, 1);  // too few input channels
+  EXPECT_NE(path(s), ConvPath::kWinograd);
+  s = shape(64, 56, 64, 1);
+  s.dil_h = s.dil_w = 2, s.pad_t = s.pad_l = s.pad_b = s.pad_r = 2;
+  EXPECT_NE(path(s), ConvPath::kWinograd);
+  s = shape(64, 56, 64, 1);
+  s.groups = 2;
+  EXPECT_NE(path(s), ConvPath::kWinograd);
+  // 16 transformed 3x3 kernels per channel pair, packed like GEMM A panels.
+  EXPECT_EQ(kernels::f32::PlanConv(shape(64, 56, 60, 1), 8, 48, true, true, true).packed_bytes,
+            16u * 64 * 64 * sizeof(float));
+  // 56x56, 64 channels: 784 tiles in 8 blocks of 96 and one of 16; 8 task buffers.
+  kernels::f32::WinogradGeometry g = kernels::f32::PlanWinograd(64, 56, 56, 8);
+  EXPECT_EQ(g.tiles, 784);
+  EXPECT_EQ(g.block, 96);
+  EXPECT_EQ(g.blocks, 9);
+  EXPECT_EQ(g.ld, 96);
+  EXPECT_EQ(g.buffers, 8);
+  EXPECT_EQ(kernels::f32::PlanConv(shape(64, 56, 64, 1), 8, 48, true, true, true).scratch_bytes,
+            8u * g.buffer_floats * sizeof(float));
+  // 14x14, 256 channels: blocks of 48 at most (V within 768 KiB), but a rest of 1 tile joins
+  // them: one block of 49.
+  g = kernels::f32::PlanWinograd(256, 14, 14, 8);
+  EXPECT_EQ(g.tiles, 49);
+  EXPECT_EQ(g.blocks, 1);
+  EXPECT_EQ(g.ld, 49);
+  // V planes are not a multiple of 4 KiB apart (they would share L1 sets).
+  EXPECT_NE(g.v_xi * sizeof(float) % 4096, 0u);
+  EXPECT_NE(kernels::f32::PlanWinograd(64, 56, 56, 8).v_xi * sizeof(float) % 4096, 0u);
 }
 
 TEST(X86F32Kernels, RegistrationsAndResolver) {

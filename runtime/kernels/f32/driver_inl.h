@@ -14,6 +14,9 @@
 //   CopyStride2     dst[i] = src[2 * i] for i < n (im2col of stride-2 convolutions)
 //   kHasIm2colRow   whether Im2colRow exists: one output row of an im2col row with stride 1
 //                   or 2, zeros in the padding included (Im2colRows)
+//   kHasWinograd    whether 3x3 stride-1 convolutions run as Winograd F(2x2, 3x3)
+//                   (winograd_inl.h): then WinogradInputRow and WinogradOutputRow exist, the
+//                   transforms of a row of tiles; the 16 GEMMs run on Tile
 // Everything is in an anonymous namespace: each including file gets its own copy, compiled for
 // its own instruction set, and no copy can be linked in place of another.
 //
@@ -332,6 +335,8 @@ size_t PanelFloats(int64_t m, int64_t k) {
   return static_cast<size_t>((m + Isa::kMR - 1) / Isa::kMR * Isa::kMR * k);
 }
 
+#include "runtime/kernels/f32/winograd_inl.h"
+
 // ---------------------------------------------------------------------------------- CONV_2D
 
 struct ConvOpData {
@@ -368,7 +373,8 @@ ConvPlan PlanConvFromModel(const Model& model, const opm::Operator& op) {
   s.pad_t = o->pad_top(), s.pad_l = o->pad_left(), s.pad_b = o->pad_bottom();
   s.pad_r = o->pad_right(), s.groups = o->groups();
   s.weights_constant = t[1]->buffer() >= 0;
-  return PlanConv(s, Isa::kMR, Isa::kNR, Isa::kHasDepthwise, Isa::kHasGather);
+  return PlanConv(s, Isa::kMR, Isa::kNR, Isa::kHasDepthwise, Isa::kHasGather,
+                  Isa::kHasWinograd);
 }
 
 template <class Isa>
@@ -397,7 +403,8 @@ Status PrepareConv(KernelContext& ctx) {
   s.pad_t = o->pad_top(), s.pad_l = o->pad_left(), s.pad_b = o->pad_bottom();
   s.pad_r = o->pad_right(), s.groups = o->groups();
   s.weights_constant = w.is_constant;
-  const ConvPlan plan = PlanConv(s, Isa::kMR, Isa::kNR, Isa::kHasDepthwise, Isa::kHasGather);
+  const ConvPlan plan = PlanConv(s, Isa::kMR, Isa::kNR, Isa::kHasDepthwise, Isa::kHasGather,
+                                 Isa::kHasWinograd);
   ConvOpData* d = ctx.op_data<ConvOpData>();
   d->path = plan.path;
   d->gemm_k = plan.gemm_k;
@@ -408,7 +415,9 @@ Status PrepareConv(KernelContext& ctx) {
                        plan.scratch_bytes);
   // A model's cached copy of these panels (ctx.packed_in_model()) was written by this same
   // routine at compile time; it is used as it is.
-  if (plan.packed_bytes != 0 && !ctx.packed_in_model()) {
+  if (plan.path == ConvPath::kWinograd && !ctx.packed_in_model()) {
+    PackWinogradWeights<Isa>(w.as<float>(), s.m, s.c, static_cast<float*>(ctx.packed()));
+  } else if (plan.packed_bytes != 0 && !ctx.packed_in_model()) {
     // Weights [m, c/g, kh, kw] are, per group, a row-major [m/g, k] matrix: pack each group.
     const int64_t mg = s.m / s.groups, k = plan.gemm_k;
     float* dst = static_cast<float*>(ctx.packed());
@@ -441,10 +450,27 @@ Status EvalConv(KernelContext& ctx) {
       return Status::kOk;
     }
   }
-  const int64_t groups = d.ref.groups, cg = c / groups, mg = m / groups, k = d.gemm_k;
-  const int64_t spatial = oh * ow;
   const float* packed = static_cast<const float*>(ctx.packed());
   float* cols = static_cast<float*>(ctx.scratch());
+  if constexpr (Isa::kHasWinograd) {
+    if (d.path == ConvPath::kWinograd) {
+      WinogradWork k;
+      k.d = &d.ref;
+      k.u = packed;
+      k.bias = bias;
+      k.buffers = cols;
+      k.c = c, k.m = m, k.h = h, k.w = w, k.oh = oh, k.ow = ow;
+      k.g = PlanWinograd(c, oh, ow, Isa::kMR);
+      for (int64_t i = 0; i < n; ++i) {
+        k.x = x + i * c * h * w;
+        k.y = y + i * m * oh * ow;
+        WinogradConv<Isa>(ex, k);
+      }
+      return Status::kOk;
+    }
+  }
+  const int64_t groups = d.ref.groups, cg = c / groups, mg = m / groups, k = d.gemm_k;
+  const int64_t spatial = oh * ow;
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t g = 0; g < groups; ++g) {
       const float* xg = x + (i * c + g * cg) * h * w;

@@ -27,8 +27,44 @@ int64_t Im2colBandRows(int64_t k, int64_t oh, int64_t ow) {
   return rows < 1 ? 1 : rows > oh ? oh : rows;
 }
 
+WinogradGeometry PlanWinograd(int64_t c, int64_t oh, int64_t ow, int64_t mr) {
+  WinogradGeometry g;
+  g.tiles_w = (ow + 1) / 2;
+  g.tiles = (oh + 1) / 2 * g.tiles_w;
+  int64_t most = kWinogradVBytes / (16 * c * static_cast<int64_t>(sizeof(float))) / 16 * 16;
+  if (most > kWinogradMaxBlock) most = kWinogradMaxBlock;
+  if (most < 16) most = 16;
+  // Blocks of `most` tiles; a rest of fewer than 16 tiles (one vector) joins the last block
+  // rather than making one of its own: every block reads all the transformed weights (ResNet18's
+  // 14x14 layers: 49 tiles, one block rather than 48 + 1).
+  if (g.tiles <= most) {
+    g.block = g.ld = g.tiles;
+    g.blocks = 1;
+  } else {
+    g.block = most;
+    g.blocks = g.tiles / most;
+    const int64_t rest = g.tiles - g.blocks * most;
+    g.ld = most;
+    if (rest >= 16) {
+      ++g.blocks;
+    } else {
+      g.ld += rest;
+    }
+  }
+  // V_xi planes one cache line apart beyond their size: with c * ld a multiple of 1024 floats
+  // (4 KiB; c = 64, ld = 96: 6 of them) the 16 stores of one tile's values would all map to
+  // the same L1 set, more lines than its ways, and evict one another (the input transform of
+  // ResNet18's 56x56 layers took a quarter of their time).
+  g.v_xi = c * g.ld + 16;
+  g.buffer_floats = 16 * g.v_xi + 16 * mr * g.ld;
+  const int64_t fit =
+      kWinogradScratchBytes / (g.buffer_floats * static_cast<int64_t>(sizeof(float)));
+  g.buffers = fit < 2 ? 2 : fit > kMaxWinogradTasks ? kMaxWinogradTasks : fit;
+  return g;
+}
+
 ConvPlan PlanConv(const ConvShape& s, int64_t mr, int64_t nr, bool has_depthwise,
-                  bool has_gather) {
+                  bool has_gather, bool has_winograd) {
   ConvPlan p;
   const int64_t dims[] = {s.n, s.c, s.h, s.w, s.m, s.kh, s.kw, s.oh, s.ow,
                           s.stride_h, s.stride_w, s.dil_h, s.dil_w, s.groups};
@@ -43,6 +79,17 @@ ConvPlan PlanConv(const ConvShape& s, int64_t mr, int64_t nr, bool has_depthwise
   p.gemm_k = k;
   if (has_depthwise && cg == 1 && mg == 1 && (s.stride_w == 1 || s.stride_w == 2)) {
     p.path = ConvPath::kDepthwise;
+    return p;
+  }
+  if (has_winograd && s.groups == 1 && s.kh == 3 && s.kw == 3 && s.stride_h == 1 &&
+      s.stride_w == 1 && s.dil_h == 1 && s.dil_w == 1 && s.c >= kMinWinogradChannels &&
+      s.m >= kMinWinogradChannels && (s.oh + 1) / 2 * ((s.ow + 1) / 2) >= kMinWinogradTiles) {
+    // 16 transformed 4x4 kernels per channel pair instead of 9 taps: packed as 16 GEMM A
+    // matrices [m, c].
+    p.path = ConvPath::kWinograd;
+    const WinogradGeometry g = PlanWinograd(s.c, s.oh, s.ow, mr);
+    p.packed_bytes = static_cast<size_t>(16 * RoundUp(s.m, mr) * s.c) * sizeof(float);
+    p.scratch_bytes = static_cast<size_t>(g.buffers * g.buffer_floats) * sizeof(float);
     return p;
   }
   p.packed_bytes = static_cast<size_t>(s.groups * RoundUp(mg, mr) * k) * sizeof(float);

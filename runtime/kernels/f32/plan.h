@@ -26,6 +26,9 @@ enum class ConvPath : int32_t {
                    // task writes the im2col of a band of output rows (Im2colBandRows), one
                    // reduction block at a time, into a buffer of its own and applies every
                    // panel to it
+  kWinograd,       // 3x3, stride 1, dilation 1, one group: Winograd F(2x2, 3x3)
+                   // (winograd_inl.h), 16 multiplications per 2x2 outputs and channel pair
+                   // instead of 36
 };
 
 // GEMM blocking shared by the planner and the driver (driver_inl.h says why each value).
@@ -54,6 +57,24 @@ constexpr int64_t kMaxGatherTaps = 64;
 // and needs at least this many input channels per group to pay for that.
 constexpr int64_t kMinGatherChannels = 8;
 
+// kWinograd: a task's input transform V (16 x c x tiles of its block, winograd_inl.h) takes at
+// most this many bytes, so that it stays in L2 while every panel of weights reads it, and a
+// block holds at most kWinogradMaxBlock tiles (plus a rest of fewer than 16, PlanWinograd):
+// fewer blocks read the weights fewer times (ResNet18's 56x56 and 28x28 layers ran 2-20%
+// faster with 96 than with 64, 1 and 2 threads).
+constexpr int64_t kWinogradVBytes = 768 * 1024;
+constexpr int64_t kWinogradMaxBlock = 96;
+// Every task has a V and an M buffer of its own in scratch: at most this many buffers, and as
+// many as fit in kWinogradScratchBytes (at least 2, so that two threads never wait).
+constexpr int64_t kMaxWinogradTasks = 8;
+constexpr int64_t kWinogradScratchBytes = 4 * 1024 * 1024;
+// and at least this many input and output channels (the transforms cost per channel what the
+// GEMM saves per channel pair, so shallow layers gain nothing) and 2x2 tiles: on small maps
+// the GEMM is too narrow to hide the stream of the transformed weights, 16/9 the size of the
+// direct convolution's (ResNet18's 7x7 layers, 16 tiles: 1.64 -> 2.4 ms).
+constexpr int64_t kMinWinogradChannels = 8;
+constexpr int64_t kMinWinogradTiles = 32;
+
 struct ConvShape {
   int64_t n, c, h, w;        // input
   int64_t m, kh, kw;         // weights [m, c / groups, kh, kw]
@@ -70,6 +91,16 @@ struct ConvPlan {
                                // kGatherTiles / kIm2colBlocks B block buffers
 };
 
+// How kWinograd splits one image: 2x2 output tiles in row-major order (tiles_w a row), in
+// `blocks` blocks of `block` tiles but the last, which holds the rest (at most ld tiles);
+// `buffers` task buffers of `buffer_floats` each (V: 16 planes [c, ld], v_xi floats apart,
+// then M: 16 x mr x ld).
+struct WinogradGeometry {
+  int64_t tiles_w, tiles, block, blocks, ld, v_xi, buffers;
+  int64_t buffer_floats;
+};
+WinogradGeometry PlanWinograd(int64_t c, int64_t oh, int64_t ow, int64_t mr);
+
 // Row stride in floats of the im2col matrix (kIm2col): oh*ow rounded up to 16 floats, so that
 // every row starts on a 64-byte boundary and the micro-kernel's vector loads of B do not
 // straddle cache lines (7x7 maps: 49 columns, 14x14: 196).
@@ -83,11 +114,12 @@ bool GemmPanelMajor(int64_t k, int64_t n);
 int64_t Im2colBandRows(int64_t k, int64_t oh, int64_t ow);
 
 // `mr` and `nr` are the GEMM micro-tile's rows (A panels are padded to them) and columns;
-// `has_depthwise` and `has_gather` whether the instruction set has a depthwise kernel and an
-// implicit im2col gather (kGatherTiles). Any inconsistent shape (which prepare will refuse)
-// plans kReference so that no size computation can overflow.
+// `has_depthwise`, `has_gather` and `has_winograd` whether the instruction set has a depthwise
+// kernel, an implicit im2col gather (kGatherTiles) and the Winograd transforms (kWinograd).
+// Any inconsistent shape (which prepare will refuse) plans kReference so that no size
+// computation can overflow.
 ConvPlan PlanConv(const ConvShape& s, int64_t mr, int64_t nr, bool has_depthwise,
-                  bool has_gather);
+                  bool has_gather, bool has_winograd);
 
 struct FullyConnectedPlan {
   bool optimized = false;

@@ -62,6 +62,7 @@ struct Avx2 {
   static constexpr bool kHasDepthwise = true;
   static constexpr bool kHasGather = false;
   static constexpr bool kHasIm2colRow = false;
+  static constexpr bool kHasWinograd = false;
 
   template <int kNV>
   static void TileN(const float* a, const float* b, int64_t ldb, int64_t k, float* c,

@@ -50,6 +50,7 @@ struct Avx512 {
   static constexpr int kNR = 48;
   static constexpr bool kHasDepthwise = true;
   static constexpr bool kHasGather = true;
+  static constexpr bool kHasWinograd = true;
 
   // How far ahead (floats) TileN prefetches A: 32 k steps, about the memory latency at the
   // tile's pace. Prefetches past the end of the packed weights are harmless (no faults).
@@ -231,6 +232,113 @@ struct Avx512 {
         }
       }
       StoreLanes(static_cast<__mmask16>(RangeMask(j, ow, 16)), dst + j, x);
+    }
+  }
+
+  // Winograd F(2x2, 3x3) input transform (f32/winograd_inl.h) of the `n` tiles (ty, tx0 ..
+  // tx0 + n - 1) of `c` input channel planes from x: element xi of channel ic's tile tx0 + q to
+  // v[ic * ld_c + xi * ld_xi + q]. 16 tiles a vector. Tile q reads input columns 2q .. 2q + 3
+  // (from the first tile's), so per input row two loads give the even and odd columns (lanes
+  // = tiles) and two more, 2 columns on, the next even and odd ones; masked-off lanes
+  // (padding) read as 0. The load masks and offsets are the same for every channel, so the
+  // channel loop inside is loads, permutes, additions and stores; the 16 transformed values
+  // stay in registers.
+  static void WinogradInputRow(const float* x, int64_t c, int64_t h, int64_t w, int64_t pad_t,
+                               int64_t pad_l, int64_t ty, int64_t tx0, int64_t n, float* v,
+                               int64_t ld_c, int64_t ld_xi) {
+    const __m512i even = EvenLanes();
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const __m512 zero = _mm512_setzero_ps();
+    const int64_t plane = h * w;
+    for (int64_t q0 = 0; q0 < n; q0 += 16) {
+      const __mmask16 out = static_cast<__mmask16>(RangeMask(0, n - q0, 16));
+      const int64_t c0 = 2 * (tx0 + q0) - pad_l;  // input column under lane 0's first tap
+      const int64_t at[4] = {c0, c0 + 16, c0 + 2, c0 + 18};
+      __mmask16 mask[4];
+      for (int l = 0; l < 4; ++l) mask[l] = static_cast<__mmask16>(RangeMask(at[l], w, 16));
+      bool inside[4];
+      int64_t row_at[4];  // offset of each input row in a plane
+      for (int i = 0; i < 4; ++i) {
+        const int64_t iy = 2 * ty - pad_t + i;
+        inside[i] = iy >= 0 && iy < h;
+        row_at[i] = inside[i] ? iy * w : 0;
+      }
+      const float* xc = x;
+      float* vc = v + q0;
+      for (int64_t ic = 0; ic < c; ++ic, xc += plane, vc += ld_c) {
+        __m512 r[4][4];
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) {
+          if (!inside[i]) {
+            for (int j = 0; j < 4; ++j) r[i][j] = zero;
+            continue;
+          }
+          const float* row = xc + row_at[i];
+          const __m512 a = LoadLanes(mask[0], MaskedAddress(row, at[0]), zero);
+          const __m512 b = LoadLanes(mask[1], MaskedAddress(row, at[1]), zero);
+          const __m512 a2 = LoadLanes(mask[2], MaskedAddress(row, at[2]), zero);
+          const __m512 b2 = LoadLanes(mask[3], MaskedAddress(row, at[3]), zero);
+          const __m512 e0 = _mm512_permutex2var_ps(a, even, b);
+          const __m512 o0 = _mm512_permutex2var_ps(a, odd, b);
+          const __m512 e1 = _mm512_permutex2var_ps(a2, even, b2);
+          const __m512 o1 = _mm512_permutex2var_ps(a2, odd, b2);
+          r[i][0] = _mm512_sub_ps(e0, e1);
+          r[i][1] = _mm512_add_ps(o0, e1);
+          r[i][2] = _mm512_sub_ps(e1, o0);
+          r[i][3] = _mm512_sub_ps(o0, o1);
+        }
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) {
+          float* vj = vc + j * ld_xi;
+          StoreLanes(out, vj, _mm512_sub_ps(r[0][j], r[2][j]));
+          StoreLanes(out, vj + 4 * ld_xi, _mm512_add_ps(r[1][j], r[2][j]));
+          StoreLanes(out, vj + 8 * ld_xi, _mm512_sub_ps(r[2][j], r[1][j]));
+          StoreLanes(out, vj + 12 * ld_xi, _mm512_sub_ps(r[1][j], r[3][j]));
+        }
+      }
+    }
+  }
+
+  // The output transform: the outputs of the `n` tiles (ty, tx0 ..) of one output channel from
+  // m[xi * ld_xi + q], plus the bias, then the activation; each 16 tiles' two output rows are
+  // interleaved (tile q: columns 2q, 2q + 1) and stored with masks at the right and bottom
+  // edges.
+  static void WinogradOutputRow(const float* m, int64_t ld_xi, int64_t n, float bias,
+                                const FusedActivation& fa, float* yp, int64_t oh, int64_t ow,
+                                int64_t ty, int64_t tx0) {
+    const VecAct act(fa);
+    const __m512 bv = _mm512_set1_ps(bias);
+    const __m512i lo_idx =
+        _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi_idx = _mm512_add_epi32(lo_idx, _mm512_set1_epi32(8));
+    for (int64_t q0 = 0; q0 < n; q0 += 16) {
+      const __mmask16 in = static_cast<__mmask16>(RangeMask(0, n - q0, 16));
+      __m512 s[2][4];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        const float* mj = m + j * ld_xi + q0;
+        const __m512 a0 = _mm512_maskz_loadu_ps(in, mj);
+        const __m512 a1 = _mm512_maskz_loadu_ps(in, mj + 4 * ld_xi);
+        const __m512 a2 = _mm512_maskz_loadu_ps(in, mj + 8 * ld_xi);
+        const __m512 a3 = _mm512_maskz_loadu_ps(in, mj + 12 * ld_xi);
+        s[0][j] = _mm512_add_ps(_mm512_add_ps(a0, a1), a2);
+        s[1][j] = _mm512_sub_ps(_mm512_sub_ps(a1, a2), a3);
+      }
+      const int64_t x0 = 2 * (tx0 + q0);
+      const int64_t width = ow - x0 < 2 * (n - q0) ? ow - x0 : 2 * (n - q0);
+      const __mmask16 lo_mask = static_cast<__mmask16>(RangeMask(0, width, 16));
+      const __mmask16 hi_mask = static_cast<__mmask16>(RangeMask(16, width, 16));
+      for (int a = 0; a < 2; ++a) {
+        const int64_t oy = 2 * ty + a;
+        if (oy >= oh) break;
+        const __m512 y0 =
+            act(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[a][0], s[a][1]), s[a][2]), bv));
+        const __m512 y1 =
+            act(_mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[a][1], s[a][2]), s[a][3]), bv));
+        float* dst = yp + oy * ow + x0;
+        StoreLanes(lo_mask, dst, _mm512_permutex2var_ps(y0, lo_idx, y1));
+        if (hi_mask != 0) StoreLanes(hi_mask, dst + 16, _mm512_permutex2var_ps(y0, hi_idx, y1));
+      }
     }
   }
 
@@ -584,7 +692,7 @@ const KernelRegistration kConv2DF32Avx512 = {
     f32::EvalConv<x86::Avx512>,
     kCpuX86Avx512 | kCpuX86Avx2Fma,
     f32::ConvPackedBytes<x86::Avx512>,
-    "f32-conv-panels/avx512/mr8/kc256/v1",
+    "f32-conv-panels/avx512/mr8/kc256/v2",
 };
 
 const KernelRegistration kFullyConnectedF32Avx512 = {

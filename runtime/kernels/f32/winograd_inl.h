@@ -1,0 +1,183 @@
+// Winograd F(2x2, 3x3) convolution (ConvPath::kWinograd): 3x3 kernels, stride 1, dilation 1,
+// one group. Each 2x2 block of outputs ("tile") of one output channel is
+//
+//   Y = A^T [ sum over input channels of  U (.) V ] A,   U = G g G^T,  V = B^T d B
+//
+// with g the 3x3 kernel, d the 4x4 input patch under the tile (zero in the padding), (.) the
+// elementwise product and
+//
+//   B^T = | 1  0 -1  0 |    G = | 1    0    0  |    A^T = | 1  1  1  0 |
+//         | 0  1  1  0 |        | 1/2  1/2  1/2|          | 0  1 -1 -1 |
+//         | 0 -1  1  0 |        | 1/2 -1/2  1/2|
+//         | 0  1  0 -1 |        | 0    0    1  |
+//
+// The sum over input channels of each of the 16 elements xi of U (.) V is a matrix product:
+// M_xi[oc, tile] = sum_ic U_xi[oc, ic] V_xi[ic, tile], 16 GEMMs run by the instruction set's
+// GEMM micro-tile. That is 16 multiplications per tile and channel pair where the direct
+// convolution needs 36 (2.25x fewer); the transforms add work per channel, not per pair.
+//
+// The coefficients of B and A are 0 and +-1 and those of G are halves, so the transforms
+// round little: ResNet18's output differs from PyTorch's by 7.9e-7 of its largest value with
+// them and by 8.2e-7 without (zoo_model_tests); x86_f32_kernels_test states the tolerance
+// against the reference kernel.
+//
+// Order of work (one task): the tiles of an image are split into equal blocks (plan.h,
+// PlanWinograd). For a block the task writes V for every input
+// channel (16 x c x block floats, kept within L2 by kWinogradVBytes); then, for each panel of
+// kMR output channels, it runs the 16 GEMM micro-tiles into M (16 x kMR x block floats, in L1)
+// and transforms M into the outputs at once, adding the bias and the activation. The weights,
+// U, are transformed and packed once, in prepare.
+//
+// Determinism: every output is written by one task; the GEMM sums over input channels in order
+// (and in fp32 across reduction blocks), and the transforms do not depend on the split. So the
+// results are the same for any thread count.
+//
+// Included by driver_inl.h, inside its anonymous namespace and `f32`.
+#pragma once
+
+// ------------------------------------------------------------------------------ weights
+
+// U = G g G^T for one 3x3 kernel g (row-major): u[4 * i + j].
+inline void WinogradWeights(const float* g, float* u) {
+  float gt[3][4];  // g G^T
+  for (int a = 0; a < 3; ++a) {
+    const float g0 = g[3 * a], g1 = g[3 * a + 1], g2 = g[3 * a + 2];
+    gt[a][0] = g0;
+    gt[a][1] = 0.5f * (g0 + g1 + g2);
+    gt[a][2] = 0.5f * (g0 - g1 + g2);
+    gt[a][3] = g2;
+  }
+  for (int j = 0; j < 4; ++j) {
+    u[j] = gt[0][j];
+    u[4 + j] = 0.5f * (gt[0][j] + gt[1][j] + gt[2][j]);
+    u[8 + j] = 0.5f * (gt[0][j] - gt[1][j] + gt[2][j]);
+    u[12 + j] = gt[2][j];
+  }
+}
+
+// Packs the 16 matrices U_xi[m, c] as PackPanels lays out a GEMM A (reduction block by block,
+// panels of kMR rows, rows past m zero), one after the other, PanelFloats(m, c) floats each.
+// `w` is [m, c, 3, 3].
+template <class Isa>
+void PackWinogradWeights(const float* w, int64_t m, int64_t c, float* dst) {
+  const int64_t padded_m = (m + Isa::kMR - 1) / Isa::kMR * Isa::kMR;
+  const int64_t xi_floats = padded_m * c;
+  for (int64_t oc = 0; oc < padded_m; ++oc) {
+    const int64_t m0 = oc / Isa::kMR * Isa::kMR, r = oc - m0;
+    for (int64_t ic = 0; ic < c; ++ic) {
+      const int64_t k0 = ic / kKc * kKc, kc = c - k0 < kKc ? c - k0 : kKc;
+      float u[16] = {};
+      if (oc < m) WinogradWeights(w + (oc * c + ic) * 9, u);
+      float* at = dst + k0 * padded_m + m0 * kc + (ic - k0) * Isa::kMR + r;
+      for (int xi = 0; xi < 16; ++xi) at[xi * xi_floats] = u[xi];
+    }
+  }
+}
+
+// Isa::WinogradInputRow writes V for the `n` tiles (ty, tx0 .. tx0 + n - 1) of every input
+// channel (zeros outside the planes): element xi of channel ic's tile tx0 + q to
+// v[ic * ld_c + xi * ld_xi + q].
+// Isa::WinogradOutputRow writes the outputs of those tiles for one output channel from
+// m[xi * ld_xi + q]: Y = A^T M A, plus the bias, then the activation; rows and columns past
+// the output (odd sizes) are not written.
+
+// ------------------------------------------------------------------------------ tasks
+
+struct WinogradWork {
+  const ref::ConvF32Data* d;
+  const float* x;     // one image, [c, h, w]
+  const float* u;     // PackWinogradWeights
+  const float* bias;  // [m] or null
+  float* y;           // one image, [m, oh, ow]
+  float* buffers;     // g.buffers buffers of g.buffer_floats
+  int64_t c, m, h, w, oh, ow;
+  WinogradGeometry g;
+  int64_t parts;  // output channel ranges per block (WinogradConv)
+  int64_t tasks;  // <= g.buffers
+};
+
+// The row segments of tile block [t0, t1): tile row ty, columns [tx0, tx0 + n), at column
+// `col` of the block.
+template <class Fn>
+void ForEachTileRow(const WinogradGeometry& g, int64_t t0, int64_t t1, Fn fn) {
+  for (int64_t t = t0; t < t1;) {
+    const int64_t ty = t / g.tiles_w, tx0 = t % g.tiles_w;
+    const int64_t n = g.tiles_w - tx0 < t1 - t ? g.tiles_w - tx0 : t1 - t;
+    fn(ty, tx0, n, t - t0);
+    t += n;
+  }
+}
+
+template <class Isa>
+void WinogradTasks(void* arg, int64_t begin, int64_t end) {
+  const WinogradWork& k = *static_cast<const WinogradWork*>(arg);
+  const WinogradGeometry& g = k.g;
+  const int64_t panels = (k.m + Isa::kMR - 1) / Isa::kMR;
+  const int64_t padded_m = panels * Isa::kMR;
+  const int64_t u_floats = padded_m * k.c;  // one U_xi
+  const int64_t units = g.blocks * k.parts;
+  const ref::ConvF32Data& d = *k.d;
+  for (int64_t t = begin; t < end; ++t) {
+    float* v = k.buffers + t * g.buffer_floats;  // V[xi][ic][ld]
+    float* mb = v + 16 * g.v_xi;                // M[xi][r][ld]
+    int64_t have_block = -1;
+    for (int64_t unit = t * units / k.tasks; unit < (t + 1) * units / k.tasks; ++unit) {
+      const int64_t block = unit / k.parts, part = unit % k.parts;
+      const int64_t t0 = block * g.block;
+      const int64_t t1 = block + 1 == g.blocks ? g.tiles : t0 + g.block;
+      const int64_t cols = t1 - t0;
+      if (block != have_block) {
+        ForEachTileRow(g, t0, t1, [&](int64_t ty, int64_t tx0, int64_t n, int64_t col) {
+          Isa::WinogradInputRow(k.x, k.c, k.h, k.w, d.pad_top, d.pad_left, ty, tx0, n, v + col,
+                                g.ld, g.v_xi);
+        });
+        have_block = block;
+      }
+      for (int64_t panel = part * panels / k.parts; panel < (part + 1) * panels / k.parts;
+           ++panel) {
+        const int64_t m0 = panel * Isa::kMR;
+        const int rows = static_cast<int>(k.m - m0 < Isa::kMR ? k.m - m0 : Isa::kMR);
+        for (int xi = 0; xi < 16; ++xi) {
+          for (int64_t k0 = 0; k0 < k.c; k0 += kKc) {
+            const int64_t kc = k.c - k0 < kKc ? k.c - k0 : kKc;
+            const Epilogue e{nullptr, nullptr, FusedActivation(), k0 == 0, k0 + kc >= k.c};
+            const float* a = k.u + xi * u_floats + k0 * padded_m + panel * Isa::kMR * kc;
+            for (int64_t n0 = 0; n0 < cols; n0 += Isa::kNR)
+              Isa::Tile(a, v + xi * g.v_xi + k0 * g.ld + n0, g.ld, kc,
+                        mb + xi * Isa::kMR * g.ld + n0, g.ld, rows,
+                        static_cast<int>(cols - n0 < Isa::kNR ? cols - n0 : Isa::kNR), e);
+          }
+        }
+        for (int r = 0; r < rows; ++r) {
+          const int64_t oc = m0 + r;
+          const float b = k.bias != nullptr ? k.bias[oc] : 0.0f;
+          ForEachTileRow(g, t0, t1, [&](int64_t ty, int64_t tx0, int64_t n, int64_t col) {
+            Isa::WinogradOutputRow(mb + r * g.ld + col, Isa::kMR * g.ld, n, b, d.act,
+                              k.y + oc * k.oh * k.ow, k.oh, k.ow, ty, tx0);
+          });
+        }
+      }
+    }
+  }
+}
+
+// One image. One task per thread (at most g.buffers): a task's V and M buffers stay in its
+// core's L2 from one block to the next, where more tasks than threads would cycle through
+// more buffers than L2 holds (ResNet18's 56x56 layers ran no faster on 2 threads than on 1
+// with 8 tasks). Units of work are (block, part of the output channels), as many parts as make
+// the units divide evenly among the tasks (or at least 8 units a task); a task's units are
+// consecutive, so it transforms the input of each block it works on once. The geometry does
+// not depend on the thread count, so neither do the results.
+template <class Isa>
+void WinogradConv(const Executor& ex, WinogradWork& k) {
+  const WinogradGeometry& g = k.g;
+  const int64_t panels = (k.m + Isa::kMR - 1) / Isa::kMR;
+  int64_t tasks = ex.threads > 1 ? ex.threads : 1;
+  if (tasks > g.buffers) tasks = g.buffers;
+  k.parts = 1;
+  while (k.parts < panels && (g.blocks * k.parts) % tasks != 0 && g.blocks * k.parts < 8 * tasks)
+    ++k.parts;
+  const int64_t units = g.blocks * k.parts;
+  k.tasks = tasks < units ? tasks : units;
+  ex.ParallelFor(k.tasks, 1, WinogradTasks<Isa>, &k);
+}
