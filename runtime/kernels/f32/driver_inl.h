@@ -343,6 +343,7 @@ struct ConvOpData {
   ref::ConvF32Data ref;  // first: the reference prepare and eval use it in place
   ConvPath path;
   int64_t gemm_k;
+  int winograd_tile;
 };
 
 // The plan from the model, before prepare: anything malformed plans the reference path (whose
@@ -408,6 +409,7 @@ Status PrepareConv(KernelContext& ctx) {
   ConvOpData* d = ctx.op_data<ConvOpData>();
   d->path = plan.path;
   d->gemm_k = plan.gemm_k;
+  d->winograd_tile = plan.winograd_tile;
   OUTPOST_KERNEL_CHECK(ctx, ctx.packed_bytes() >= plan.packed_bytes &&
                                 ctx.scratch_bytes() >= plan.scratch_bytes,
                        Status::kInternal, "conv: %zu packed / %zu scratch bytes given, %zu / %zu "
@@ -416,7 +418,8 @@ Status PrepareConv(KernelContext& ctx) {
   // A model's cached copy of these panels (ctx.packed_in_model()) was written by this same
   // routine at compile time; it is used as it is.
   if (plan.path == ConvPath::kWinograd && !ctx.packed_in_model()) {
-    PackWinogradWeights<Isa>(w.as<float>(), s.m, s.c, static_cast<float*>(ctx.packed()));
+    PackWinogradWeights<Isa>(w.as<float>(), s.m, s.c, plan.winograd_tile,
+                             static_cast<float*>(ctx.packed()));
   } else if (plan.packed_bytes != 0 && !ctx.packed_in_model()) {
     // Weights [m, c/g, kh, kw] are, per group, a row-major [m/g, k] matrix: pack each group.
     const int64_t mg = s.m / s.groups, k = plan.gemm_k;
@@ -460,7 +463,7 @@ Status EvalConv(KernelContext& ctx) {
       k.bias = bias;
       k.buffers = cols;
       k.c = c, k.m = m, k.h = h, k.w = w, k.oh = oh, k.ow = ow;
-      k.g = PlanWinograd(c, oh, ow, Isa::kMR);
+      k.g = PlanWinograd(c, oh, ow, Isa::kMR, d.winograd_tile);
       for (int64_t i = 0; i < n; ++i) {
         k.x = x + i * c * h * w;
         k.y = y + i * m * oh * ow;

@@ -27,11 +27,13 @@ int64_t Im2colBandRows(int64_t k, int64_t oh, int64_t ow) {
   return rows < 1 ? 1 : rows > oh ? oh : rows;
 }
 
-WinogradGeometry PlanWinograd(int64_t c, int64_t oh, int64_t ow, int64_t mr) {
+WinogradGeometry PlanWinograd(int64_t c, int64_t oh, int64_t ow, int64_t mr, int tile) {
   WinogradGeometry g;
-  g.tiles_w = (ow + 1) / 2;
-  g.tiles = (oh + 1) / 2 * g.tiles_w;
-  int64_t most = kWinogradVBytes / (16 * c * static_cast<int64_t>(sizeof(float))) / 16 * 16;
+  g.tile = tile;
+  g.xis = (tile + 2) * (tile + 2);
+  g.tiles_w = (ow + tile - 1) / tile;
+  g.tiles = (oh + tile - 1) / tile * g.tiles_w;
+  int64_t most = kWinogradVBytes / (g.xis * c * static_cast<int64_t>(sizeof(float))) / 16 * 16;
   if (most > kWinogradMaxBlock) most = kWinogradMaxBlock;
   if (most < 16) most = 16;
   // Blocks of `most` tiles; a rest of fewer than 16 tiles (one vector) joins the last block
@@ -56,7 +58,7 @@ WinogradGeometry PlanWinograd(int64_t c, int64_t oh, int64_t ow, int64_t mr) {
   // the same L1 set, more lines than its ways, and evict one another (the input transform of
   // ResNet18's 56x56 layers took a quarter of their time).
   g.v_xi = c * g.ld + 16;
-  g.buffer_floats = 16 * g.v_xi + 16 * mr * g.ld;
+  g.buffer_floats = g.xis * (g.v_xi + mr * g.ld);
   const int64_t fit =
       kWinogradScratchBytes / (g.buffer_floats * static_cast<int64_t>(sizeof(float)));
   g.buffers = fit < 2 ? 2 : fit > kMaxWinogradTasks ? kMaxWinogradTasks : fit;
@@ -84,11 +86,12 @@ ConvPlan PlanConv(const ConvShape& s, int64_t mr, int64_t nr, bool has_depthwise
   if (has_winograd && s.groups == 1 && s.kh == 3 && s.kw == 3 && s.stride_h == 1 &&
       s.stride_w == 1 && s.dil_h == 1 && s.dil_w == 1 && s.c >= kMinWinogradChannels &&
       s.m >= kMinWinogradChannels && (s.oh + 1) / 2 * ((s.ow + 1) / 2) >= kMinWinogradTiles) {
-    // 16 transformed 4x4 kernels per channel pair instead of 9 taps: packed as 16 GEMM A
+    // 16 (36) transformed kernels per channel pair instead of 9 taps: packed as GEMM A
     // matrices [m, c].
     p.path = ConvPath::kWinograd;
-    const WinogradGeometry g = PlanWinograd(s.c, s.oh, s.ow, mr);
-    p.packed_bytes = static_cast<size_t>(16 * RoundUp(s.m, mr) * s.c) * sizeof(float);
+    p.winograd_tile = (s.oh + 3) / 4 * ((s.ow + 3) / 4) >= kMinWinograd4Tiles ? 4 : 2;
+    const WinogradGeometry g = PlanWinograd(s.c, s.oh, s.ow, mr, p.winograd_tile);
+    p.packed_bytes = static_cast<size_t>(g.xis * RoundUp(s.m, mr) * s.c) * sizeof(float);
     p.scratch_bytes = static_cast<size_t>(g.buffers * g.buffer_floats) * sizeof(float);
     return p;
   }

@@ -74,6 +74,9 @@ constexpr int64_t kWinogradScratchBytes = 4 * 1024 * 1024;
 // direct convolution's (ResNet18's 7x7 layers, 16 tiles: 1.64 -> 2.4 ms).
 constexpr int64_t kMinWinogradChannels = 8;
 constexpr int64_t kMinWinogradTiles = 32;
+// F(4x4, 3x3) where the map has at least this many 4x4 tiles (else F(2x2, 3x3)): its weights
+// are 36/16 the size of F(2x2)'s, read once per block.
+constexpr int64_t kMinWinograd4Tiles = 32;
 
 struct ConvShape {
   int64_t n, c, h, w;        // input
@@ -89,17 +92,19 @@ struct ConvPlan {
   size_t packed_bytes = 0;     // GEMM A panels of every group
   size_t scratch_bytes = 0;    // im2col columns of one group of one image, or the
                                // kGatherTiles / kIm2colBlocks B block buffers
+  int winograd_tile = 0;       // kWinograd: F(2x2, 3x3) or F(4x4, 3x3)
 };
 
-// How kWinograd splits one image: 2x2 output tiles in row-major order (tiles_w a row), in
-// `blocks` blocks of `block` tiles but the last, which holds the rest (at most ld tiles);
-// `buffers` task buffers of `buffer_floats` each (V: 16 planes [c, ld], v_xi floats apart,
-// then M: 16 x mr x ld).
+// How kWinograd splits one image: tile x tile output tiles in row-major order (tiles_w a row),
+// in `blocks` blocks of `block` tiles but the last, which holds the rest (at most ld tiles);
+// `buffers` task buffers of `buffer_floats` each (V: xis planes [c, ld], v_xi floats apart,
+// then M: xis x mr x ld).
 struct WinogradGeometry {
+  int tile, xis;  // F(tile x tile, 3x3): 2 or 4; (tile + 2)^2 transformed elements
   int64_t tiles_w, tiles, block, blocks, ld, v_xi, buffers;
   int64_t buffer_floats;
 };
-WinogradGeometry PlanWinograd(int64_t c, int64_t oh, int64_t ow, int64_t mr);
+WinogradGeometry PlanWinograd(int64_t c, int64_t oh, int64_t ow, int64_t mr, int tile);
 
 // Row stride in floats of the im2col matrix (kIm2col): oh*ow rounded up to 16 floats, so that
 // every row starts on a 64-byte boundary and the micro-kernel's vector loads of B do not

@@ -1,32 +1,43 @@
-// Winograd F(2x2, 3x3) convolution (ConvPath::kWinograd): 3x3 kernels, stride 1, dilation 1,
-// one group. Each 2x2 block of outputs ("tile") of one output channel is
+// Winograd convolution (ConvPath::kWinograd): 3x3 kernels, stride 1, dilation 1, one group,
+// as F(2x2, 3x3) or F(4x4, 3x3). Each 2x2 (4x4) block of outputs ("tile") of one output
+// channel is
 //
 //   Y = A^T [ sum over input channels of  U (.) V ] A,   U = G g G^T,  V = B^T d B
 //
-// with g the 3x3 kernel, d the 4x4 input patch under the tile (zero in the padding), (.) the
-// elementwise product and
+// with g the 3x3 kernel, d the 4x4 (6x6) input patch under the tile (zero in the padding),
+// (.) the elementwise product and, for F(2x2, 3x3),
 //
 //   B^T = | 1  0 -1  0 |    G = | 1    0    0  |    A^T = | 1  1  1  0 |
 //         | 0  1  1  0 |        | 1/2  1/2  1/2|          | 0  1 -1 -1 |
 //         | 0 -1  1  0 |        | 1/2 -1/2  1/2|
 //         | 0  1  0 -1 |        | 0    0    1  |
 //
-// The sum over input channels of each of the 16 elements xi of U (.) V is a matrix product:
-// M_xi[oc, tile] = sum_ic U_xi[oc, ic] V_xi[ic, tile], 16 GEMMs run by the instruction set's
-// GEMM micro-tile. That is 16 multiplications per tile and channel pair where the direct
-// convolution needs 36 (2.25x fewer); the transforms add work per channel, not per pair.
+// and for F(4x4, 3x3) (interpolation points 0, +-1, +-2 and infinity)
 //
-// The coefficients of B and A are 0 and +-1 and those of G are halves, so the transforms
-// round little: ResNet18's output differs from PyTorch's by 7.9e-7 of its largest value with
-// them and by 8.2e-7 without (zoo_model_tests); x86_f32_kernels_test states the tolerance
-// against the reference kernel.
+//   B^T = | 4  0 -5  0  1  0 |   G = | 1/4   0     0   |   A^T = | 1  1  1  1  1  0 |
+//         | 0 -4 -4  1  1  0 |       |-1/6  -1/6  -1/6 |         | 0  1 -1  2 -2  0 |
+//         | 0  4 -4 -1  1  0 |       |-1/6   1/6  -1/6 |         | 0  1  1  4  4  0 |
+//         | 0 -2 -1  2  1  0 |       | 1/24  1/12  1/6 |         | 0  1 -1  8 -8  1 |
+//         | 0  2 -1 -2  1  0 |       | 1/24 -1/12  1/6 |
+//         | 0  4  0 -5  0  1 |       | 0     0     1   |
 //
-// Order of work (one task): the tiles of an image are split into equal blocks (plan.h,
-// PlanWinograd). For a block the task writes V for every input
-// channel (16 x c x block floats, kept within L2 by kWinogradVBytes); then, for each panel of
-// kMR output channels, it runs the 16 GEMM micro-tiles into M (16 x kMR x block floats, in L1)
-// and transforms M into the outputs at once, adding the bias and the activation. The weights,
-// U, are transformed and packed once, in prepare.
+// The sum over input channels of each of the 16 (36) elements xi of U (.) V is a matrix
+// product: M_xi[oc, tile] = sum_ic U_xi[oc, ic] V_xi[ic, tile], GEMMs run by the instruction
+// set's GEMM micro-tile. Per output and channel pair that is 4 (F(2x2)) or 2.25 (F(4x4))
+// multiplications where the direct convolution needs 9; the transforms add work per channel,
+// not per pair, and F(4x4)'s transformed weights are 4x the kernel's size (F(2x2): 16/9).
+//
+// Rounding: F(2x2)'s coefficients are 0, +-1 and halves, and ResNet18's output differs from
+// PyTorch's by 7.9e-7 of its largest value with it and by 8.2e-7 without (zoo_model_tests).
+// F(4x4)'s larger coefficients cost a few bits more; x86_f32_kernels_test states the
+// tolerance against the reference kernel.
+//
+// Order of work (one task): the tiles of an image are split into blocks (plan.h,
+// PlanWinograd). For a block the task writes V for every input channel (xis x c x block
+// floats, kept within L2 by kWinogradVBytes); then, for each panel of kMR output channels, it
+// runs the GEMM micro-tiles into M (xis x kMR x block floats) and transforms M into the
+// outputs at once, adding the bias and the activation. The weights, U, are transformed and
+// packed once, in prepare.
 //
 // Determinism: every output is written by one task; the GEMM sums over input channels in order
 // (and in fp32 across reduction blocks), and the transforms do not depend on the split. So the
@@ -55,31 +66,48 @@ inline void WinogradWeights(const float* g, float* u) {
   }
 }
 
-// Packs the 16 matrices U_xi[m, c] as PackPanels lays out a GEMM A (reduction block by block,
-// panels of kMR rows, rows past m zero), one after the other, PanelFloats(m, c) floats each.
-// `w` is [m, c, 3, 3].
+// U = G g G^T of F(4x4, 3x3) for one 3x3 kernel g (row-major): u[6 * i + j].
+inline void Winograd4Weights(const float* g, float* u) {
+  const auto gcol = [](float g0, float g1, float g2, float* out, int stride) {  // G x
+    out[0] = 0.25f * g0;
+    out[stride] = -(g0 + g1 + g2) * (1.0f / 6.0f);
+    out[2 * stride] = -(g0 - g1 + g2) * (1.0f / 6.0f);
+    out[3 * stride] = g0 * (1.0f / 24.0f) + g1 * (1.0f / 12.0f) + g2 * (1.0f / 6.0f);
+    out[4 * stride] = g0 * (1.0f / 24.0f) - g1 * (1.0f / 12.0f) + g2 * (1.0f / 6.0f);
+    out[5 * stride] = g2;
+  };
+  float gt[3][6];  // g G^T
+  for (int a = 0; a < 3; ++a) gcol(g[3 * a], g[3 * a + 1], g[3 * a + 2], gt[a], 1);
+  for (int j = 0; j < 6; ++j) gcol(gt[0][j], gt[1][j], gt[2][j], u + j, 6);
+}
+
+// Packs the (tile + 2)^2 matrices U_xi[m, c] (16 for tile 2, 36 for tile 4) as PackPanels
+// lays out a GEMM A (reduction block by block, panels of kMR rows, rows past m
+// zero), one after the other, PanelFloats(m, c) floats each. `w` is [m, c, 3, 3].
 template <class Isa>
-void PackWinogradWeights(const float* w, int64_t m, int64_t c, float* dst) {
+void PackWinogradWeights(const float* w, int64_t m, int64_t c, int tile, float* dst) {
+  const int xis = (tile + 2) * (tile + 2);
   const int64_t padded_m = (m + Isa::kMR - 1) / Isa::kMR * Isa::kMR;
   const int64_t xi_floats = padded_m * c;
   for (int64_t oc = 0; oc < padded_m; ++oc) {
     const int64_t m0 = oc / Isa::kMR * Isa::kMR, r = oc - m0;
     for (int64_t ic = 0; ic < c; ++ic) {
       const int64_t k0 = ic / kKc * kKc, kc = c - k0 < kKc ? c - k0 : kKc;
-      float u[16] = {};
-      if (oc < m) WinogradWeights(w + (oc * c + ic) * 9, u);
+      float u[36] = {};
+      if (oc < m && tile == 2) WinogradWeights(w + (oc * c + ic) * 9, u);
+      if (oc < m && tile == 4) Winograd4Weights(w + (oc * c + ic) * 9, u);
       float* at = dst + k0 * padded_m + m0 * kc + (ic - k0) * Isa::kMR + r;
-      for (int xi = 0; xi < 16; ++xi) at[xi * xi_floats] = u[xi];
+      for (int xi = 0; xi < xis; ++xi) at[xi * xi_floats] = u[xi];
     }
   }
 }
 
-// Isa::WinogradInputRow writes V for the `n` tiles (ty, tx0 .. tx0 + n - 1) of every input
-// channel (zeros outside the planes): element xi of channel ic's tile tx0 + q to
+// Isa::WinogradInputRow<kTile> writes V for the `n` tiles (ty, tx0 .. tx0 + n - 1) of every
+// input channel (zeros outside the planes): element xi of channel ic's tile tx0 + q to
 // v[ic * ld_c + xi * ld_xi + q].
-// Isa::WinogradOutputRow writes the outputs of those tiles for one output channel from
+// Isa::WinogradOutputRow<kTile> writes the outputs of those tiles for one output channel from
 // m[xi * ld_xi + q]: Y = A^T M A, plus the bias, then the activation; rows and columns past
-// the output (odd sizes) are not written.
+// the output are not written.
 
 // ------------------------------------------------------------------------------ tasks
 
@@ -108,8 +136,9 @@ void ForEachTileRow(const WinogradGeometry& g, int64_t t0, int64_t t1, Fn fn) {
   }
 }
 
-template <class Isa>
+template <class Isa, int kTile>
 void WinogradTasks(void* arg, int64_t begin, int64_t end) {
+  constexpr int kXis = (kTile + 2) * (kTile + 2);
   const WinogradWork& k = *static_cast<const WinogradWork*>(arg);
   const WinogradGeometry& g = k.g;
   const int64_t panels = (k.m + Isa::kMR - 1) / Isa::kMR;
@@ -119,7 +148,7 @@ void WinogradTasks(void* arg, int64_t begin, int64_t end) {
   const ref::ConvF32Data& d = *k.d;
   for (int64_t t = begin; t < end; ++t) {
     float* v = k.buffers + t * g.buffer_floats;  // V[xi][ic][ld]
-    float* mb = v + 16 * g.v_xi;                // M[xi][r][ld]
+    float* mb = v + kXis * g.v_xi;              // M[xi][r][ld]
     int64_t have_block = -1;
     for (int64_t unit = t * units / k.tasks; unit < (t + 1) * units / k.tasks; ++unit) {
       const int64_t block = unit / k.parts, part = unit % k.parts;
@@ -128,8 +157,8 @@ void WinogradTasks(void* arg, int64_t begin, int64_t end) {
       const int64_t cols = t1 - t0;
       if (block != have_block) {
         ForEachTileRow(g, t0, t1, [&](int64_t ty, int64_t tx0, int64_t n, int64_t col) {
-          Isa::WinogradInputRow(k.x, k.c, k.h, k.w, d.pad_top, d.pad_left, ty, tx0, n, v + col,
-                                g.ld, g.v_xi);
+          Isa::template WinogradInputRow<kTile>(k.x, k.c, k.h, k.w, d.pad_top, d.pad_left, ty,
+                                                tx0, n, v + col, g.ld, g.v_xi);
         });
         have_block = block;
       }
@@ -137,7 +166,7 @@ void WinogradTasks(void* arg, int64_t begin, int64_t end) {
            ++panel) {
         const int64_t m0 = panel * Isa::kMR;
         const int rows = static_cast<int>(k.m - m0 < Isa::kMR ? k.m - m0 : Isa::kMR);
-        for (int xi = 0; xi < 16; ++xi) {
+        for (int xi = 0; xi < kXis; ++xi) {
           for (int64_t k0 = 0; k0 < k.c; k0 += kKc) {
             const int64_t kc = k.c - k0 < kKc ? k.c - k0 : kKc;
             const Epilogue e{nullptr, nullptr, FusedActivation(), k0 == 0, k0 + kc >= k.c};
@@ -152,8 +181,9 @@ void WinogradTasks(void* arg, int64_t begin, int64_t end) {
           const int64_t oc = m0 + r;
           const float b = k.bias != nullptr ? k.bias[oc] : 0.0f;
           ForEachTileRow(g, t0, t1, [&](int64_t ty, int64_t tx0, int64_t n, int64_t col) {
-            Isa::WinogradOutputRow(mb + r * g.ld + col, Isa::kMR * g.ld, n, b, d.act,
-                              k.y + oc * k.oh * k.ow, k.oh, k.ow, ty, tx0);
+            Isa::template WinogradOutputRow<kTile>(mb + r * g.ld + col, Isa::kMR * g.ld, n, b,
+                                                   d.act, k.y + oc * k.oh * k.ow, k.oh, k.ow,
+                                                   ty, tx0);
           });
         }
       }
@@ -179,5 +209,5 @@ void WinogradConv(const Executor& ex, WinogradWork& k) {
     ++k.parts;
   const int64_t units = g.blocks * k.parts;
   k.tasks = tasks < units ? tasks : units;
-  ex.ParallelFor(k.tasks, 1, WinogradTasks<Isa>, &k);
+  ex.ParallelFor(k.tasks, 1, g.tile == 4 ? WinogradTasks<Isa, 4> : WinogradTasks<Isa, 2>, &k);
 }

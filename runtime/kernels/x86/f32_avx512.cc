@@ -235,6 +235,17 @@ struct Avx512 {
     }
   }
 
+  // Which of the kRows input rows from iy0 on (a tile row's patch) lie inside the plane, and
+  // their offsets in it.
+  template <int kRows>
+  static void PatchRows(int64_t iy0, int64_t h, int64_t w, bool inside[kRows],
+                        int64_t row_at[kRows]) {
+    for (int i = 0; i < kRows; ++i) {
+      inside[i] = iy0 + i >= 0 && iy0 + i < h;
+      row_at[i] = inside[i] ? (iy0 + i) * w : 0;
+    }
+  }
+
   // Winograd F(2x2, 3x3) input transform (f32/winograd_inl.h) of the `n` tiles (ty, tx0 ..
   // tx0 + n - 1) of `c` input channel planes from x: element xi of channel ic's tile tx0 + q to
   // v[ic * ld_c + xi * ld_xi + q]. 16 tiles a vector. Tile q reads input columns 2q .. 2q + 3
@@ -243,9 +254,9 @@ struct Avx512 {
   // (padding) read as 0. The load masks and offsets are the same for every channel, so the
   // channel loop inside is loads, permutes, additions and stores; the 16 transformed values
   // stay in registers.
-  static void WinogradInputRow(const float* x, int64_t c, int64_t h, int64_t w, int64_t pad_t,
-                               int64_t pad_l, int64_t ty, int64_t tx0, int64_t n, float* v,
-                               int64_t ld_c, int64_t ld_xi) {
+  static void WinogradInput2Row(const float* x, int64_t c, int64_t h, int64_t w, int64_t pad_t,
+                                int64_t pad_l, int64_t ty, int64_t tx0, int64_t n, float* v,
+                                int64_t ld_c, int64_t ld_xi) {
     const __m512i even = EvenLanes();
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     const __m512 zero = _mm512_setzero_ps();
@@ -257,12 +268,8 @@ struct Avx512 {
       __mmask16 mask[4];
       for (int l = 0; l < 4; ++l) mask[l] = static_cast<__mmask16>(RangeMask(at[l], w, 16));
       bool inside[4];
-      int64_t row_at[4];  // offset of each input row in a plane
-      for (int i = 0; i < 4; ++i) {
-        const int64_t iy = 2 * ty - pad_t + i;
-        inside[i] = iy >= 0 && iy < h;
-        row_at[i] = inside[i] ? iy * w : 0;
-      }
+      int64_t row_at[4];
+      PatchRows<4>(2 * ty - pad_t, h, w, inside, row_at);
       const float* xc = x;
       float* vc = v + q0;
       for (int64_t ic = 0; ic < c; ++ic, xc += plane, vc += ld_c) {
@@ -303,9 +310,9 @@ struct Avx512 {
   // m[xi * ld_xi + q], plus the bias, then the activation; each 16 tiles' two output rows are
   // interleaved (tile q: columns 2q, 2q + 1) and stored with masks at the right and bottom
   // edges.
-  static void WinogradOutputRow(const float* m, int64_t ld_xi, int64_t n, float bias,
-                                const FusedActivation& fa, float* yp, int64_t oh, int64_t ow,
-                                int64_t ty, int64_t tx0) {
+  static void WinogradOutput2Row(const float* m, int64_t ld_xi, int64_t n, float bias,
+                                 const FusedActivation& fa, float* yp, int64_t oh, int64_t ow,
+                                 int64_t ty, int64_t tx0) {
     const VecAct act(fa);
     const __m512 bv = _mm512_set1_ps(bias);
     const __m512i lo_idx =
@@ -339,6 +346,166 @@ struct Avx512 {
         StoreLanes(lo_mask, dst, _mm512_permutex2var_ps(y0, lo_idx, y1));
         if (hi_mask != 0) StoreLanes(hi_mask, dst + 16, _mm512_permutex2var_ps(y0, hi_idx, y1));
       }
+    }
+  }
+
+  // F(4x4, 3x3): the 1-D transforms of winograd_inl.h's B^T (input) and A^T (output).
+  static void Winograd4B(const __m512 d[6], __m512 t[6]) {
+    const __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(-4.0f), d[2], d[4]);  // d4 - 4 d2
+    const __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(-4.0f), d[1], d[3]);  // d3 - 4 d1
+    const __m512 r = _mm512_sub_ps(d[4], d[2]);
+    const __m512 s = _mm512_sub_ps(d[3], d[1]);
+    const __m512 two = _mm512_set1_ps(2.0f), four = _mm512_set1_ps(4.0f);
+    const __m512 minus5 = _mm512_set1_ps(-5.0f);
+    t[0] = _mm512_fmadd_ps(four, d[0], _mm512_fmadd_ps(minus5, d[2], d[4]));
+    t[1] = _mm512_add_ps(p, q);
+    t[2] = _mm512_sub_ps(p, q);
+    t[3] = _mm512_fmadd_ps(two, s, r);
+    t[4] = _mm512_fnmadd_ps(two, s, r);
+    t[5] = _mm512_fmadd_ps(four, d[1], _mm512_fmadd_ps(minus5, d[3], d[5]));
+  }
+  static void Winograd4A(const __m512 m[6], __m512 o[4]) {
+    const __m512 a = _mm512_add_ps(m[1], m[2]), b = _mm512_sub_ps(m[1], m[2]);
+    const __m512 c = _mm512_add_ps(m[3], m[4]), e = _mm512_sub_ps(m[3], m[4]);
+    o[0] = _mm512_add_ps(_mm512_add_ps(m[0], a), c);
+    o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), e, b);
+    o[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), c, a);
+    o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), e, b), m[5]);
+  }
+
+  // F(4x4, 3x3) input transform, as WinogradInput2Row with 6x6 patches: tile q reads input
+  // columns 4q .. 4q + 5, so per input row four loads hold the first four columns of 16
+  // tiles, split into columns 0..3 by two permutes and two 128-bit shuffles per pair of
+  // columns; columns 4 and 5 are columns 0 and 1 of the next tile (one lane on, the last
+  // lane from a fifth load).
+  static void WinogradInput4Row(const float* x, int64_t c, int64_t h, int64_t w, int64_t pad_t,
+                                int64_t pad_l, int64_t ty, int64_t tx0, int64_t n, float* v,
+                                int64_t ld_c, int64_t ld_xi) {
+    const __m512i idx01 =
+        _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+    const __m512i idx23 = _mm512_add_epi32(idx01, _mm512_set1_epi32(2));
+    const __m512 zero = _mm512_setzero_ps();
+    const int64_t plane = h * w;
+    for (int64_t q0 = 0; q0 < n; q0 += 16) {
+      const __mmask16 out = static_cast<__mmask16>(RangeMask(0, n - q0, 16));
+      const int64_t c0 = 4 * (tx0 + q0) - pad_l;  // input column under lane 0's first tap
+      __mmask16 mask[5];
+      for (int l = 0; l < 5; ++l)
+        mask[l] = static_cast<__mmask16>(RangeMask(c0 + 16 * l, w, 16));
+      bool inside[6];
+      int64_t row_at[6];
+      PatchRows<6>(4 * ty - pad_t, h, w, inside, row_at);
+      const float* xc = x;
+      float* vc = v + q0;
+      for (int64_t ic = 0; ic < c; ++ic, xc += plane, vc += ld_c) {
+        __m512 t[6][6];
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; ++i) {
+          if (!inside[i]) {
+            for (int j = 0; j < 6; ++j) t[i][j] = zero;
+            continue;
+          }
+          const float* row = xc + row_at[i];
+          __m512 l[5];
+          for (int k = 0; k < 5; ++k)
+            l[k] = LoadLanes(mask[k], MaskedAddress(row, c0 + 16 * k), zero);
+          __m512 d[6];
+          __m512 lo = _mm512_permutex2var_ps(l[0], idx01, l[1]);
+          __m512 hi = _mm512_permutex2var_ps(l[2], idx01, l[3]);
+          d[0] = _mm512_shuffle_f32x4(lo, hi, 0x44);
+          d[1] = _mm512_shuffle_f32x4(lo, hi, 0xEE);
+          lo = _mm512_permutex2var_ps(l[0], idx23, l[1]);
+          hi = _mm512_permutex2var_ps(l[2], idx23, l[3]);
+          d[2] = _mm512_shuffle_f32x4(lo, hi, 0x44);
+          d[3] = _mm512_shuffle_f32x4(lo, hi, 0xEE);
+          const __m512i next = _mm512_castps_si512(l[4]);  // lane 0: column 64
+          const __m512i next1 = _mm512_alignr_epi32(next, next, 1);  // lane 0: column 65
+          d[4] = _mm512_castsi512_ps(_mm512_alignr_epi32(next, _mm512_castps_si512(d[0]), 1));
+          d[5] = _mm512_castsi512_ps(_mm512_alignr_epi32(next1, _mm512_castps_si512(d[1]), 1));
+          Winograd4B(d, t[i]);
+        }
+#pragma GCC unroll 6
+        for (int j = 0; j < 6; ++j) {
+          const __m512 col[6] = {t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]};
+          __m512 o[6];
+          Winograd4B(col, o);
+          for (int a = 0; a < 6; ++a) StoreLanes(out, vc + (6 * a + j) * ld_xi, o[a]);
+        }
+      }
+    }
+  }
+
+  // F(4x4, 3x3) output transform, as WinogradOutput2Row: 16 tiles' four output rows of four
+  // columns; each row's four vectors (column 0..3 of 16 tiles) are interleaved into 64
+  // consecutive outputs with unpacks and shuffles (a 4x4 transpose within each 128-bit lane,
+  // then of the lanes).
+  static void WinogradOutput4Row(const float* m, int64_t ld_xi, int64_t n, float bias,
+                                 const FusedActivation& fa, float* yp, int64_t oh, int64_t ow,
+                                 int64_t ty, int64_t tx0) {
+    const VecAct act(fa);
+    const __m512 bv = _mm512_set1_ps(bias);
+    for (int64_t q0 = 0; q0 < n; q0 += 16) {
+      const __mmask16 in = static_cast<__mmask16>(RangeMask(0, n - q0, 16));
+      __m512 s[6][4];  // A^T M: s[b][row]
+#pragma GCC unroll 6
+      for (int b = 0; b < 6; ++b) {
+        __m512 col[6];
+        for (int a = 0; a < 6; ++a)
+          col[a] = _mm512_maskz_loadu_ps(in, m + (6 * a + b) * ld_xi + q0);
+        Winograd4A(col, s[b]);
+      }
+      const int64_t x0 = 4 * (tx0 + q0);
+      const int64_t width = ow - x0 < 4 * (n - q0) ? ow - x0 : 4 * (n - q0);
+      for (int r = 0; r < 4; ++r) {
+        const int64_t oy = 4 * ty + r;
+        if (oy >= oh) break;
+        const __m512 row[6] = {s[0][r], s[1][r], s[2][r], s[3][r], s[4][r], s[5][r]};
+        __m512 y[4];
+        Winograd4A(row, y);
+        for (int k = 0; k < 4; ++k) y[k] = act(_mm512_add_ps(y[k], bv));
+        const __m512 t01lo = _mm512_unpacklo_ps(y[0], y[1]);  // per lane: a0 b0 a1 b1
+        const __m512 t01hi = _mm512_unpackhi_ps(y[0], y[1]);  // a2 b2 a3 b3
+        const __m512 t23lo = _mm512_unpacklo_ps(y[2], y[3]);
+        const __m512 t23hi = _mm512_unpackhi_ps(y[2], y[3]);
+        const __m512 u0 = _mm512_shuffle_ps(t01lo, t23lo, 0x44);  // tiles 0, 4, 8, 12
+        const __m512 u1 = _mm512_shuffle_ps(t01lo, t23lo, 0xEE);  // tiles 1, 5, 9, 13
+        const __m512 u2 = _mm512_shuffle_ps(t01hi, t23hi, 0x44);
+        const __m512 u3 = _mm512_shuffle_ps(t01hi, t23hi, 0xEE);
+        const __m512 v0 = _mm512_shuffle_f32x4(u0, u1, 0x44);
+        const __m512 v1 = _mm512_shuffle_f32x4(u2, u3, 0x44);
+        const __m512 v2 = _mm512_shuffle_f32x4(u0, u1, 0xEE);
+        const __m512 v3 = _mm512_shuffle_f32x4(u2, u3, 0xEE);
+        const __m512 o[4] = {_mm512_shuffle_f32x4(v0, v1, 0x88),   // tiles 0-3
+                             _mm512_shuffle_f32x4(v0, v1, 0xDD),   // tiles 4-7
+                             _mm512_shuffle_f32x4(v2, v3, 0x88),   // tiles 8-11
+                             _mm512_shuffle_f32x4(v2, v3, 0xDD)};  // tiles 12-15
+        float* dst = yp + oy * ow + x0;
+        for (int k = 0; k < 4; ++k) {
+          const __mmask16 mk = static_cast<__mmask16>(RangeMask(16 * k, width, 16));
+          if (mk != 0) StoreLanes(mk, dst + 16 * k, o[k]);
+        }
+      }
+    }
+  }
+
+  template <int kTile>
+  static void WinogradInputRow(const float* x, int64_t c, int64_t h, int64_t w, int64_t pad_t,
+                               int64_t pad_l, int64_t ty, int64_t tx0, int64_t n, float* v,
+                               int64_t ld_c, int64_t ld_xi) {
+    if constexpr (kTile == 2) {
+      WinogradInput2Row(x, c, h, w, pad_t, pad_l, ty, tx0, n, v, ld_c, ld_xi);
+    } else {
+      WinogradInput4Row(x, c, h, w, pad_t, pad_l, ty, tx0, n, v, ld_c, ld_xi);
+    }
+  }
+  template <int kTile>
+  static void WinogradOutputRow(const float* m, int64_t ld_xi, int64_t n, float bias,
+                                const FusedActivation& fa, float* yp, int64_t oh, int64_t ow,
+                                int64_t ty, int64_t tx0) {
+    if constexpr (kTile == 2) {
+      WinogradOutput2Row(m, ld_xi, n, bias, fa, yp, oh, ow, ty, tx0);
+    } else {
+      WinogradOutput4Row(m, ld_xi, n, bias, fa, yp, oh, ow, ty, tx0);
     }
   }
 
