@@ -89,15 +89,21 @@ void PackWinogradWeights(const float* w, int64_t m, int64_t c, int tile, float* 
   const int xis = (tile + 2) * (tile + 2);
   const int64_t padded_m = (m + Isa::kMR - 1) / Isa::kMR * Isa::kMR;
   const int64_t xi_floats = padded_m * c;
-  for (int64_t oc = 0; oc < padded_m; ++oc) {
-    const int64_t m0 = oc / Isa::kMR * Isa::kMR, r = oc - m0;
+  // A panel's kMR values of one input channel are contiguous in each U_xi: transform them
+  // together and store them as one run (one value at a time, into 36 streams 4 bytes at a
+  // time, loading ResNet18 without cached packed weights took about 15% longer).
+  for (int64_t m0 = 0; m0 < padded_m; m0 += Isa::kMR) {
     for (int64_t ic = 0; ic < c; ++ic) {
       const int64_t k0 = ic / kKc * kKc, kc = c - k0 < kKc ? c - k0 : kKc;
-      float u[36] = {};
-      if (oc < m && tile == 2) WinogradWeights(w + (oc * c + ic) * 9, u);
-      if (oc < m && tile == 4) Winograd4Weights(w + (oc * c + ic) * 9, u);
-      float* at = dst + k0 * padded_m + m0 * kc + (ic - k0) * Isa::kMR + r;
-      for (int xi = 0; xi < xis; ++xi) at[xi * xi_floats] = u[xi];
+      float u[Isa::kMR][36] = {};
+      for (int r = 0; r < Isa::kMR && m0 + r < m; ++r) {
+        const float* g = w + ((m0 + r) * c + ic) * 9;
+        if (tile == 2) WinogradWeights(g, u[r]);
+        if (tile == 4) Winograd4Weights(g, u[r]);
+      }
+      float* at = dst + k0 * padded_m + m0 * kc + (ic - k0) * Isa::kMR;
+      for (int xi = 0; xi < xis; ++xi)
+        for (int r = 0; r < Isa::kMR; ++r) at[xi * xi_floats + r] = u[r][xi];
     }
   }
 }
