@@ -54,7 +54,7 @@ WinogradGeometry PlanWinograd(int64_t c, int64_t oh, int64_t ow, int64_t mr, int
     }
   }
   // V_xi planes one cache line apart beyond their size: with c * ld a multiple of 1024 floats
-  // (4 KiB; c = 64, ld = 96: 6 of them) the 16 stores of one tile's values would all map to
+  // (4 KiB; c = 64, ld = 96: 6 of them) the 16 (36) stores of one tile's values would map to
   // the same L1 set, more lines than its ways, and evict one another (the input transform of
   // ResNet18's 56x56 layers took a quarter of their time).
   g.v_xi = c * g.ld + 16;

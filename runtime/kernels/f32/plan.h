@@ -26,9 +26,9 @@ enum class ConvPath : int32_t {
                    // task writes the im2col of a band of output rows (Im2colBandRows), one
                    // reduction block at a time, into a buffer of its own and applies every
                    // panel to it
-  kWinograd,       // 3x3, stride 1, dilation 1, one group: Winograd F(2x2, 3x3)
-                   // (winograd_inl.h), 16 multiplications per 2x2 outputs and channel pair
-                   // instead of 36
+  kWinograd,       // 3x3, stride 1, dilation 1, one group: Winograd F(4x4, 3x3) or
+                   // F(2x2, 3x3) (winograd_inl.h), 2.25 or 4 multiplications per output and
+                   // channel pair instead of 9
 };
 
 // GEMM blocking shared by the planner and the driver (driver_inl.h says why each value).
@@ -57,11 +57,11 @@ constexpr int64_t kMaxGatherTaps = 64;
 // and needs at least this many input channels per group to pay for that.
 constexpr int64_t kMinGatherChannels = 8;
 
-// kWinograd: a task's input transform V (16 x c x tiles of its block, winograd_inl.h) takes at
-// most this many bytes, so that it stays in L2 while every panel of weights reads it, and a
-// block holds at most kWinogradMaxBlock tiles (plus a rest of fewer than 16, PlanWinograd):
-// fewer blocks read the weights fewer times (ResNet18's 56x56 and 28x28 F(2x2) layers ran as
-// fast with 96 as with 64 at 1 thread, up to 21% faster at 2).
+// kWinograd: a task's input transform V (36 or 16 x c x tiles of its block, winograd_inl.h)
+// takes at most this many bytes, so that it stays in L2 while every panel of weights reads it,
+// and a block holds at most kWinogradMaxBlock tiles (plus a rest of fewer than 16,
+// PlanWinograd): fewer blocks read the weights fewer times (ResNet18's 56x56 and 28x28 F(2x2)
+// layers ran as fast with 96 as with 64 at 1 thread, up to 21% faster at 2).
 constexpr int64_t kWinogradVBytes = 768 * 1024;
 constexpr int64_t kWinogradMaxBlock = 96;
 // Every task has a V and an M buffer of its own in scratch: at most this many buffers, and as
@@ -71,7 +71,7 @@ constexpr int64_t kWinogradScratchBytes = 4 * 1024 * 1024;
 // and at least this many input and output channels (the transforms cost per channel what the
 // GEMM saves per channel pair, so shallow layers gain nothing) and 2x2 tiles: on small maps
 // the GEMM is too narrow to hide the stream of the transformed weights, 16/9 the size of the
-// direct convolution's (ResNet18's 7x7 layers, 16 tiles: 1.64 -> 2.4 ms).
+// direct convolution's for F(2x2) (ResNet18's 7x7 layers, 16 tiles: 1.64 -> 2.4 ms).
 constexpr int64_t kMinWinogradChannels = 8;
 constexpr int64_t kMinWinogradTiles = 32;
 // F(4x4, 3x3) where the map has at least this many 4x4 tiles (else F(2x2, 3x3)): its weights

@@ -88,7 +88,7 @@ template <class Isa>
 void PackWinogradWeights(const float* w, int64_t m, int64_t c, int tile, float* dst) {
   const int xis = (tile + 2) * (tile + 2);
   const int64_t padded_m = (m + Isa::kMR - 1) / Isa::kMR * Isa::kMR;
-  const int64_t xi_floats = padded_m * c;
+  const int64_t xi_floats = static_cast<int64_t>(PanelFloats<Isa>(m, c));  // one U_xi
   // A panel's kMR values of one input channel are contiguous in each U_xi: transform them
   // together and store them as one run (one value at a time, into 36 streams 4 bytes at a
   // time, loading ResNet18 without cached packed weights took about 15% longer).
@@ -149,7 +149,7 @@ void WinogradTasks(void* arg, int64_t begin, int64_t end) {
   const WinogradGeometry& g = k.g;
   const int64_t panels = (k.m + Isa::kMR - 1) / Isa::kMR;
   const int64_t padded_m = panels * Isa::kMR;
-  const int64_t u_floats = padded_m * k.c;  // one U_xi
+  const int64_t u_floats = static_cast<int64_t>(PanelFloats<Isa>(k.m, k.c));  // one U_xi
   const int64_t units = g.blocks * k.parts;
   const ref::ConvF32Data& d = *k.d;
   for (int64_t t = begin; t < end; ++t) {
