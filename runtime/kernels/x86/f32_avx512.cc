@@ -235,77 +235,6 @@ struct Avx512 {
     }
   }
 
-  // Which of the kRows input rows from iy0 on (a tile row's patch) lie inside the plane, and
-  // their offsets in it.
-  template <int kRows>
-  static void PatchRows(int64_t iy0, int64_t h, int64_t w, bool inside[kRows],
-                        int64_t row_at[kRows]) {
-    for (int i = 0; i < kRows; ++i) {
-      inside[i] = iy0 + i >= 0 && iy0 + i < h;
-      row_at[i] = inside[i] ? (iy0 + i) * w : 0;
-    }
-  }
-
-  // Winograd F(2x2, 3x3) input transform (f32/winograd_inl.h) of the `n` tiles (ty, tx0 ..
-  // tx0 + n - 1) of `c` input channel planes from x: element xi of channel ic's tile tx0 + q to
-  // v[ic * ld_c + xi * ld_xi + q]. 16 tiles a vector. Tile q reads input columns 2q .. 2q + 3
-  // (from the first tile's), so per input row two loads give the even and odd columns (lanes
-  // = tiles) and two more, 2 columns on, the next even and odd ones; masked-off lanes
-  // (padding) read as 0. The load masks and offsets are the same for every channel, so the
-  // channel loop inside is loads, permutes, additions and stores; the 16 transformed values
-  // stay in registers.
-  static void WinogradInput2Row(const float* x, int64_t c, int64_t h, int64_t w, int64_t pad_t,
-                                int64_t pad_l, int64_t ty, int64_t tx0, int64_t n, float* v,
-                                int64_t ld_c, int64_t ld_xi) {
-    const __m512i even = EvenLanes();
-    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    const __m512 zero = _mm512_setzero_ps();
-    const int64_t plane = h * w;
-    for (int64_t q0 = 0; q0 < n; q0 += 16) {
-      const __mmask16 out = static_cast<__mmask16>(RangeMask(0, n - q0, 16));
-      const int64_t c0 = 2 * (tx0 + q0) - pad_l;  // input column under lane 0's first tap
-      const int64_t at[4] = {c0, c0 + 16, c0 + 2, c0 + 18};
-      __mmask16 mask[4];
-      for (int l = 0; l < 4; ++l) mask[l] = static_cast<__mmask16>(RangeMask(at[l], w, 16));
-      bool inside[4];
-      int64_t row_at[4];
-      PatchRows<4>(2 * ty - pad_t, h, w, inside, row_at);
-      const float* xc = x;
-      float* vc = v + q0;
-      for (int64_t ic = 0; ic < c; ++ic, xc += plane, vc += ld_c) {
-        __m512 r[4][4];
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; ++i) {
-          if (!inside[i]) {
-            for (int j = 0; j < 4; ++j) r[i][j] = zero;
-            continue;
-          }
-          const float* row = xc + row_at[i];
-          const __m512 a = LoadLanes(mask[0], MaskedAddress(row, at[0]), zero);
-          const __m512 b = LoadLanes(mask[1], MaskedAddress(row, at[1]), zero);
-          const __m512 a2 = LoadLanes(mask[2], MaskedAddress(row, at[2]), zero);
-          const __m512 b2 = LoadLanes(mask[3], MaskedAddress(row, at[3]), zero);
-          const __m512 e0 = _mm512_permutex2var_ps(a, even, b);
-          const __m512 o0 = _mm512_permutex2var_ps(a, odd, b);
-          const __m512 e1 = _mm512_permutex2var_ps(a2, even, b2);
-          const __m512 o1 = _mm512_permutex2var_ps(a2, odd, b2);
-          r[i][0] = _mm512_sub_ps(e0, e1);
-          r[i][1] = _mm512_add_ps(o0, e1);
-          r[i][2] = _mm512_sub_ps(e1, o0);
-          r[i][3] = _mm512_sub_ps(o0, o1);
-        }
-#pragma GCC unroll 4
-        for (int j = 0; j < 4; ++j) {
-          float* vj = vc + j * ld_xi;
-          StoreLanes(out, vj, _mm512_sub_ps(r[0][j], r[2][j]));
-          StoreLanes(out, vj + 4 * ld_xi, _mm512_add_ps(r[1][j], r[2][j]));
-          StoreLanes(out, vj + 8 * ld_xi, _mm512_sub_ps(r[2][j], r[1][j]));
-          StoreLanes(out, vj + 12 * ld_xi, _mm512_sub_ps(r[1][j], r[3][j]));
-        }
-      }
-    }
-  }
-
   // The output transform: the outputs of the `n` tiles (ty, tx0 ..) of one output channel from
   // m[xi * ld_xi + q], plus the bias, then the activation; each 16 tiles' two output rows are
   // interleaved (tile q: columns 2q, 2q + 1) and stored with masks at the right and bottom
@@ -349,6 +278,55 @@ struct Avx512 {
     }
   }
 
+  // Where an input row's loads for 16 tiles start, from the first tile's first column. F(2x2)
+  // (tile q: columns 2q .. 2q + 3): 0 and 16 hold the even and odd columns 0 and 1, 2 and 18
+  // the ones two columns on. F(4x4) (columns 4q .. 4q + 5): 0, 16, 32, 48 hold columns 0..3 of
+  // the 16 tiles, 64 the last tile's columns 4 and 5.
+  template <int kTile>
+  static constexpr int64_t WinogradLoadOffset(int l) {
+    return kTile == 2 ? (l & 1) * 16 + (l >> 1) * 2 : 16 * l;
+  }
+
+  // The loads of one input row split into the patch's columns, d[j][q] = column j of tile q.
+  // F(2x2): a permute each. F(4x4): columns 0..3 by two permutes and two 128-bit shuffles per
+  // pair; columns 4 and 5 are the next tile's 0 and 1, one lane on, the last lane from the
+  // fifth load.
+  template <int kTile>
+  static void WinogradColumns(const __m512* l, __m512* d) {
+    if constexpr (kTile == 2) {
+      const __m512i even = EvenLanes();
+      const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+      d[0] = _mm512_permutex2var_ps(l[0], even, l[1]);
+      d[1] = _mm512_permutex2var_ps(l[0], odd, l[1]);
+      d[2] = _mm512_permutex2var_ps(l[2], even, l[3]);
+      d[3] = _mm512_permutex2var_ps(l[2], odd, l[3]);
+    } else {
+      const __m512i idx01 =
+          _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+      const __m512i idx23 = _mm512_add_epi32(idx01, _mm512_set1_epi32(2));
+      __m512 lo = _mm512_permutex2var_ps(l[0], idx01, l[1]);
+      __m512 hi = _mm512_permutex2var_ps(l[2], idx01, l[3]);
+      d[0] = _mm512_shuffle_f32x4(lo, hi, 0x44);
+      d[1] = _mm512_shuffle_f32x4(lo, hi, 0xEE);
+      lo = _mm512_permutex2var_ps(l[0], idx23, l[1]);
+      hi = _mm512_permutex2var_ps(l[2], idx23, l[3]);
+      d[2] = _mm512_shuffle_f32x4(lo, hi, 0x44);
+      d[3] = _mm512_shuffle_f32x4(lo, hi, 0xEE);
+      const __m512i next = _mm512_castps_si512(l[4]);              // lane 0: column 64
+      const __m512i next1 = _mm512_alignr_epi32(next, next, 1);  // lane 0: column 65
+      d[4] = _mm512_castsi512_ps(_mm512_alignr_epi32(next, _mm512_castps_si512(d[0]), 1));
+      d[5] = _mm512_castsi512_ps(_mm512_alignr_epi32(next1, _mm512_castps_si512(d[1]), 1));
+    }
+  }
+
+  // F(2x2, 3x3): the 1-D transform of winograd_inl.h's B^T.
+  static void Winograd2B(const __m512 d[4], __m512 t[4]) {
+    t[0] = _mm512_sub_ps(d[0], d[2]);
+    t[1] = _mm512_add_ps(d[1], d[2]);
+    t[2] = _mm512_sub_ps(d[2], d[1]);
+    t[3] = _mm512_sub_ps(d[1], d[3]);
+  }
+
   // F(4x4, 3x3): the 1-D transforms of winograd_inl.h's B^T (input) and A^T (output).
   static void Winograd4B(const __m512 d[6], __m512 t[6]) {
     const __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(-4.0f), d[2], d[4]);  // d4 - 4 d2
@@ -373,65 +351,12 @@ struct Avx512 {
     o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), e, b), m[5]);
   }
 
-  // F(4x4, 3x3) input transform, as WinogradInput2Row with 6x6 patches: tile q reads input
-  // columns 4q .. 4q + 5, so per input row four loads hold the first four columns of 16
-  // tiles, split into columns 0..3 by two permutes and two 128-bit shuffles per pair of
-  // columns; columns 4 and 5 are columns 0 and 1 of the next tile (one lane on, the last
-  // lane from a fifth load).
-  static void WinogradInput4Row(const float* x, int64_t c, int64_t h, int64_t w, int64_t pad_t,
-                                int64_t pad_l, int64_t ty, int64_t tx0, int64_t n, float* v,
-                                int64_t ld_c, int64_t ld_xi) {
-    const __m512i idx01 =
-        _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
-    const __m512i idx23 = _mm512_add_epi32(idx01, _mm512_set1_epi32(2));
-    const __m512 zero = _mm512_setzero_ps();
-    const int64_t plane = h * w;
-    for (int64_t q0 = 0; q0 < n; q0 += 16) {
-      const __mmask16 out = static_cast<__mmask16>(RangeMask(0, n - q0, 16));
-      const int64_t c0 = 4 * (tx0 + q0) - pad_l;  // input column under lane 0's first tap
-      __mmask16 mask[5];
-      for (int l = 0; l < 5; ++l)
-        mask[l] = static_cast<__mmask16>(RangeMask(c0 + 16 * l, w, 16));
-      bool inside[6];
-      int64_t row_at[6];
-      PatchRows<6>(4 * ty - pad_t, h, w, inside, row_at);
-      const float* xc = x;
-      float* vc = v + q0;
-      for (int64_t ic = 0; ic < c; ++ic, xc += plane, vc += ld_c) {
-        __m512 t[6][6];
-#pragma GCC unroll 6
-        for (int i = 0; i < 6; ++i) {
-          if (!inside[i]) {
-            for (int j = 0; j < 6; ++j) t[i][j] = zero;
-            continue;
-          }
-          const float* row = xc + row_at[i];
-          __m512 l[5];
-          for (int k = 0; k < 5; ++k)
-            l[k] = LoadLanes(mask[k], MaskedAddress(row, c0 + 16 * k), zero);
-          __m512 d[6];
-          __m512 lo = _mm512_permutex2var_ps(l[0], idx01, l[1]);
-          __m512 hi = _mm512_permutex2var_ps(l[2], idx01, l[3]);
-          d[0] = _mm512_shuffle_f32x4(lo, hi, 0x44);
-          d[1] = _mm512_shuffle_f32x4(lo, hi, 0xEE);
-          lo = _mm512_permutex2var_ps(l[0], idx23, l[1]);
-          hi = _mm512_permutex2var_ps(l[2], idx23, l[3]);
-          d[2] = _mm512_shuffle_f32x4(lo, hi, 0x44);
-          d[3] = _mm512_shuffle_f32x4(lo, hi, 0xEE);
-          const __m512i next = _mm512_castps_si512(l[4]);  // lane 0: column 64
-          const __m512i next1 = _mm512_alignr_epi32(next, next, 1);  // lane 0: column 65
-          d[4] = _mm512_castsi512_ps(_mm512_alignr_epi32(next, _mm512_castps_si512(d[0]), 1));
-          d[5] = _mm512_castsi512_ps(_mm512_alignr_epi32(next1, _mm512_castps_si512(d[1]), 1));
-          Winograd4B(d, t[i]);
-        }
-#pragma GCC unroll 6
-        for (int j = 0; j < 6; ++j) {
-          const __m512 col[6] = {t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]};
-          __m512 o[6];
-          Winograd4B(col, o);
-          for (int a = 0; a < 6; ++a) StoreLanes(out, vc + (6 * a + j) * ld_xi, o[a]);
-        }
-      }
+  template <int kTile>
+  static void WinogradB(const __m512* d, __m512* t) {
+    if constexpr (kTile == 2) {
+      Winograd2B(d, t);
+    } else {
+      Winograd4B(d, t);
     }
   }
 
@@ -488,16 +413,66 @@ struct Avx512 {
     }
   }
 
+  // Winograd input transform (f32/winograd_inl.h), F(2x2, 3x3) or F(4x4, 3x3), of the `n`
+  // tiles (ty, tx0 .. tx0 + n - 1) of `c` input channel planes from x: element xi of channel
+  // ic's tile tx0 + q to v[ic * ld_c + xi * ld_xi + q]. 16 tiles a vector: per input row of the
+  // patch, a few loads hold the columns of 16 tiles (WinogradLoadOffset) and permutes split
+  // them into the patch's columns (WinogradColumns, lanes = tiles); masked-off lanes (padding)
+  // read as 0. The load masks and offsets are the same for every channel, so the channel loop
+  // inside is loads, permutes, additions and stores.
   template <int kTile>
   static void WinogradInputRow(const float* x, int64_t c, int64_t h, int64_t w, int64_t pad_t,
                                int64_t pad_l, int64_t ty, int64_t tx0, int64_t n, float* v,
                                int64_t ld_c, int64_t ld_xi) {
-    if constexpr (kTile == 2) {
-      WinogradInput2Row(x, c, h, w, pad_t, pad_l, ty, tx0, n, v, ld_c, ld_xi);
-    } else {
-      WinogradInput4Row(x, c, h, w, pad_t, pad_l, ty, tx0, n, v, ld_c, ld_xi);
+    constexpr int kRows = kTile + 2;
+    constexpr int kLoads = kTile == 2 ? 4 : 5;
+    const __m512 zero = _mm512_setzero_ps();
+    const int64_t plane = h * w;
+    for (int64_t q0 = 0; q0 < n; q0 += 16) {
+      const __mmask16 out = static_cast<__mmask16>(RangeMask(0, n - q0, 16));
+      const int64_t c0 = kTile * (tx0 + q0) - pad_l;  // input column under lane 0's first tap
+      int64_t at[kLoads];
+      __mmask16 mask[kLoads];
+      for (int l = 0; l < kLoads; ++l) {
+        at[l] = c0 + WinogradLoadOffset<kTile>(l);
+        mask[l] = static_cast<__mmask16>(RangeMask(at[l], w, 16));
+      }
+      bool inside[kRows];
+      int64_t row_at[kRows];  // offset of each input row of the patch in a plane
+      for (int i = 0; i < kRows; ++i) {
+        const int64_t iy = kTile * ty - pad_t + i;
+        inside[i] = iy >= 0 && iy < h;
+        row_at[i] = inside[i] ? iy * w : 0;
+      }
+      const float* xc = x;
+      float* vc = v + q0;
+      for (int64_t ic = 0; ic < c; ++ic, xc += plane, vc += ld_c) {
+        __m512 t[kRows][kRows];  // the patch transformed along its rows
+#pragma GCC unroll 6
+        for (int i = 0; i < kRows; ++i) {
+          if (!inside[i]) {
+            for (int j = 0; j < kRows; ++j) t[i][j] = zero;
+            continue;
+          }
+          const float* row = xc + row_at[i];
+          __m512 l[kLoads];
+          for (int k = 0; k < kLoads; ++k)
+            l[k] = LoadLanes(mask[k], MaskedAddress(row, at[k]), zero);
+          __m512 d[kRows];
+          WinogradColumns<kTile>(l, d);
+          WinogradB<kTile>(d, t[i]);
+        }
+#pragma GCC unroll 6
+        for (int j = 0; j < kRows; ++j) {
+          __m512 col[kRows], o[kRows];
+          for (int i = 0; i < kRows; ++i) col[i] = t[i][j];
+          WinogradB<kTile>(col, o);
+          for (int a = 0; a < kRows; ++a) StoreLanes(out, vc + (kRows * a + j) * ld_xi, o[a]);
+        }
+      }
     }
   }
+
   template <int kTile>
   static void WinogradOutputRow(const float* m, int64_t ld_xi, int64_t n, float bias,
                                 const FusedActivation& fa, float* yp, int64_t oh, int64_t ow,
