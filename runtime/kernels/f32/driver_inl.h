@@ -178,7 +178,8 @@ struct GemmWork {
 };
 
 // The B block (rows k0.., the columns of `tile`) as a pointer and row stride, when B is in
-// memory.
+// memory; null when it is not (gathered or written per block: no offset may be applied to the
+// null g.b, which is undefined behaviour even if the result is never read).
 struct BBlock {
   const float* b;
   int64_t ldb;
@@ -186,6 +187,7 @@ struct BBlock {
 
 template <class Isa>
 BBlock StoredBBlock(const GemmArgs& g, int64_t tile, int64_t k0) {
+  if (g.b == nullptr) return {nullptr, 0};
   if (g.b_panel_stride) return {g.b + tile * g.b_panel_stride + k0 * Isa::kNR, Isa::kNR};
   return {g.b + k0 * g.ldb + tile * Isa::kNR, g.ldb};
 }
