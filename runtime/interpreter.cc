@@ -6,8 +6,6 @@
 namespace outpost {
 namespace {
 
-constexpr size_t kStateAlignment = Interpreter::kStateAlignment;
-
 size_t AlignUp(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
 // The dtype a kernel is chosen by: the first present input's.

@@ -20,7 +20,8 @@ class OpResolver {
 };
 
 template <size_t kCapacity>
-class MutableOpResolver : public OpResolver {
+// final: destroyed through its own type only (OpResolver's destructor is not virtual).
+class MutableOpResolver final : public OpResolver {
  public:
   explicit MutableOpResolver(uint32_t cpu_features = 0) : cpu_features_(cpu_features) {}
 

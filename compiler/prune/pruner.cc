@@ -198,7 +198,7 @@ Expected<PruneResult> PruneGraph(const ir::Graph& float_graph, const quant::Data
         if (pruned.tensors[in].shape == g.tensors[in].shape) continue;
         const int out = node.outputs[0];
         layers.push_back({static_cast<int>(n),
-                          KeptPositions(a, keep, out, g.tensors[out].shape[1])});
+                          KeptPositions(a, keep, out, g.tensors[out].shape[1]), {}});
       }
       r.calibration_samples = static_cast<int64_t>(calibration->samples.size());
       Expected<std::vector<LayerFit>> fits =

@@ -696,7 +696,9 @@ const int32_t kRequantM0s[] = {0, 1, 1 << 30, (1 << 30) + 1, 1518500250, INT32_M
 // narrowing), and accumulators at the int32 extremes, near rounding ties and random.
 // GCC 12 flags the intrinsics' internal _mm512_undefined operands once they are inlined here.
 #pragma GCC diagnostic push
+#if !defined(__clang__)  // a GCC-only warning
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 OUTPOST_AVX512_VNNI void ApplyRequantVec16(const kernels::x86::ChannelRequant& m, int32_t zp,
                                            int32_t lo, int32_t hi, const int32_t* x, int32_t* y,
                                            uint8_t* y8) {

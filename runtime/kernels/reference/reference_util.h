@@ -151,7 +151,8 @@ constexpr KernelRegistration Reference(OpCode op, DType dtype, const char* name,
 #define OUTPOST_MOVE_KERNEL(NAME, LOWER, OPC, DATA, PREP, EVAL)                        \
   const KernelRegistration k##NAME##F32Ref =                                           \
       ref::Reference(OpCode::OPC, DType::FLOAT32, LOWER "_f32_ref", DATA, PREP, EVAL); \
-  const KernelRegistration k##NAME##I8Ref =                                            \
+  /* unused where int8 has a kernel of its own (Concat: QuantizedConcat rescales) */   \
+  [[maybe_unused]] const KernelRegistration k##NAME##I8Ref =                           \
       ref::Reference(OpCode::OPC, DType::INT8, LOWER "_i8_ref", DATA, PREP, EVAL);     \
   const KernelRegistration k##NAME##U8Ref =                                            \
       ref::Reference(OpCode::OPC, DType::UINT8, LOWER "_u8_ref", DATA, PREP, EVAL);    \
