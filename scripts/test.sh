@@ -2,7 +2,8 @@
 # Every test, on a fresh Debian 12 machine: install dependencies, generate the large zoo
 # models with PyTorch, then
 #   1. release build: unit tests, ONNX conformance, model zoo, CLI end to end;
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests but the slowest;
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build (clang): the same tests but the
+#      slowest;
 #   3. 64-bit ARM cross build: the kernel tests under qemu-aarch64;
 #   4. bare-metal Cortex-M4 and Cortex-M55 builds: firmware images under qemu-system-arm (the
 #      runtime's self-test on a committed int8 model, the zoo's keyword-spotting and anomaly
@@ -11,48 +12,95 @@
 #   5. clang/libFuzzer build: the model reader, then the Y4M and WAV parsers, the package reader,
 #      the model delta reader and the fleet server's JSON input, fuzzed for a bounded time from
 #      their corpora.
+# The test runs leave a core partly idle (their tests wait on servers, sockets and child
+# processes), so the next phases' builds run meanwhile, in the background at low priority, with
+# their output in build/logs/ (docs/testing.md).
 # Usage: scripts/test.sh [--quick]   (--quick: release tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds="${OUTPOST_FUZZ_SECONDS:-60}"
 phase() { printf '\n== [%4ds] %s\n' "$SECONDS" "$*"; }
+logs=build/logs
+mkdir -p "$logs"
+
+# Builds presets one after the other in the background, at low priority, in a session of their
+# own (so that a failing phase, which ends this script, can stop them whole); await_builds waits
+# for them and says how long each took.
+background_pid=""
+background_builds() {
+  setsid bash -c '
+    log=$1; shift
+    for preset in "$@"; do
+      start=$SECONDS
+      echo "== building $preset" >> "$log"
+      nice -n 10 scripts/build.sh "$preset" >> "$log" 2>&1 || {
+        echo "build of $preset failed" >> "$log"; exit 1; }
+      echo "built $preset in the background in $((SECONDS - start))s" >> "$log"
+    done' background_builds "$logs/background.log" "$@" &
+  background_pid=$!
+}
+await_builds() {
+  local status=0
+  wait "$background_pid" || status=$?
+  background_pid=""
+  if [ "$status" -ne 0 ]; then
+    tail -n 60 "$logs/background.log"
+    echo "test: a background build failed (whole log: $logs/background.log)" >&2
+    exit 1
+  fi
+  grep '^built ' "$logs/background.log" || true
+  : > "$logs/background.log"
+}
+trap '[ -z "$background_pid" ] || kill -- "-$background_pid" 2> /dev/null || true' EXIT
 
 scripts/setup.sh --models --arm64 --mcu
-# The large zoo models (MobileNetV2, ResNet18 at 224x224) are generated, not committed.
-/usr/bin/python3 models/zoo.py export-large
+: > "$logs/background.log"
 
 phase "release build and tests"
+# The large zoo models (MobileNetV2, ResNet18 at 224x224) are generated, not committed; PyTorch
+# exports them while the release build compiles.
+/usr/bin/python3 models/zoo.py export-large > "$logs/export-large.log" 2>&1 &
+export_pid=$!
 scripts/build.sh release
+if ! wait "$export_pid"; then
+  cat "$logs/export-large.log"
+  echo "test: exporting the large zoo models failed" >&2
+  exit 1
+fi
+cat "$logs/export-large.log"
+if [ "${1:-}" = "--quick" ]; then
+  ctest --preset release -j 2
+  exit 0
+fi
+background_builds asan
 ctest --preset release -j 2
 
-if [ "${1:-}" = "--quick" ]; then exit 0; fi
-
 phase "asan+ubsan build and tests"
-scripts/build.sh asan
+await_builds
+background_builds aarch64 cortex-m4 cortex-m55 fuzz
 ctest --preset asan -j 2 -LE slow
 
 phase "aarch64 cross build: kernel tests under qemu-aarch64"
-scripts/build.sh aarch64
+await_builds
 ctest --preset aarch64 -j 2
 
 phase "Cortex-M bare-metal build: firmware images, instruction counts and footprint under qemu-system-arm"
 for preset in cortex-m4 cortex-m55; do
-  scripts/build.sh "$preset"
   ctest --preset "$preset" -j 2
   # The footprint table (flash and RAM of each image, the runtime core alone).
   ctest --preset "$preset" -R mcu_footprint -V 2>&1 | sed -n 's/^[0-9]*: \(board\|  \|runtime core\)/\1/p'
 done
 
 phase "fuzzing the model reader for ${fuzz_seconds}s, the other readers for a third of that each"
-scripts/build.sh fuzz
 corpus=build/fuzz/corpus
 rm -rf "$corpus" && mkdir -p "$corpus"
 cp tests/fuzz/corpus/*.opm tests/fuzz/corpus/bad/*.opm "$corpus"/
 # Compiled zoo models from the release tests make realistic seeds.
 find build/release -name '*.opm' -size -2M -exec cp {} "$corpus"/ \; 2>/dev/null || true
+# The model reader on one core, the other readers one after the other on the second.
 build/fuzz/fuzz_model_load -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-  -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
-echo "fuzz: model reader, no crash in ${fuzz_seconds}s"
+  -print_final_stats=1 "$corpus" > "$logs/fuzz_model_load.log" 2>&1 &
+model_fuzz_pid=$!
 # The other readers of untrusted bytes, a third of the time each: the media parsers of the
 # pipeline's sources (video and audio files), the package reader (signature, manifest,
 # decryption, model checks), the model delta reader (against the fixed base
@@ -66,4 +114,12 @@ for reader in y4m wav package delta fleet_json; do
     -print_final_stats=1 "$reader_corpus" 2>&1 | tail -n 3
   echo "fuzz: $reader reader, no crash in ${other_seconds}s"
 done
+model_fuzz_status=0
+wait "$model_fuzz_pid" || model_fuzz_status=$?
+tail -n 12 "$logs/fuzz_model_load.log"
+if [ "$model_fuzz_status" -ne 0 ]; then
+  echo "fuzz: the model reader failed (whole log: $logs/fuzz_model_load.log)" >&2
+  exit 1
+fi
+echo "fuzz: model reader, no crash in ${fuzz_seconds}s"
 phase "all tests passed"
