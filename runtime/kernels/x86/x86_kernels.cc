@@ -12,6 +12,7 @@ const KernelRegistration* const kAll[] = {
     &kMaxPool2DF32Avx2,
     &kMaxPool2DF32Avx512,
     &kAddF32Avx512,
+    &kGlobalAveragePoolF32Avx512,
 };
 
 }  // namespace

@@ -16,6 +16,7 @@ extern const KernelRegistration kFullyConnectedF32Avx512;
 extern const KernelRegistration kMaxPool2DF32Avx2;
 extern const KernelRegistration kMaxPool2DF32Avx512;
 extern const KernelRegistration kAddF32Avx512;
+extern const KernelRegistration kGlobalAveragePoolF32Avx512;
 
 // All x86 kernels, AVX2 before AVX-512 so that the wider one wins where both are supported.
 const KernelRegistration* const* X86Kernels(size_t* count);
