@@ -234,6 +234,20 @@ std::vector<ConvParams> ConvCases() {
   v.push_back(Conv(1, 5, 13, 28, 5, 3, 2, 1, 5));   // depthwise narrow, stride 2
   v.push_back(Conv(1, 5, 13, 56, 5, 3, 2, 1, 5));   // depthwise 2 rows x 2 blocks at once + 1
   v.push_back(Conv(2, 3, 6, 151, 3, 3, 2, 1, 3));   // depthwise stride 2, 4 blocks + 1
+  // Stride 2 on small planes of at most 8 columns out, half the input's (AVX-512: split into
+  // four phase planes, then flat): MobileNetV2's shape, odd sizes, 16 vectors, 5x5, one-sided
+  // pads; and wider ones, row-wise.
+  v.push_back(Conv(1, 6, 14, 14, 6, 3, 2, 1, 6));   // 14x14 -> 7x7
+  v.push_back(Conv(2, 5, 28, 28, 5, 3, 2, 1, 5));   // 28x28 -> 14x14, batch 2: row-wise
+  v.push_back(Conv(1, 4, 13, 13, 4, 3, 2, 1, 4));   // odd rows and columns: zero phases
+  v.push_back(Conv(1, 3, 63, 16, 3, 3, 2, 1, 3));   // 32x8 out: 256 pixels, 16 vectors
+  v.push_back(Conv(1, 4, 15, 9, 4, 5, 2, 2, 4));    // 5x5, padding 2
+  {
+    ConvParams p = Conv(1, 5, 14, 14, 5, 3, 2, 0, 5);
+    p.pad_b = p.pad_r = 1;  // padding only after (the "same" padding of TensorFlow)
+    v.push_back(p);
+  }
+  v.push_back(Conv(1, 5, 13, 56, 5, 3, 2, 0, 5));   // no padding: 27 of 28 columns, row-wise
   v.push_back(Conv(1, 3, 15, 112, 3, 3, 1, 1, 3));  // depthwise 3-row, 4 rows at once + 3
   v.push_back(Conv(1, 3, 19, 113, 3, 3, 2, 1, 3));  // depthwise 3-row stride 2: 10 rows
   v.push_back(Conv(1, 3, 22, 29, 3, 3, 1, 1, 3));   // depthwise 3-row, 2 vectors, 4 rows + 2
@@ -668,6 +682,72 @@ TEST_P(X86F32Test, AddMatchesReference) {
     for (Activation act : acts) RunAdd(c, act, GetParam());
 }
 
+// GLOBAL_AVERAGE_POOL sums each plane in double as the reference does, in another order: the
+// float means may differ in the last place in a tie, no more. NaN and infinities propagate.
+void RunGlobalAveragePool(const std::vector<int32_t>& shape, bool specials, uint32_t features) {
+  size_t count = 1;
+  for (int32_t v : shape) count *= static_cast<size_t>(v);
+  std::vector<float> x = RandomFloats(count, 13, -8.0f, 8.0f);
+  if (specials) {
+    x[count / 3] = NAN;
+    x[count / 2] = INFINITY;
+    x[count - 1] = -INFINITY;  // a plane with +inf and -inf means NaN, else the infinity
+  }
+  std::vector<int32_t> out(shape.size(), 1);
+  out[0] = shape[0], out[1] = shape[1];
+  std::vector<Operand> in = {Operand::F32(shape, x)};
+  SingleOpModel model(opm::OpCode::GLOBAL_AVERAGE_POOL, {}, in, {Operand::Out(out)});
+  ASSERT_EQ(model.status(), Status::kOk) << model.error();
+  std::string what = std::string(IsaName(features)) + " global average pool [";
+  for (int32_t v : shape) what += std::to_string(v) + ",";
+  what += specials ? "] nan/inf" : "]";
+  const RunResult ref = RunWith(model.file(), {in[0].bytes}, 0, false);
+  const RunResult opt = RunWith(model.file(), {in[0].bytes}, features, false);
+  const RunResult split = RunWith(model.file(), {in[0].bytes}, features, true);
+  ASSERT_EQ(ref.status, Status::kOk) << what;
+  ASSERT_EQ(opt.status, Status::kOk) << what;
+  ASSERT_EQ(split.status, Status::kOk) << what;
+  EXPECT_EQ(opt.kernel, "global_average_pool_f32_avx512") << what;
+  ASSERT_EQ(opt.out.size(), ref.out.size()) << what;
+  int inexact = 0, bad = 0;
+  for (size_t i = 0; i < ref.out.size(); ++i) {
+    if (std::isnan(ref.out[i]) || std::isinf(ref.out[i])) {
+      const bool same = std::isnan(ref.out[i]) ? std::isnan(opt.out[i]) : opt.out[i] == ref.out[i];
+      if (!same && ++bad <= 3) ADD_FAILURE() << what << ": [" << i << "] " << opt.out[i] << " vs " << ref.out[i];
+      continue;
+    }
+    if (opt.out[i] == ref.out[i]) continue;
+    ++inexact;
+    const bool one_ulp = opt.out[i] == std::nextafter(ref.out[i], INFINITY) ||
+                         opt.out[i] == std::nextafter(ref.out[i], -INFINITY);
+    if (!one_ulp && ++bad <= 3)
+      ADD_FAILURE() << what << ": [" << i << "] " << opt.out[i] << " vs " << ref.out[i];
+  }
+  EXPECT_EQ(std::memcmp(split.out.data(), opt.out.data(), opt.out.size() * sizeof(float)), 0)
+      << what << ": results depend on the thread split";
+  std::printf("  %-58s %-30s %d of %zu off by one ulp\n", what.c_str(), opt.kernel.c_str(), inexact,
+              ref.out.size());
+}
+
+TEST_P(X86F32Test, GlobalAveragePoolMatchesReference) {
+  if (GetParam() != kAvx512) GTEST_SKIP() << "GLOBAL_AVERAGE_POOL is optimized for AVX-512 only";
+  const std::vector<int32_t> shapes[] = {
+      {1, 1280, 7, 7},    // MobileNetV2: 3 vectors and a masked lane per plane
+      {1, 512, 7, 7},     // ResNet18
+      {2, 5, 3, 5},       // 15: one masked vector, batch 2
+      {1, 3, 4, 4},       // exactly one vector
+      {1, 2, 1, 1},       // one value: the mean is the value
+      {1, 3, 33, 17},     // 561: a long plane, several tasks' worth of floats in all
+      {2, 4, 37},         // rank 3
+      {1, 2, 3, 4, 5},    // rank 5
+      {1, 64, 56, 56},    // planes of 3136: one plane a task
+  };
+  for (const auto& shape : shapes) {
+    RunGlobalAveragePool(shape, false, GetParam());
+    RunGlobalAveragePool(shape, true, GetParam());
+  }
+}
+
 // Which convolutions take the gathered (implicit im2col) path, and the scratch each plans:
 // the ResNet18 shapes, and the cases the test shapes above rely on.
 TEST(X86F32Kernels, ConvPlanChoosesGatherOnLargeMaps) {
@@ -773,7 +853,7 @@ TEST(X86F32Kernels, ConvPlanChoosesWinograd) {
 TEST(X86F32Kernels, RegistrationsAndResolver) {
   size_t n = 0;
   const KernelRegistration* const* all = kernels::X86Kernels(&n);
-  ASSERT_EQ(n, 7u);
+  ASSERT_EQ(n, 8u);
   for (size_t i = 0; i < n; ++i) {
     const KernelRegistration& k = *all[i];
     SCOPED_TRACE(k.name);
@@ -799,9 +879,13 @@ TEST(X86F32Kernels, RegistrationsAndResolver) {
   EXPECT_STREQ(resolver.Find(OpCode::MAX_POOL_2D, DType::FLOAT32)->name,
                "max_pool2d_f32_avx512");
   EXPECT_STREQ(resolver.Find(OpCode::ADD, DType::FLOAT32)->name, "add_f32_avx512");
+  EXPECT_STREQ(resolver.Find(OpCode::GLOBAL_AVERAGE_POOL, DType::FLOAT32)->name,
+               "global_average_pool_f32_avx512");
   resolver.set_cpu_features(kAvx2);
   EXPECT_STREQ(resolver.Find(OpCode::MAX_POOL_2D, DType::FLOAT32)->name, "max_pool2d_f32_avx2");
   EXPECT_STREQ(resolver.Find(OpCode::ADD, DType::FLOAT32)->name, "add_f32_ref");
+  EXPECT_STREQ(resolver.Find(OpCode::GLOBAL_AVERAGE_POOL, DType::FLOAT32)->name,
+               "global_average_pool_f32_ref");
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, X86F32Test, ::testing::Values(kAvx2, kAvx512),
