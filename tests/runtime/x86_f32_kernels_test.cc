@@ -86,16 +86,28 @@ bool Supported(uint32_t features) { return (DetectCpuFeatures() & features) == f
 
 const char* IsaName(uint32_t features) { return features == kAvx512 ? "avx512" : "avx2"; }
 
+// The reference run, the optimized run, and the optimized run split over 5 threads, each
+// asserted to have succeeded (call through ASSERT_NO_FATAL_FAILURE).
+struct ThreeRuns {
+  RunResult ref, opt, split;
+};
+void RunThreeWays(const std::vector<uint8_t>& file, const std::vector<std::vector<uint8_t>>& feeds,
+                  uint32_t features, const std::string& what, ThreeRuns* r) {
+  r->ref = RunWith(file, feeds, 0, false);
+  ASSERT_EQ(r->ref.status, Status::kOk) << what;
+  r->opt = RunWith(file, feeds, features, false);
+  ASSERT_EQ(r->opt.status, Status::kOk) << what;
+  r->split = RunWith(file, feeds, features, true);
+  ASSERT_EQ(r->split.status, Status::kOk) << what;
+}
+
 // Compares the optimized run (serial and split) with the reference; returns max abs error.
 void CompareWithReference(const std::vector<uint8_t>& file,
                           const std::vector<std::vector<uint8_t>>& feeds, uint32_t features,
                           const char* expect_kernel_prefix, const std::string& what) {
-  const RunResult ref = RunWith(file, feeds, 0, false);
-  ASSERT_EQ(ref.status, Status::kOk) << what;
-  const RunResult opt = RunWith(file, feeds, features, false);
-  ASSERT_EQ(opt.status, Status::kOk) << what;
-  const RunResult split = RunWith(file, feeds, features, true);
-  ASSERT_EQ(split.status, Status::kOk) << what;
+  ThreeRuns runs;
+  ASSERT_NO_FATAL_FAILURE(RunThreeWays(file, feeds, features, what, &runs));
+  const RunResult &ref = runs.ref, &opt = runs.opt, &split = runs.split;
   EXPECT_EQ(opt.kernel.rfind(expect_kernel_prefix, 0), 0u) << what << ": ran " << opt.kernel;
   ASSERT_EQ(opt.out.size(), ref.out.size());
   double max_ref = 0, max_err = 0;
@@ -565,12 +577,9 @@ void RunMaxPool(const PoolCase& p, uint32_t features, bool with_nan) {
   std::snprintf(what, sizeof(what), "%s max pool n%d c%d %dx%d k%dx%d s%d,%d d%d,%d p%d,%d,%d,%d%s%s",
                 IsaName(features), p.n, p.c, p.h, p.w, p.kh, p.kw, p.sh, p.sw, p.dh, p.dw, p.pt,
                 p.pl, p.pb, p.pr, p.ceil ? " ceil" : "", with_nan ? " nan" : "");
-  const RunResult ref = RunWith(model.file(), {in[0].bytes}, 0, false);
-  const RunResult opt = RunWith(model.file(), {in[0].bytes}, features, false);
-  const RunResult split = RunWith(model.file(), {in[0].bytes}, features, true);
-  ASSERT_EQ(ref.status, Status::kOk) << what;
-  ASSERT_EQ(opt.status, Status::kOk) << what;
-  ASSERT_EQ(split.status, Status::kOk) << what;
+  ThreeRuns runs;
+  ASSERT_NO_FATAL_FAILURE(RunThreeWays(model.file(), {in[0].bytes}, features, what, &runs));
+  const RunResult &ref = runs.ref, &opt = runs.opt, &split = runs.split;
   ASSERT_EQ(opt.out.size(), ref.out.size()) << what;
   int mismatches = 0;
   for (size_t i = 0; i < ref.out.size(); ++i) {
@@ -642,12 +651,9 @@ void RunAdd(const AddCase& c, Activation act, uint32_t features) {
   what += "] b[";
   for (int32_t v : c.b) what += std::to_string(v) + ",";
   what += "] act " + std::to_string(static_cast<int>(act));
-  const RunResult ref = RunWith(model.file(), feeds, 0, false);
-  const RunResult opt = RunWith(model.file(), feeds, features, false);
-  const RunResult split = RunWith(model.file(), feeds, features, true);
-  ASSERT_EQ(ref.status, Status::kOk) << what;
-  ASSERT_EQ(opt.status, Status::kOk) << what;
-  ASSERT_EQ(split.status, Status::kOk) << what;
+  ThreeRuns runs;
+  ASSERT_NO_FATAL_FAILURE(RunThreeWays(model.file(), feeds, features, what, &runs));
+  const RunResult &ref = runs.ref, &opt = runs.opt, &split = runs.split;
   EXPECT_EQ(opt.kernel, "add_f32_avx512") << what;
   ASSERT_EQ(opt.out.size(), ref.out.size()) << what;
   int mismatches = 0;
@@ -701,19 +707,17 @@ void RunGlobalAveragePool(const std::vector<int32_t>& shape, bool specials, uint
   std::string what = std::string(IsaName(features)) + " global average pool [";
   for (int32_t v : shape) what += std::to_string(v) + ",";
   what += specials ? "] nan/inf" : "]";
-  const RunResult ref = RunWith(model.file(), {in[0].bytes}, 0, false);
-  const RunResult opt = RunWith(model.file(), {in[0].bytes}, features, false);
-  const RunResult split = RunWith(model.file(), {in[0].bytes}, features, true);
-  ASSERT_EQ(ref.status, Status::kOk) << what;
-  ASSERT_EQ(opt.status, Status::kOk) << what;
-  ASSERT_EQ(split.status, Status::kOk) << what;
+  ThreeRuns runs;
+  ASSERT_NO_FATAL_FAILURE(RunThreeWays(model.file(), {in[0].bytes}, features, what, &runs));
+  const RunResult &ref = runs.ref, &opt = runs.opt, &split = runs.split;
   EXPECT_EQ(opt.kernel, "global_average_pool_f32_avx512") << what;
   ASSERT_EQ(opt.out.size(), ref.out.size()) << what;
   int inexact = 0, bad = 0;
   for (size_t i = 0; i < ref.out.size(); ++i) {
     if (std::isnan(ref.out[i]) || std::isinf(ref.out[i])) {
       const bool same = std::isnan(ref.out[i]) ? std::isnan(opt.out[i]) : opt.out[i] == ref.out[i];
-      if (!same && ++bad <= 3) ADD_FAILURE() << what << ": [" << i << "] " << opt.out[i] << " vs " << ref.out[i];
+      if (!same && ++bad <= 3)
+        ADD_FAILURE() << what << ": [" << i << "] " << opt.out[i] << " vs " << ref.out[i];
       continue;
     }
     if (opt.out[i] == ref.out[i]) continue;

@@ -196,7 +196,9 @@ void GlobalAveragePlanes(void* arg, int64_t begin, int64_t end) {
 
 // The reference's prepare (its shape checks; no op data), called at run time: its registration
 // is initialized dynamically, in another file.
-Status PrepareGlobalAveragePool(KernelContext& ctx) { return kGlobalAveragePoolF32Ref.prepare(ctx); }
+Status PrepareGlobalAveragePool(KernelContext& ctx) {
+  return kGlobalAveragePoolF32Ref.prepare(ctx);
+}
 
 Status EvalGlobalAveragePool(KernelContext& ctx) {
   const TensorView& x = ctx.input(0);
