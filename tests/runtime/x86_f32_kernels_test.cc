@@ -262,7 +262,20 @@ std::vector<ConvParams> ConvCases() {
   v.push_back(Conv(1, 5, 13, 56, 5, 3, 2, 0, 5));   // no padding: 27 of 28 columns, row-wise
   v.push_back(Conv(1, 3, 15, 112, 3, 3, 1, 1, 3));  // depthwise 3-row, 4 rows at once + 3
   v.push_back(Conv(1, 3, 19, 113, 3, 3, 2, 1, 3));  // depthwise 3-row stride 2: 10 rows
+  // 3x3 stride 2 (AVX-512: three column taps from one 32-column load and one column after):
+  // that column inside the row (no padding, 64 columns out of 130 and 32 of 66) and beyond
+  // it, 3 blocks with the last one partial, MobileNetV2's 112x112 -> 56x56.
+  v.push_back(Conv(1, 3, 9, 130, 3, 3, 2, 0, 3));
+  v.push_back(Conv(1, 3, 10, 66, 3, 3, 2, 0, 3));
+  v.push_back(Conv(1, 3, 9, 66, 3, 3, 2, 1, 3));
+  v.push_back(Conv(1, 4, 112, 112, 4, 3, 2, 1, 4));
   v.push_back(Conv(1, 3, 22, 29, 3, 3, 1, 1, 3));   // depthwise 3-row, 2 vectors, 4 rows + 2
+  // 3x3 stride 1 (AVX-512: the outer column taps are the middle one shifted by a lane): the
+  // columns before and after a run of blocks inside the row (no padding, 128 columns out of
+  // 130: two runs of 4 blocks) and outside it.
+  v.push_back(Conv(1, 3, 9, 130, 3, 3, 1, 0, 3));
+  v.push_back(Conv(1, 3, 6, 66, 3, 3, 1, 0, 3));
+  v.push_back(Conv(1, 3, 6, 64, 3, 3, 1, 1, 3));
   v.push_back(Conv(1, 3, 23, 20, 3, 3, 1, 0, 3));   // depthwise 3-row, 2 vectors, no padding
   {
     ConvParams p = Conv(1, 5, 14, 70, 5, 3, 1, 0, 5);
