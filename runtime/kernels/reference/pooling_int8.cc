@@ -36,13 +36,13 @@ Status PrepareAverageRescale(KernelContext& ctx, int8::PoolData* d) {
   return Status::kOk;
 }
 
-Status PrepareMaxPool2D(KernelContext& ctx) {
+Status PrepareMaxPool2DInt8(KernelContext& ctx) {
   OUTPOST_RETURN_IF_ERROR(ref::CheckMaxPoolOperands(ctx, DType::INT8));
   OUTPOST_RETURN_IF_ERROR(CheckSameQuantization(ctx));
   return ref::PreparePoolWindow(ctx, ctx.op_data<int8::PoolData>());
 }
 
-Status PrepareAveragePool2D(KernelContext& ctx) {
+Status PrepareAveragePool2DInt8(KernelContext& ctx) {
   OUTPOST_RETURN_IF_ERROR(CheckOperands(ctx, 1, 1, 1, DType::INT8));
   int8::PoolData* d = ctx.op_data<int8::PoolData>();
   OUTPOST_RETURN_IF_ERROR(PrepareAverageRescale(ctx, d));
@@ -65,10 +65,10 @@ Status PrepareGlobalAveragePool(KernelContext& ctx) {
 
 const KernelRegistration kMaxPool2DI8Ref =
     ref::Reference(OpCode::MAX_POOL_2D, DType::INT8, "max_pool2d_i8_ref", sizeof(int8::PoolData),
-                   PrepareMaxPool2D, int8::EvalMaxPool2D);
+                   PrepareMaxPool2DInt8, int8::EvalMaxPool2D);
 const KernelRegistration kAveragePool2DI8Ref =
     ref::Reference(OpCode::AVERAGE_POOL_2D, DType::INT8, "average_pool2d_i8_ref",
-                   sizeof(int8::PoolData), PrepareAveragePool2D, int8::EvalAveragePool2D);
+                   sizeof(int8::PoolData), PrepareAveragePool2DInt8, int8::EvalAveragePool2D);
 const KernelRegistration kGlobalMaxPoolI8Ref =
     ref::Reference(OpCode::GLOBAL_MAX_POOL, DType::INT8, "global_max_pool_i8_ref", 0,
                    PrepareGlobalMaxPool, int8::EvalGlobalMaxPool);
