@@ -13,15 +13,10 @@
 
 #include "tests/fleet/load/fleet_load.h"
 #include "tests/fleet/store/postgres_fixture.h"
+#include "tests/support/sanitizers.h"
 
 namespace outpost::fleet::load {
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
 
 class FleetLoadTest : public ::testing::TestWithParam<std::string> {};
 
@@ -36,7 +31,7 @@ TEST_P(FleetLoadTest, RolloutUnderLoadStoresEveryRecordOnce) {
   }
   // 200 devices; 100 where each request costs more (PostgreSQL's round trips, AddressSanitizer)
   // to keep the test well under 30 s on a loaded machine.
-  o.devices = GetParam() == "postgresql" || kSanitized ? 100 : 200;
+  o.devices = GetParam() == "postgresql" || outpost::testing::kAddressSanitizer ? 100 : 200;
   o.connections = 8;
   o.steady_s = 1;
   o.rollout_after_s = 0;
