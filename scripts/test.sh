@@ -20,37 +20,6 @@ phase() { printf '\n== [%4ds] %s\n' "$SECONDS" "$*"; }
 logs=build/logs
 mkdir -p "$logs"
 
-# Builds presets one after the other in the background, at low priority, in a session of their
-# own (so that a failing phase, which ends this script, can stop them whole); await_builds waits
-# for them and says how long each took. The sanitizer phase's tests use about 1.3 of the 2
-# cores (they wait on servers, sockets and child processes), so the later phases' builds run
-# behind them (docs/testing.md).
-background_pid=""
-background_builds() {
-  setsid bash -c '
-    log=$1; shift
-    for preset in "$@"; do
-      start=$SECONDS
-      echo "== building $preset" >> "$log"
-      nice -n 10 scripts/build.sh "$preset" >> "$log" 2>&1 || {
-        echo "build of $preset failed" >> "$log"; exit 1; }
-      echo "built $preset in the background in $((SECONDS - start))s" >> "$log"
-    done' background_builds "$logs/background.log" "$@" &
-  background_pid=$!
-}
-await_builds() {
-  local status=0
-  wait "$background_pid" || status=$?
-  background_pid=""
-  if [ "$status" -ne 0 ]; then
-    tail -n 60 "$logs/background.log"
-    echo "test: a background build failed (whole log: $logs/background.log)" >&2
-    exit 1
-  fi
-  grep '^built ' "$logs/background.log" || true
-}
-trap '[ -z "$background_pid" ] || kill -- "-$background_pid" 2> /dev/null || true' EXIT
-
 scripts/setup.sh --models --arm64 --mcu
 # The large zoo models (MobileNetV2, ResNet18 at 224x224) are generated, not committed.
 /usr/bin/python3 models/zoo.py export-large
@@ -63,20 +32,22 @@ if [ "${1:-}" = "--quick" ]; then exit 0; fi
 
 phase "asan+ubsan build and tests"
 scripts/build.sh asan
-: > "$logs/background.log"
-background_builds aarch64 cortex-m4 cortex-m55 fuzz
 ctest --preset asan -j 2 -LE slow
 
 phase "aarch64 cross build: kernel tests under qemu-aarch64"
-await_builds
+scripts/build.sh aarch64
 ctest --preset aarch64 -j 2
 
 phase "Cortex-M bare-metal build: firmware images, instruction counts and footprint under qemu-system-arm"
 for preset in cortex-m4 cortex-m55; do
+  scripts/build.sh "$preset"
   ctest --preset "$preset" -j 2
   # The footprint table (flash and RAM of each image, the runtime core alone).
   ctest --preset "$preset" -R mcu_footprint -V 2>&1 | sed -n 's/^[0-9]*: \(board\|  \|runtime core\)/\1/p'
 done
+
+phase "libFuzzer build"
+scripts/build.sh fuzz
 
 phase "fuzzing the model reader for ${fuzz_seconds}s, the other readers for a third of that each"
 corpus=build/fuzz/corpus
