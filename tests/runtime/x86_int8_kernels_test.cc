@@ -685,9 +685,12 @@ void RequantInputs(std::mt19937& rng, int shift, int32_t x[16]) {
 struct RequantOut {
   int32_t zp, lo, hi;
 };
-const RequantOut kRequantOuts[] = {{-128, -128, 127}, {0, -128, 127}, {5, 5, 127},
-                                   {127, -128, 127},  {-3, -128, 80}, {0, 0, 255},
-                                   {255, 0, 255},     {128, 0, 200},  {0, INT32_MIN, INT32_MAX}};
+// A lower bound at or above the zero point (RELU) drops the fast path's correction for
+// negative products.
+const RequantOut kRequantOuts[] = {
+    {-128, -128, 127},        {0, -128, 127}, {5, 5, 127}, {-10, 20, 127}, {3, 2, 127},
+    {127, -128, 127},         {-3, -128, 80}, {0, 0, 255}, {255, 0, 255},  {128, 0, 200},
+    {0, INT32_MIN, INT32_MAX}};
 const int32_t kRequantM0s[] = {0, 1, 1 << 30, (1 << 30) + 1, 1518500250, INT32_MAX};
 
 // ApplyRequantVec and ApplyRequantVecI8 (every convolution's requantization) against

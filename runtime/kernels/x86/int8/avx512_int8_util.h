@@ -121,9 +121,16 @@ OUTPOST_AVX512_VNNI inline __m512i RequantizeUniformAvx512(__m512i x, const Chan
 //     the 64-bit sum cannot overflow (|P| <= 2^62, |zp| * 2^53 <= 2^61), and |v| <= 2^30 so
 //     v + zp fits in int32 and clamping it to [act_min, act_max] equals the reference's
 //     saturating add and clamp.
+//
+// When the lower bound is at or above the zero point (a RELU or RELU6, every MobileNet
+// expansion and depthwise convolution), the fast path also drops the correction for negative
+// products: for P < 0 both the corrected and the uncorrected quotient are at most 0 (the
+// uncorrected numerator, P + 2^30 + 2^(30 + right), is below 2^(31 + right)), so v + zp is at
+// most zp either way and the clamp makes both act_min.
 struct RequantVec {
   bool fast;
-  bool saturate_i8;  // fast, and the bounds are int8's own: see ApplyRequantVecI8
+  bool saturate_i8;   // fast, and the bounds are int8's own: see ApplyRequantVecI8
+  bool floor_clamps;  // fast, and act_min >= zp: negative products need no correction
   __m512i m0, left, right, zp, lo_zp, hi_zp;
   __m512i k, fix, neg_below;
   __m128i count_even, count_odd;
@@ -134,6 +141,7 @@ OUTPOST_AVX512_VNNI inline RequantVec MakeRequantVec(const ChannelRequant& m, in
   RequantVec r;
   r.fast = m.left == 0 && m.right >= 1 && m.right <= 22;
   r.saturate_i8 = r.fast && act_min == -128 && act_max == 127;
+  r.floor_clamps = r.fast && act_min >= zp;
   r.m0 = _mm512_set1_epi32(m.m0);
   r.left = _mm512_set1_epi32(m.left);
   r.right = _mm512_set1_epi32(m.right);
@@ -151,28 +159,38 @@ OUTPOST_AVX512_VNNI inline RequantVec MakeRequantVec(const ChannelRequant& m, in
   return r;
 }
 
+// The fast path's v + zp (see MakeRequantVec); without the correction for negative products
+// (Fix false) it is only right where the clamp follows and floor_clamps holds.
+template <bool Fix>
+OUTPOST_AVX512_VNNI inline __m512i FastRequantProduct(const RequantVec& r, __m512i x) {
+  const __m512i pe = _mm512_mul_epi32(x, r.m0);
+  const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), r.m0);
+  __m512i te = _mm512_add_epi64(pe, r.k), to = _mm512_add_epi64(po, r.k);
+  if (Fix) {
+    te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(pe, r.neg_below), te, r.fix);
+    to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(po, r.neg_below), to, r.fix);
+  }
+  return _mm512_mask_blend_epi32(0xAAAA, _mm512_sra_epi64(te, r.count_even),
+                                 _mm512_sra_epi64(to, r.count_odd));
+}
+
 // MultiplyByQuantizedMultiplier(x, m) + zp per lane, before the clamp. The fast path has zp
 // folded into k (exact, see MakeRequantVec); the other path adds it with int32 wrap-around, so
 // a caller that uses the value unclamped passes zp = 0.
 OUTPOST_AVX512_VNNI inline __m512i MultiplyRequantVec(const RequantVec& r, __m512i x) {
-  if (r.fast) {
-    const __m512i pe = _mm512_mul_epi32(x, r.m0);
-    const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), r.m0);
-    const __m512i te =
-        _mm512_mask_sub_epi64(_mm512_add_epi64(pe, r.k), _mm512_cmplt_epi64_mask(pe, r.neg_below),
-                              _mm512_add_epi64(pe, r.k), r.fix);
-    const __m512i to =
-        _mm512_mask_sub_epi64(_mm512_add_epi64(po, r.k), _mm512_cmplt_epi64_mask(po, r.neg_below),
-                              _mm512_add_epi64(po, r.k), r.fix);
-    return _mm512_mask_blend_epi32(0xAAAA, _mm512_sra_epi64(te, r.count_even),
-                                   _mm512_sra_epi64(to, r.count_odd));
-  }
+  if (r.fast) return FastRequantProduct<true>(r, x);
   return _mm512_add_epi32(MultiplyByQuantizedMultiplierAvx512(x, r.m0, r.left, r.right), r.zp);
+}
+
+// The fast path's v + zp for a caller that clamps it to [act_min, act_max].
+OUTPOST_AVX512_VNNI inline __m512i ClampedRequantProduct(const RequantVec& r, __m512i x) {
+  return r.floor_clamps ? FastRequantProduct<false>(r, x) : FastRequantProduct<true>(r, x);
 }
 
 OUTPOST_AVX512_VNNI inline __m512i ApplyRequantVec(const RequantVec& r, __m512i x) {
   // Fast: zp is already in; the bounds are act_min and act_max themselves.
-  if (r.fast) return _mm512_min_epi32(_mm512_max_epi32(MultiplyRequantVec(r, x), r.lo_zp), r.hi_zp);
+  if (r.fast)
+    return _mm512_min_epi32(_mm512_max_epi32(ClampedRequantProduct(r, x), r.lo_zp), r.hi_zp);
   const __m512i v = MultiplyByQuantizedMultiplierAvx512(x, r.m0, r.left, r.right);
   return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, r.lo_zp), r.hi_zp), r.zp);
 }
@@ -183,8 +201,22 @@ OUTPOST_AVX512_VNNI inline __m512i ApplyRequantVec(const RequantVec& r, __m512i 
 // the max and min: the fast path's v + zp fits in int32 (see MakeRequantVec), so saturating
 // it to int8 is min(max(v + zp, -128), 127).
 OUTPOST_AVX512_VNNI inline __m128i ApplyRequantVecI8(const RequantVec& r, __m512i x) {
-  if (r.saturate_i8) return _mm512_cvtsepi32_epi8(MultiplyRequantVec(r, x));
+  if (r.saturate_i8) return _mm512_cvtsepi32_epi8(ClampedRequantProduct(r, x));
   return _mm512_cvtepi32_epi8(ApplyRequantVec(r, x));
+}
+
+// vpermb and vpermi2b (AVX-512 VBMI) as inline assembly, so that only the code that runs
+// them on a CPU with VBMI (kCpuX86Avx512Vbmi) needs it, not the functions they are inlined in.
+OUTPOST_AVX512_VNNI inline __m512i PermuteBytes(__m512i idx, __m512i table) {
+  __m512i r;
+  __asm__("vpermb %1, %2, %0" : "=v"(r) : "vm"(table), "v"(idx));
+  return r;
+}
+
+// Bytes from a (index bit 6 clear) or b (set).
+OUTPOST_AVX512_VNNI inline __m512i PermuteBytes2(__m512i idx, __m512i a, __m512i b) {
+  __asm__("vpermi2b %2, %1, %0" : "+v"(idx) : "v"(a), "vm"(b));
+  return idx;
 }
 
 // Interleaves four rows of n int8 values into n groups of 4 bytes (row 0 first), flipping

@@ -52,6 +52,9 @@ Status Prepare(KernelContext& ctx) {
                                                         {pk.corr, pk.m0, pk.left, pk.right,
                                                          pk.weights}),
                          Status::kCorruptModel, "cached packed constants differ from the model's");
+    OUTPOST_KERNEL_CHECK(ctx, p.dw_flat == 0 || DepthwiseFlatTables(p, pk.dw_flat, true),
+                         Status::kCorruptModel,
+                         "cached depthwise tables differ from the convolution's geometry");
     return Status::kOk;
   }
   const int8_t* wd = w.as<int8_t>();
@@ -60,11 +63,14 @@ Status Prepare(KernelContext& ctx) {
                           {pk.corr, pk.m0, pk.left, pk.right, pk.weights});
   // GEMM weights: [g][m / kConvMr][q][m % kConvMr] words of w[m][4q .. 4q+3], so that a tile
   // reads its channels' words for one q from one cache line.
-  if (p.depthwise)
+  if (p.depthwise) {
     PackDepthwiseWeights(p, wd, pk.weights);
-  else
+    OUTPOST_KERNEL_CHECK(ctx, p.dw_flat == 0 || DepthwiseFlatTables(p, pk.dw_flat, false),
+                         Status::kInternal, "depthwise tables do not match their plan");
+  } else {
     int8_plan::PackWeightTiles(wd, p.groups, p.mg, p.k, p.kq * 4, kConvMr, 4,
                                reinterpret_cast<int8_t*>(pk.weights));
+  }
   return Status::kOk;
 }
 
@@ -214,6 +220,10 @@ Status EvalWith(KernelContext& ctx, bool vbmi) {
   const ConvPacked pk = ConvPackedView(p, ctx.packed());
   const int8_t* x = ctx.input(0).as<int8_t>();
   const TensorView& y = ctx.output(0);
+  if (p.depthwise && vbmi && p.dw_flat > 0) {
+    EvalDepthwiseFlat(d, pk, x, y.data, ctx.executor());
+    return Status::kOk;
+  }
   if (p.depthwise) {
     EvalDepthwise(d, pk, x, y.data, ctx.scratch(), ctx.executor(), vbmi);
     return Status::kOk;
@@ -268,19 +278,33 @@ bool MakeConvPlan(const int32_t x[4], const int32_t wt[4], const int32_t y[4],
   // The depthwise path addresses planes and output planes with int32 offsets.
   if (p->sh * p->dw_plane + 128 > INT32_MAX || p->oh * p->ow > INT32_MAX) p->depthwise = false;
   p->dw_groups = p->depthwise ? DepthwiseTapGroups(*p, nullptr) : 0;
+  p->dw_flat = p->depthwise ? DepthwiseFlatVectors(*p) : 0;
   return true;
 }
 
-size_t ConvPackedBytes(const ConvPlan& p) {
+namespace {
+// Bytes of the channel constants and weights; the flat tables start at this rounded to 64.
+int64_t ConstantsAndWeightsBytes(const ConvPlan& p) {
   const int64_t channels = RoundUp(p.m, 16);
   const int64_t weights = p.depthwise ? p.m * p.dw_groups : p.groups * p.mg_pad * p.kq;
-  return static_cast<size_t>(4 * (4 * channels + weights));
+  return 4 * (4 * channels + weights);
+}
+}  // namespace
+
+size_t ConvPackedBytes(const ConvPlan& p) {
+  const int64_t bytes = ConstantsAndWeightsBytes(p);
+  if (p.dw_flat == 0) return static_cast<size_t>(bytes);
+  return static_cast<size_t>(RoundUp(bytes, 64)) + DepthwiseFlatBytes(p);
 }
 
 ConvPacked ConvPackedView(const ConvPlan& p, void* packed) {
   int32_t* base = static_cast<int32_t*>(packed);
   const int64_t channels = RoundUp(p.m, 16);
-  return {base, base + channels, base + 2 * channels, base + 3 * channels, base + 4 * channels};
+  uint8_t* flat = p.dw_flat == 0 ? nullptr
+                                 : static_cast<uint8_t*>(packed) +
+                                       RoundUp(ConstantsAndWeightsBytes(p), 64);
+  return {base, base + channels, base + 2 * channels, base + 3 * channels, base + 4 * channels,
+          flat};
 }
 
 size_t ConvScratchBytes(const ConvPlan& p) {
@@ -303,7 +327,7 @@ const KernelRegistration kConv2DI8Avx512Vnni = {OpCode::CONV_2D,
                                                 Eval,
                                                 kCpuX86Avx512Vnni,
                                                 PackedBytes,
-                                                "i8-conv/avx512vnni/v1"};
+                                                "i8-conv/avx512vnni/v2"};
 
 // The same kernel with the depthwise path's byte gathers done by vpermb (one instruction where
 // the other needs a vpermd and a vpshufb). Same prepare and packed layout.
@@ -317,7 +341,7 @@ const KernelRegistration kConv2DI8Avx512Vbmi = {OpCode::CONV_2D,
                                                 EvalVbmi,
                                                 kCpuX86Avx512Vnni | kCpuX86Avx512Vbmi,
                                                 PackedBytes,
-                                                "i8-conv/avx512vnni/v1"};
+                                                "i8-conv/avx512vnni/v2"};
 
 }  // namespace x86
 }  // namespace kernels

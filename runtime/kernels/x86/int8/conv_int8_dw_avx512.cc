@@ -146,20 +146,6 @@ int64_t DwVectorList(const ConvPlan& p, DwPos* pos, DwVec* list) {
   return n;
 }
 
-// vpermb and vpermi2b (AVX-512 VBMI) as inline assembly, so that only the code that runs
-// them on a CPU with VBMI (Vbmi = true below) needs it, not the functions they are inlined in.
-OUTPOST_AVX512_VNNI inline __m512i PermuteBytes(__m512i idx, __m512i table) {
-  __m512i r;
-  __asm__("vpermb %1, %2, %0" : "=v"(r) : "vm"(table), "v"(idx));
-  return r;
-}
-
-// Bytes from a (index bit 6 clear) or b (set).
-OUTPOST_AVX512_VNNI inline __m512i PermuteBytes2(__m512i idx, __m512i a, __m512i b) {
-  __asm__("vpermi2b %2, %1, %0" : "+v"(idx) : "v"(a), "vm"(b));
-  return idx;
-}
-
 // G: the number of tap groups when fixed at compile time (3, a 3x3 window, unrolls the tap
 // loop), or 0 for p.dw_groups. `out0`: the channel's first output. Vbmi: `shuf` holds vpermb
 // indexes (see DwChunks).
