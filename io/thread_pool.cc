@@ -44,7 +44,9 @@ constexpr uint64_t kFieldMask = 0xffff;
 
 uint64_t Generation(uint64_t w) { return w >> 32; }
 uint64_t Chunks(uint64_t w) { return (w >> 16) & kFieldMask; }
-uint64_t NextChunk(uint64_t w) { return w & kFieldMask; }
+// A span word: [generation:32][end:16][next:16].
+uint64_t SpanEnd(uint64_t w) { return (w >> 16) & kFieldMask; }
+uint64_t SpanNext(uint64_t w) { return w & kFieldMask; }
 
 // Polls `ready` until it returns true or `limit` has passed.
 template <class Ready, class Limit>
@@ -68,7 +70,7 @@ ThreadPool::ThreadPool(int threads) : threads_(std::clamp(threads, 1, kMaxThread
   executor_.self = this;
   executor_.threads = threads_;
   workers_.reserve(threads_ - 1);
-  for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -111,28 +113,56 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain, Fn fn, void* arg) {
   n_ = n;
   done_.store(0, std::memory_order_relaxed);
   const uint64_t generation = Generation(work_.load(std::memory_order_relaxed)) + 1;
+  // Thread i's own chunks: [i * chunks / threads, (i + 1) * chunks / threads).
+  for (int i = 0; i < threads_; ++i) {
+    const uint64_t next = static_cast<uint64_t>(i * chunks / threads_);
+    const uint64_t end = static_cast<uint64_t>((i + 1) * chunks / threads_);
+    spans_[i].w.store((generation << 32) | (end << 16) | next, std::memory_order_relaxed);
+  }
   work_.store((generation << 32) | (static_cast<uint64_t>(chunks) << 16));  // seq_cst: publish
   if (sleeping_workers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mu_);
     wake_.notify_all();
   }
   tls_inside_pool = true;
-  RunChunks(generation);
+  RunChunks(generation, 0);
   tls_inside_pool = false;
   WaitForDone(static_cast<uint64_t>(chunks));
 }
 
-void ThreadPool::RunChunks(uint64_t generation) {
-  uint64_t w = work_.load(std::memory_order_acquire);
+int64_t ThreadPool::ClaimOwn(uint64_t generation, int self) {
+  std::atomic<uint64_t>& span = spans_[self].w;
+  uint64_t w = span.load(std::memory_order_acquire);
   for (;;) {
-    if (Generation(w) != generation) return;
-    const uint64_t chunks = Chunks(w), i = NextChunk(w);
-    if (i >= chunks) return;
-    if (!work_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel,
+    if (Generation(w) != generation || SpanNext(w) >= SpanEnd(w)) return -1;
+    if (span.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+      return static_cast<int64_t>(SpanNext(w));
+  }
+}
+
+int64_t ThreadPool::Steal(uint64_t generation, int self) {
+  for (int d = 1; d < threads_; ++d) {
+    std::atomic<uint64_t>& span = spans_[(self + d) % threads_].w;
+    uint64_t w = span.load(std::memory_order_acquire);
+    for (;;) {
+      if (Generation(w) != generation || SpanNext(w) >= SpanEnd(w)) break;
+      if (span.compare_exchange_weak(w, w - (uint64_t{1} << 16), std::memory_order_acq_rel,
                                      std::memory_order_acquire))
-      continue;
+        return static_cast<int64_t>(SpanEnd(w)) - 1;
+    }
+  }
+  return -1;
+}
+
+void ThreadPool::RunChunks(uint64_t generation, int self) {
+  // Of a later job when this one is already over: then no claim below succeeds.
+  const uint64_t chunks = Chunks(work_.load(std::memory_order_acquire));
+  for (;;) {
+    int64_t k = ClaimOwn(generation, self);
+    if (k < 0) k = Steal(generation, self);
+    if (k < 0) return;
     // Chunk sizes differ by at most one (the first n % chunks are one longer).
-    const int64_t c = static_cast<int64_t>(chunks), k = static_cast<int64_t>(i);
+    const int64_t c = static_cast<int64_t>(chunks);
     const int64_t base = n_ / c, rem = n_ % c;
     const int64_t begin = k * base + std::min(k, rem);
     fn_(arg_, begin, begin + base + (k < rem ? 1 : 0));
@@ -142,7 +172,6 @@ void ThreadPool::RunChunks(uint64_t generation) {
       std::lock_guard<std::mutex> lock(mu_);
       done_cv_.notify_one();
     }
-    w = work_.load(std::memory_order_acquire);
   }
 }
 
@@ -172,14 +201,14 @@ bool ThreadPool::WaitForJob(uint64_t seen) {
   return !stop_.load();
 }
 
-void ThreadPool::WorkerLoop() {
+void ThreadPool::WorkerLoop(int self) {
   tls_inside_pool = true;
   // 0, not the current value: a job posted before this thread got scheduled must still be
   // seen as new (the constructor starts the workers with generation 0).
   uint64_t seen = 0;
   while (WaitForJob(seen)) {
     seen = Generation(work_.load(std::memory_order_acquire));
-    RunChunks(seen);
+    RunChunks(seen, self);
   }
 }
 

@@ -62,11 +62,16 @@ class ThreadPool {
 
  private:
   static void ExecutorEntry(void* self, int64_t n, int64_t grain, Fn fn, void* arg);
-  void WorkerLoop();
+  void WorkerLoop(int self);
   // Polls, then sleeps, until the job generation differs from `seen`. False on stop.
   bool WaitForJob(uint64_t seen);
-  // Claims and runs chunks of job `generation` until none is left.
-  void RunChunks(uint64_t generation);
+  // Claims and runs chunks of job `generation` until none is left: thread `self`'s own
+  // first, front to back, then the last ones of the others'.
+  void RunChunks(uint64_t generation, int self);
+  // The next chunk of thread `self`'s own (-1: none left, or the job is over).
+  int64_t ClaimOwn(uint64_t generation, int self);
+  // The last unclaimed chunk of another thread's (-1: none left).
+  int64_t Steal(uint64_t generation, int self);
   // The caller's wait for the last chunk of a job of `chunks` chunks.
   void WaitForDone(uint64_t chunks);
   // How long an idle thread polls before it sleeps (longer inside RunBegin/RunEnd).
@@ -79,11 +84,21 @@ class ThreadPool {
   // Serializes top-level calls; a second concurrent caller runs inline instead of waiting.
   std::mutex call_mu_;
 
-  // The current job, packed so that one compare-and-swap both checks that the job is still
-  // the one a thread saw and claims its next chunk: [generation:32][chunks:16][next chunk:16].
-  // A claimed chunk keeps the job fields below stable: the caller rewrites them only after
-  // every chunk has been reported in done_.
+  // The current job's generation and chunk count: [generation:32][chunks:16][unused:16]. A
+  // claimed chunk keeps the job fields below stable: the caller rewrites them only after every
+  // chunk has been reported in done_.
   std::atomic<uint64_t> work_{0};
+  // Each thread's own chunks (thread 0 is the caller), [generation:32][end:16][next:16], so that
+  // one compare-and-swap both checks that the job is still the one a thread saw and claims a
+  // chunk. The owner takes its chunks from the front, in order, so on an evenly loaded
+  // machine each thread runs one contiguous range, as a static split would (a kernel's tasks
+  // next to each other share their inputs in that core's cache); a thread with none left takes
+  // the last ones of another's, so one that was descheduled or started late holds up only the
+  // chunk it is running. One cache line each: the owners' claims do not contend.
+  struct alignas(64) Span {
+    std::atomic<uint64_t> w{0};
+  };
+  Span spans_[kMaxThreads];
   std::atomic<uint64_t> done_{0};  // chunks of the current job finished
   Fn fn_ = nullptr;
   void* arg_ = nullptr;

@@ -17,8 +17,9 @@
 namespace outpost {
 
 // Splits work across threads when the host supplies one; the core never creates threads.
-// fn(arg, begin, end) is called for disjoint ranges covering [0, n); results must not depend
-// on how the range is split.
+// fn(arg, begin, end) is called for disjoint ranges covering [0, n), at most `threads` of them
+// running at once (kernels size per-thread scratch by it); results must not depend on how the
+// range is split.
 struct Executor {
   void (*parallel_for)(void* self, int64_t n, int64_t grain,
                        void (*fn)(void* arg, int64_t begin, int64_t end), void* arg) = nullptr;

@@ -1,5 +1,6 @@
-// The host thread pool: every index exactly once, nesting, reuse, calls inside and between
-// runs, idle cost (also inside a run that never ends), clean shutdown.
+// The host thread pool: every index exactly once, each thread's own chunks first and in order
+// and a stuck thread's taken by the others, nesting, reuse, calls inside and between runs,
+// idle cost (also inside a run that never ends), clean shutdown.
 #include "io/thread_pool.h"
 
 #include <gtest/gtest.h>
@@ -86,6 +87,52 @@ struct Nested {
   std::vector<std::atomic<int>>* hits;
   int64_t inner;
 };
+
+// Each thread owns a contiguous range of chunks and takes it front to back: the caller's
+// first chunk is chunk 0 and its own chunks come in order. A thread stuck in a chunk holds up
+// only that chunk: the others take the rest of its range.
+TEST(ThreadPoolTest, ThreadsTakeTheirOwnChunksInOrderAndTheRestOfAStuckThreads) {
+  ThreadPool pool(2);
+  constexpr int64_t kChunks = 2 * ThreadPool::kChunksPerThread;
+  struct Log {
+    std::thread::id caller = std::this_thread::get_id();
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<int64_t> caller_order;
+    int done = 0;
+    bool worker_stuck = false;
+  } log;
+  for (int round = 0; round < 20; ++round) {
+    log.caller_order.clear();
+    log.done = 0;
+    log.worker_stuck = false;
+    pool.ParallelFor(
+        kChunks, 1,
+        [](void* arg, int64_t begin, int64_t end) {
+          auto* l = static_cast<Log*>(arg);
+          std::unique_lock<std::mutex> lock(l->mu);
+          if (std::this_thread::get_id() == l->caller) {
+            l->caller_order.push_back(begin);
+          } else if (!l->worker_stuck) {
+            // The worker's first chunk waits for every other one: they can only finish if the
+            // caller takes the rest of the worker's range.
+            l->worker_stuck = true;
+            l->cv.wait_for(lock, std::chrono::seconds(10), [l] { return l->done == kChunks - 1; });
+            EXPECT_EQ(l->done, kChunks - 1) << "the rest of the stuck thread's range was not taken";
+          }
+          l->done += static_cast<int>(end - begin);
+          l->cv.notify_all();
+        },
+        &log);
+    ASSERT_EQ(log.done, kChunks);
+    ASSERT_FALSE(log.caller_order.empty());
+    EXPECT_EQ(log.caller_order[0], 0);
+    // The caller's own range, [0, kChunks / 2), in order, before anything it took from the
+    // worker's.
+    for (size_t i = 1; i < log.caller_order.size() && log.caller_order[i] < kChunks / 2; ++i)
+      EXPECT_EQ(log.caller_order[i], log.caller_order[i - 1] + 1);
+  }
+}
 
 TEST(ThreadPoolTest, NestedCallsRunInlineAndCoverEverything) {
   ThreadPool pool(3);

@@ -36,6 +36,7 @@
 #include "runtime/kernels/f32/fc_gemv_inl.h"
 #include "runtime/kernels/f32/fc_sparse_gemv_inl.h"
 #include "runtime/kernels/f32/plan.h"
+#include "runtime/kernels/f32/scratch_slots.h"
 #include "runtime/kernels/f32/tile.h"
 #include "runtime/model.h"
 

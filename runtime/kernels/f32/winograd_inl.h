@@ -127,7 +127,8 @@ struct WinogradWork {
   int64_t c, m, h, w, oh, ow;
   WinogradGeometry g;
   int64_t parts;  // output channel ranges per block (WinogradConv)
-  int64_t tasks;  // <= g.buffers
+  int64_t tasks;
+  ScratchSlots* slots;  // of the buffers; a slot's tag is the block whose V it holds
 };
 
 // The row segments of tile block [t0, t1): tile row ty, columns [tx0, tx0 + n), at column
@@ -153,9 +154,11 @@ void WinogradTasks(void* arg, int64_t begin, int64_t end) {
   const int64_t units = g.blocks * k.parts;
   const ref::ConvF32Data& d = *k.d;
   for (int64_t t = begin; t < end; ++t) {
-    float* v = k.buffers + t * g.buffer_floats;  // V[xi][ic][ld]
-    float* mb = v + kXis * g.v_xi;              // M[xi][r][ld]
-    int64_t have_block = -1;
+    const int64_t first = t * units / k.tasks / k.parts;  // the first unit's block
+    const int slot = k.slots->Claim(first);
+    float* v = k.buffers + slot * g.buffer_floats;  // V[xi][ic][ld]
+    float* mb = v + kXis * g.v_xi;                  // M[xi][r][ld]
+    int64_t have_block = k.slots->holds(slot);
     for (int64_t unit = t * units / k.tasks; unit < (t + 1) * units / k.tasks; ++unit) {
       const int64_t block = unit / k.parts, part = unit % k.parts;
       const int64_t t0 = block * g.block;
@@ -194,26 +197,30 @@ void WinogradTasks(void* arg, int64_t begin, int64_t end) {
         }
       }
     }
+    k.slots->Release(slot, have_block);
   }
 }
 
-// One image. One task per thread (at most g.buffers): a task's V and M buffers stay in its
-// core's L2 from one block to the next, where more tasks than threads would cycle through
-// more buffers than L2 holds (ResNet18's 56x56 layers ran no faster on 2 threads than on 1
-// with 8 tasks). Units of work are (block, part of the output channels), as many parts as make
-// the units divide evenly among the tasks (or at least 8 units a task); a task's units are
-// consecutive, so it transforms the input of each block it works on once. The geometry does
-// not depend on the thread count, so neither do the results.
+// One image. Units of work are (block, part of the output channels), kTasksPerThread tasks per
+// thread of consecutive units, so that a thread slowed by another process leaves its tasks to
+// the others. The V and M buffers are not per task but per running task (ScratchSlots): at
+// most one per thread, so they stay in the cores' L2 from one task to the next (with a buffer
+// per task, 8 of them, ResNet18's 56x56 layers ran no faster on 2 threads than on 1), and a
+// task whose buffer already holds its first block's V skips that input transform. There are
+// as many parts as make at least kTasksPerThread units per thread (or one per panel). The
+// geometry does not depend on the thread count, and no unit's result on the task or buffer
+// it ran in, so neither do the results.
 template <class Isa>
 void WinogradConv(const Executor& ex, WinogradWork& k) {
   const WinogradGeometry& g = k.g;
   const int64_t panels = (k.m + Isa::kMR - 1) / Isa::kMR;
-  int64_t tasks = ex.threads > 1 ? ex.threads : 1;
-  if (tasks > g.buffers) tasks = g.buffers;
+  const int64_t threads = ex.threads > 1 ? ex.threads : 1;
+  const int64_t tasks = threads > 1 ? threads * kTasksPerThread : 1;
   k.parts = 1;
-  while (k.parts < panels && (g.blocks * k.parts) % tasks != 0 && g.blocks * k.parts < 8 * tasks)
-    ++k.parts;
+  while (k.parts < panels && g.blocks * k.parts < tasks) ++k.parts;
   const int64_t units = g.blocks * k.parts;
   k.tasks = tasks < units ? tasks : units;
+  ScratchSlots slots(static_cast<int>(threads < g.buffers ? threads : g.buffers));
+  k.slots = &slots;
   ex.ParallelFor(k.tasks, 1, g.tile == 4 ? WinogradTasks<Isa, 4> : WinogradTasks<Isa, 2>, &k);
 }
