@@ -782,15 +782,13 @@ TEST(X86F32Kernels, ConvPlanChoosesGatherOnLargeMaps) {
   EXPECT_EQ(l1.scratch_bytes, 16u * 256 * 48 * sizeof(float));  // 16 tasks' B blocks
   EXPECT_EQ(plan(64, 56, 128, 3, 2, true).path, ConvPath::kGatherTiles);  // layer2 stride 2
   EXPECT_EQ(plan(64, 56, 64, 3, 1, false).path, ConvPath::kIm2col);       // no GatherTile
-  // Panel-major, several reduction blocks: each task writes one block of the im2col at a
-  // time (16 tasks' blocks of 256 rows of 49 columns padded to 64); the plain im2col without
-  // GatherTile.
-  const kernels::f32::ConvPlan l4 = plan(512, 7, 512, 3, 1, true);
-  EXPECT_EQ(l4.path, ConvPath::kIm2colBlocks);
-  EXPECT_EQ(l4.scratch_bytes, 16u * 256 * 64 * sizeof(float));
-  const kernels::f32::ConvPlan l4_plain = plan(512, 7, 512, 3, 1, false);
-  EXPECT_EQ(l4_plain.path, ConvPath::kIm2col);
-  EXPECT_EQ(l4_plain.scratch_bytes, 4608u * 64 * sizeof(float));  // rows of 49 padded to 64
+  // Panel-major, several reduction blocks: the whole im2col, rows of 49 padded to 64, with
+  // GatherTile or without.
+  for (bool gather : {true, false}) {
+    const kernels::f32::ConvPlan l4 = plan(512, 7, 512, 3, 1, gather);
+    EXPECT_EQ(l4.path, ConvPath::kIm2col);
+    EXPECT_EQ(l4.scratch_bytes, 4608u * 64 * sizeof(float));
+  }
   EXPECT_EQ(plan(256, 14, 512, 1, 2, true).path, ConvPath::kIm2col);  // one block: whole
   // The 7x7/2 stem (3 channels): bands of 3 output rows (147 x 336 floats, under 256 KiB),
   // 8 tasks' buffers instead of a 7.4 MB im2col.
@@ -824,7 +822,7 @@ TEST(X86F32Kernels, ConvPlanChoosesWinograd) {
   EXPECT_EQ(plan(shape(128, 28, 128, 1)).winograd_tile, 4);
   EXPECT_EQ(plan(shape(256, 14, 256, 1)).path, ConvPath::kWinograd);
   EXPECT_EQ(plan(shape(256, 14, 256, 1)).winograd_tile, 2);
-  EXPECT_EQ(plan(shape(512, 7, 512, 1)).path, ConvPath::kIm2colBlocks);
+  EXPECT_EQ(plan(shape(512, 7, 512, 1)).path, ConvPath::kIm2col);
   EXPECT_EQ(plan(shape(64, 56, 128, 2)).path, ConvPath::kGatherTiles);
   EXPECT_EQ(kernels::f32::PlanConv(shape(64, 56, 64, 1), 8, 48, true, true, false).path,
             ConvPath::kGatherTiles);

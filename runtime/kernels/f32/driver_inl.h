@@ -116,10 +116,6 @@ struct GemmArgs {
   // kGatherTiles path).
   const GatherSource* gather = nullptr;
   float* b_tiles = nullptr;
-  // Non-null (panel-major only): B is not in memory but written per reduction block, all
-  // columns, by each task into b_tiles (min(k, kKc) * im2col->ld floats per task;
-  // kIm2colBlocks path), B[kk, j] at [(kk - k0) * im2col->ld + j].
-  const Im2colArgs* im2col = nullptr;
   float* c;
   int64_t ldc;
   int64_t m, n, k;
@@ -220,17 +216,6 @@ void GemmTasks(void* arg, int64_t begin, int64_t end) {
                                                                      w.tasks);
     if (w.panel_major) {
       for (int64_t k0 = 0; k0 < g.k; k0 += kKc) {
-        if (g.im2col != nullptr) {
-          // Task t owns buffer t (tasks <= kMaxIm2colBlockTasks), min(k, kKc) rows of ld.
-          Im2colArgs ia = *g.im2col;
-          ia.out = g.b_tiles + t * (g.k < kKc ? g.k : kKc) * ia.ld;
-          ia.row0 = k0;
-          Im2colRows<Isa>(&ia, k0, g.k - k0 < kKc ? g.k : k0 + kKc);
-          for (int64_t u = ub; u < ue; ++u)
-            GemmUnit<Isa>(g, u / w.tiles, u % w.tiles, k0,
-                          BBlock{ia.out + u % w.tiles * Isa::kNR, ia.ld});
-          continue;
-        }
         for (int64_t u = ub; u < ue; ++u)
           GemmUnit<Isa>(g, u / w.tiles, u % w.tiles, k0, StoredBBlock<Isa>(g, u % w.tiles, k0));
       }
@@ -310,8 +295,6 @@ void Gemm(const Executor& ex, const GemmArgs& g) {
   w.panel_major = g.gather == nullptr && GemmPanelMajor(g.k, g.n);
   int64_t tasks = ex.threads > 1 ? ex.threads * kTasksPerThread : 1;
   if (g.gather != nullptr && tasks > kMaxGatherTasks) tasks = kMaxGatherTasks;
-  if (g.im2col != nullptr)
-    tasks = ex.threads < kMaxIm2colBlockTasks ? ex.threads : kMaxIm2colBlockTasks;
   w.tasks = tasks < w.units() ? tasks : w.units();
   ex.ParallelFor(w.tasks, 1, GemmTasks<Isa>, &w);
 }
@@ -488,10 +471,6 @@ Status EvalConv(KernelContext& ctx) {
       } else if (d.path == ConvPath::kGatherTiles) {
         a.b = nullptr;
         a.gather = &src;
-        a.b_tiles = cols;
-      } else if (d.path == ConvPath::kIm2colBlocks) {
-        a.b = nullptr;
-        a.im2col = &ia;
         a.b_tiles = cols;
       } else if (d.path == ConvPath::kIm2colBands) {
         a.b = nullptr;

@@ -102,20 +102,15 @@ ConvPlan PlanConv(const ConvShape& s, int64_t mr, int64_t nr, bool has_depthwise
   const int64_t kc = k < kKc ? k : kKc;
   if (pointwise) {
     p.path = ConvPath::kPointwise;
-  } else if (GemmPanelMajor(k, spatial) && has_gather && k > kKc) {
-    // Small maps, several reduction blocks: the B block of one reduction block (all columns)
-    // fits in L2 and every panel reuses it. Written per block by each task rather than the
-    // whole matrix up front, it is used while it is in cache: the whole matrix (14x14, 256
-    // channels, 3x3: 1.9 MB; 7x7, 512 channels: 1.2 MB) does not fit in L2 and went to memory
-    // and back.
-    p.path = ConvPath::kIm2colBlocks;
-    p.scratch_bytes =
-        static_cast<size_t>(kMaxIm2colBlockTasks * kc * Im2colRowStride(spatial)) * sizeof(float);
   } else if (GemmPanelMajor(k, spatial) || !has_gather || s.stride_w > 2 || s.ow < 16 ||
              s.kh * s.kw > kMaxGatherTaps || cg < kMinGatherChannels) {
-    // Small maps (one reduction block, or no kIm2colBlocks): the whole B block stays in L2 and
-    // every panel reuses it, so it is gathered once. Row strides above 2 and rows narrower than a vector (a vector of the tile would
-    // span more than 2 output rows) keep the plain im2col too, and so do few input channels
+    // Small maps: the B block of one reduction block (all columns) stays in L2 and every
+    // panel reuses it, so the whole im2col is written once, by all threads, and the GEMM's
+    // tasks are then free to move between threads (ResNet18's 7x7 layers: written per task
+    // and block instead, it had to be one task per thread, 1-4% faster on a quiet machine
+    // and up to a third slower when another process took part of a core). Row strides above
+    // 2 and rows narrower than a vector (a vector of the tile would span more than 2 output
+    // rows) keep the plain im2col too, and so do few input channels
     // (the per-tap setup of each gathered tile then costs more than the copies it saves:
     // MobileNetV2's 3-channel stem ran 10% slower gathered).
     p.path = ConvPath::kIm2col;

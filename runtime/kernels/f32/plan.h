@@ -18,9 +18,6 @@ enum class ConvPath : int32_t {
   kGatherTiles,    // large maps, row stride 1 or 2: each GEMM task gathers the B block of
                    // its column tile from the input into a buffer of its own (implicit
                    // im2col, GatherSource in tile.h)
-  kIm2colBlocks,   // small maps (panel-major GEMM) where kGatherTiles is available: each GEMM
-                   // task writes the im2col rows of one reduction block, all columns, into a
-                   // buffer of its own right before its panels use them
   kIm2colBands,    // large maps that kGatherTiles does not take (few input channels, row
                    // strides above 2, narrow rows, many taps) where it is available: each GEMM
                    // task writes the im2col of a band of output rows (Im2colBandRows), one
@@ -42,10 +39,6 @@ constexpr int64_t kTasksPerThread = 4;
 // scratch (the scratch is planned before the thread count is known), so the split is capped
 // instead. 16 tasks keep 4 threads balanced as well as kTasksPerThread does.
 constexpr int64_t kMaxGatherTasks = 16;
-// At most this many GEMM tasks on the kIm2colBlocks path (a B block buffer each, as above),
-// and one task per thread: every task writes the whole B block, so more tasks than threads
-// would repeat that work on the same core.
-constexpr int64_t kMaxIm2colBlockTasks = 16;
 // kIm2colBands: a band's B block (min(k, kKc) rows, the band's columns) takes at most this
 // many bytes (it stays in L2 while every panel reads it), and at most this many GEMM tasks
 // (a band buffer each in scratch: 8 keep the scratch of MobileNetV2's stem at 2 MB, where its
@@ -91,7 +84,7 @@ struct ConvPlan {
   int64_t gemm_k = 0;          // reduction length per group: (c / groups) * kh * kw
   size_t packed_bytes = 0;     // GEMM A panels of every group
   size_t scratch_bytes = 0;    // im2col columns of one group of one image, or the
-                               // kGatherTiles / kIm2colBlocks B block buffers
+                               // kGatherTiles / kIm2colBands B block buffers
   int winograd_tile = 0;       // kWinograd: F(2x2, 3x3) or F(4x4, 3x3)
 };
 
