@@ -175,6 +175,7 @@ struct Case {
   bool int32_out = false;
   QParams x{0.03f, 3};
   float out_gain = 1.0f;  // output scale multiplier: < 1 gives M > 1, huge gives M ~ 0
+  int out_zp = 5;
 };
 
 std::vector<int32_t> OutShape(const ConvParams& p) {
@@ -204,7 +205,7 @@ void CheckConvWith(const Case& c, uint32_t seed, const Isa& isa) {
   QParams out;
   out.scale =
       static_cast<float>(130.0 * std::sqrt(static_cast<double>(k)) * c.x.scale * s0 * c.out_gain);
-  out.zp = 5;
+  out.zp = c.out_zp;
   std::vector<Operand> ins = {Int8({p.n, p.c, p.h, p.w}, x, c.x)};
   if (c.per_channel)
     ins.push_back(Int8PerAxis(ws, w, w_scale, w_zp, 0));
@@ -257,6 +258,19 @@ TEST(X86Int8Conv, Pointwise) {
   c.p = Conv(1, 3, 1, 1, 1, 1, 1);  // one pixel, one channel
   c.p.bias = false;
   CheckConv(c, 31);
+  // Output bounds of int8 itself and a lower bound at the zero point (a RELU, or no activation
+  // with the zero point at -128): the requantization without the negative-product correction.
+  c.out_zp = -128;
+  for (Activation act : {Activation::RELU, Activation::NONE}) {
+    c.p = Conv(1, 24, 9, 11, 37, 1, 1);
+    c.p.act = act;
+    CheckConv(c, 33);
+    c.p = Conv(1, 5, 9, 11, 13, 3, 3);  // an im2col GEMM
+    Pads(c.p, 1, 1, 1, 1);
+    c.per_channel = false;
+    CheckConv(c, 34);
+    c.per_channel = true;
+  }
 }
 
 TEST(X86Int8Conv, PointwiseStridedAndPadded) {

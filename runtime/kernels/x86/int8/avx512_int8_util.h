@@ -205,6 +205,58 @@ OUTPOST_AVX512_VNNI inline __m128i ApplyRequantVecI8(const RequantVec& r, __m512
   return _mm512_cvtepi32_epi8(ApplyRequantVec(r, x));
 }
 
+// RequantVec's fast path narrowed to int8 (ApplyRequantVecI8 with saturate_i8), for kernels
+// whose every output channel takes it: the channel's constants are two vectors and two shift
+// counts, and its correction `corr` (the raw sum minus corr is what is requantized) rides in
+// the rounding constant: (x - corr) * m0 + k = x * m0 + (k - corr * m0). The 64-bit products
+// and sums may wrap, but (x - corr) * m0 + k fits in int64 (MakeRequantVec), so the wrapped
+// value is exact; x itself must be the true sum, not a wrapped one (FastRequantEligible).
+// Fix: with the correction for negative products, i.e. unless the lower bound is at or above
+// the zero point (RequantVec::floor_clamps).
+struct FastRequantI8 {
+  __m512i m0, k, below;  // below: products P with P + k under it get the correction
+  __m128i count_even, count_odd;
+};
+
+// Whether channel constants `m`, output zero point `zp` and bounds take FastRequantI8 (after
+// MakeRequantVec: fast, saturate_i8). `k_max` is the reduction length: its raw sums of u8 x s8
+// products must not wrap int32.
+inline bool FastRequantEligible(const ChannelRequant& m, int32_t act_min, int32_t act_max,
+                                int64_t k_max) {
+  return m.left == 0 && m.right >= 1 && m.right <= 22 && act_min == -128 && act_max == 127 &&
+         k_max * 255 * 128 <= INT32_MAX;
+}
+
+OUTPOST_AVX512_VNNI inline FastRequantI8 MakeFastRequantI8(const ChannelRequant& m, int32_t zp,
+                                                           int32_t corr) {
+  const int64_t k = (int64_t{1} << 30) + (int64_t{1} << (30 + m.right)) +
+                    static_cast<int64_t>(zp) * (int64_t{1} << (31 + m.right));
+  FastRequantI8 r;
+  r.m0 = _mm512_set1_epi32(m.m0);
+  // k - corr * m0 in two's complement: the sum it enters wraps back into range.
+  r.k = _mm512_set1_epi64(static_cast<int64_t>(
+      static_cast<uint64_t>(k) -
+      static_cast<uint64_t>(corr) * static_cast<uint64_t>(static_cast<int64_t>(m.m0))));
+  // P < -2^30 exactly where P + k < k - 2^30.
+  r.below = _mm512_set1_epi64(k - (int64_t{1} << 30));
+  r.count_even = _mm_cvtsi32_si128(31 + m.right);
+  r.count_odd = _mm_cvtsi32_si128(m.right - 1);
+  return r;
+}
+
+template <bool Fix>
+OUTPOST_AVX512_VNNI inline __m128i ApplyFastRequantI8(const FastRequantI8& r, __m512i x) {
+  __m512i te = _mm512_add_epi64(_mm512_mul_epi32(x, r.m0), r.k);
+  __m512i to = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), r.m0), r.k);
+  if (Fix) {
+    const __m512i fix = _mm512_set1_epi64(int64_t{1} << 31);
+    te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(te, r.below), te, fix);
+    to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(to, r.below), to, fix);
+  }
+  return _mm512_cvtsepi32_epi8(_mm512_mask_blend_epi32(0xAAAA, _mm512_sra_epi64(te, r.count_even),
+                                                       _mm512_sra_epi64(to, r.count_odd)));
+}
+
 // vpermb and vpermi2b (AVX-512 VBMI) as inline assembly, so that only the code that runs
 // them on a CPU with VBMI (kCpuX86Avx512Vbmi) needs it, not the functions they are inlined in.
 OUTPOST_AVX512_VNNI inline __m512i PermuteBytes(__m512i idx, __m512i table) {
@@ -240,8 +292,10 @@ OUTPOST_AVX512_VNNI inline void InterleaveRows4(const int8_t* const rows[4], int
       const __m512i b_lo = _mm512_unpacklo_epi8(r2, r3), b_hi = _mm512_unpackhi_epi8(r2, r3);
       const __m512i o0 = _mm512_unpacklo_epi16(a_lo, b_lo), o1 = _mm512_unpackhi_epi16(a_lo, b_lo);
       const __m512i o2 = _mm512_unpacklo_epi16(a_hi, b_hi), o3 = _mm512_unpackhi_epi16(a_hi, b_hi);
-      const __m512i t0 = _mm512_shuffle_i64x2(o0, o1, 0x44), t1 = _mm512_shuffle_i64x2(o0, o1, 0xEE);
-      const __m512i t2 = _mm512_shuffle_i64x2(o2, o3, 0x44), t3 = _mm512_shuffle_i64x2(o2, o3, 0xEE);
+      const __m512i t0 = _mm512_shuffle_i64x2(o0, o1, 0x44),
+                    t1 = _mm512_shuffle_i64x2(o0, o1, 0xEE);
+      const __m512i t2 = _mm512_shuffle_i64x2(o2, o3, 0x44),
+                    t3 = _mm512_shuffle_i64x2(o2, o3, 0xEE);
       uint8_t* o = out + i * 4;
       _mm512_storeu_si512(o, _mm512_shuffle_i64x2(t0, t2, 0x88));
       _mm512_storeu_si512(o + 64, _mm512_shuffle_i64x2(t0, t2, 0xDD));

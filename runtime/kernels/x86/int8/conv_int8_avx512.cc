@@ -26,6 +26,18 @@ using int8_plan::RoundUp;
 // ---------------------------------------------------------------------------------------------
 // Prepare.
 
+// The GEMM path's requantization: FastRequantI8 when every channel takes it.
+void SetRequant(ConvData* d, const ConvPacked& pk) {
+  const ConvPlan& p = d->plan;
+  const int8::LinearOutput& o = d->ref.out;
+  if (p.depthwise || o.raw_output) return;
+  for (int64_t c = 0; c < p.m; ++c)
+    if (!FastRequantEligible({pk.m0[c], pk.left[c], pk.right[c]}, o.act_min, o.act_max, p.kq * 4))
+      return;
+  d->requant =
+      o.act_min >= o.output_zp ? ConvData::Requant::kFastClamped : ConvData::Requant::kFast;
+}
+
 Status Prepare(KernelContext& ctx) {
   ConvData* d = ctx.op_data<ConvData>();
   OUTPOST_RETURN_IF_ERROR(int8::PrepareConv(ctx));
@@ -43,18 +55,20 @@ Status Prepare(KernelContext& ctx) {
   OUTPOST_KERNEL_CHECK(ctx, ctx.packed() != nullptr && ctx.packed_bytes() >= ConvPackedBytes(p),
                        Status::kInternal, "packed memory missing");
   const ConvPacked pk = ConvPackedView(p, ctx.packed());
+  // Set after the channel constants are written or checked (SetRequant).
+  d->requant = ConvData::Requant::kGeneral;
   // A model's cached copy (ctx.packed_in_model()) holds what the code below writes; its
   // constants are checked (eval trusts them), its weight tiles are plain int8 data.
   if (ctx.packed_in_model()) {
     OUTPOST_KERNEL_CHECK(ctx,
-                         int8_plan::CachedChannelsMatch(ctx, d->ref.out, p.m, p.k, true, 128,
-                                                        int8_plan::RightShift::kPositive,
-                                                        {pk.corr, pk.m0, pk.left, pk.right,
-                                                         pk.weights}),
+                         int8_plan::CachedChannelsMatch(
+                             ctx, d->ref.out, p.m, p.k, true, 128, int8_plan::RightShift::kPositive,
+                             {pk.corr, pk.m0, pk.left, pk.right, pk.weights}),
                          Status::kCorruptModel, "cached packed constants differ from the model's");
     OUTPOST_KERNEL_CHECK(ctx, p.dw_flat == 0 || DepthwiseFlatTables(p, pk.dw_flat, true),
                          Status::kCorruptModel,
                          "cached depthwise tables differ from the convolution's geometry");
+    SetRequant(d, pk);
     return Status::kOk;
   }
   const int8_t* wd = w.as<int8_t>();
@@ -71,6 +85,7 @@ Status Prepare(KernelContext& ctx) {
     int8_plan::PackWeightTiles(wd, p.groups, p.mg, p.k, p.kq * 4, kConvMr, 4,
                                reinterpret_cast<int8_t*>(pk.weights));
   }
+  SetRequant(d, pk);
   return Status::kOk;
 }
 
@@ -95,7 +110,7 @@ constexpr int64_t kNv = 3;  // 16-pixel vectors per tile
 // unrolled with constant indices and the edges are handled by conditions, not early exits, so
 // that the accumulators stay in registers (an indexed access makes the compiler keep them in
 // memory).
-template <int MR, int NV>
+template <int MR, int NV, ConvData::Requant R>
 OUTPOST_AVX512_VNNI void GemmTile(const GemmJob& j, int64_t m0, int64_t p0) {
   const ConvPlan& p = j.d->plan;
   const int64_t kq = p.kq, bstride = p.npad * 4;
@@ -117,6 +132,17 @@ OUTPOST_AVX512_VNNI void GemmTile(const GemmJob& j, int64_t m0, int64_t p0) {
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], bv[v], av);
     }
   }
+  // The smaller tiles' sums go through memory to the requantization below: GCC 12 otherwise
+  // allocates their loop's accumulators around the registers the requantization needs, and
+  // copies all of them from register to register on every pass of the loop (the 4 x 4 tile
+  // ran 40% slower). The 8 x 3 tile, with most of the work, keeps them in registers (through
+  // memory it lost the gain of FastRequantI8).
+  alignas(64) __m512i sums[MR][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) sums[i][v] = acc[i][v];
+  if (MR * NV < 24) __asm__ volatile("" : : "r"(&sums[0][0]) : "memory");
   const int8::LinearOutput& o = j.d->ref.out;
   __mmask16 masks[NV];
 #pragma GCC unroll 4
@@ -129,18 +155,26 @@ OUTPOST_AVX512_VNNI void GemmTile(const GemmJob& j, int64_t m0, int64_t p0) {
     const int64_t m = m0 + i;  // within the group's output planes
     if (m < p.mg) {
       const int64_t gm = j.g * p.mg + m;  // in the model
-      const __m512i corr = _mm512_set1_epi32(j.pk.corr[gm]);
-      if (j.y32) {
+      if (R != ConvData::Requant::kGeneral) {
+        const FastRequantI8 rq = MakeFastRequantI8({j.pk.m0[gm], j.pk.left[gm], j.pk.right[gm]},
+                                                   o.output_zp, j.pk.corr[gm]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          _mm_mask_storeu_epi8(j.y8 + m * p.npix + p0 + v * 16, masks[v],
+                               ApplyFastRequantI8<R == ConvData::Requant::kFast>(rq, sums[i][v]));
+      } else if (j.y32) {
+        const __m512i corr = _mm512_set1_epi32(j.pk.corr[gm]);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v)
           _mm512_mask_storeu_epi32(j.y32 + m * p.npix + p0 + v * 16, masks[v],
-                                   _mm512_sub_epi32(acc[i][v], corr));
+                                   _mm512_sub_epi32(sums[i][v], corr));
       } else {
+        const __m512i corr = _mm512_set1_epi32(j.pk.corr[gm]);
         const RequantVec rq = MakeRequantVec({j.pk.m0[gm], j.pk.left[gm], j.pk.right[gm]},
                                              o.output_zp, o.act_min, o.act_max);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) {
-          const __m128i r = ApplyRequantVecI8(rq, _mm512_sub_epi32(acc[i][v], corr));
+          const __m128i r = ApplyRequantVecI8(rq, _mm512_sub_epi32(sums[i][v], corr));
           _mm_mask_storeu_epi8(j.y8 + m * p.npix + p0 + v * 16, masks[v], r);
         }
       }
@@ -148,6 +182,7 @@ OUTPOST_AVX512_VNNI void GemmTile(const GemmJob& j, int64_t m0, int64_t p0) {
   }
 }
 
+template <ConvData::Requant R>
 void GemmTiles(void* arg, int64_t begin, int64_t end) {
   const GemmJob& j = *static_cast<const GemmJob*>(arg);
   const ConvPlan& p = j.d->plan;
@@ -158,14 +193,14 @@ void GemmTiles(void* arg, int64_t begin, int64_t end) {
     const int64_t rest = (p.npix - p0 + 15) / 16;
     const int64_t m0 = mt * kConvMr;
     if (rest == 4) {  // the last block takes the vector a block of 3 would leave alone
-      GemmTile<kConvMr / 2, 4>(j, m0, p0);
-      GemmTile<kConvMr / 2, 4>(j, m0 + kConvMr / 2, p0);
+      GemmTile<kConvMr / 2, 4, R>(j, m0, p0);
+      GemmTile<kConvMr / 2, 4, R>(j, m0 + kConvMr / 2, p0);
     } else if (rest >= 3) {
-      GemmTile<kConvMr, 3>(j, m0, p0);
+      GemmTile<kConvMr, 3, R>(j, m0, p0);
     } else if (rest == 2) {
-      GemmTile<kConvMr, 2>(j, m0, p0);
+      GemmTile<kConvMr, 2, R>(j, m0, p0);
     } else {
-      GemmTile<kConvMr, 1>(j, m0, p0);
+      GemmTile<kConvMr, 1, R>(j, m0, p0);
     }
   }
 }
@@ -251,7 +286,12 @@ Status EvalWith(KernelContext& ctx, bool vbmi) {
       const int64_t first = (n * p.m + g * p.mg) * p.npix;
       j.y8 = raw ? nullptr : y.as<int8_t>() + first;
       j.y32 = raw ? y.as<int32_t>() + first : nullptr;
-      ctx.executor().ParallelFor(j.nblocks * j.mtiles, 1, GemmTiles, &j);
+      ctx.executor().ParallelFor(
+          j.nblocks * j.mtiles, 1,
+          d.requant == ConvData::Requant::kFastClamped ? GemmTiles<ConvData::Requant::kFastClamped>
+          : d.requant == ConvData::Requant::kFast      ? GemmTiles<ConvData::Requant::kFast>
+                                                       : GemmTiles<ConvData::Requant::kGeneral>,
+          &j);
     }
   return Status::kOk;
 }
@@ -300,9 +340,9 @@ size_t ConvPackedBytes(const ConvPlan& p) {
 ConvPacked ConvPackedView(const ConvPlan& p, void* packed) {
   int32_t* base = static_cast<int32_t*>(packed);
   const int64_t channels = RoundUp(p.m, 16);
-  uint8_t* flat = p.dw_flat == 0 ? nullptr
-                                 : static_cast<uint8_t*>(packed) +
-                                       RoundUp(ConstantsAndWeightsBytes(p), 64);
+  uint8_t* flat = p.dw_flat == 0
+                      ? nullptr
+                      : static_cast<uint8_t*>(packed) + RoundUp(ConstantsAndWeightsBytes(p), 64);
   return {base, base + channels, base + 2 * channels, base + 3 * channels, base + 4 * channels,
           flat};
 }
