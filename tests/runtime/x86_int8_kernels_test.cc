@@ -403,6 +403,19 @@ TEST(X86Int8Conv, Depthwise) {
   c.p = Conv(1, 2, 2100, 5, 2, 3, 3);
   c.p.groups = 2;
   CheckConv(c, 119);
+  // A RELU with the output zero point at -128 (MobileNet's layers): the requantization
+  // without the negative-product correction, on the row path (rows of 40; row pairs of 6)
+  // and on small planes.
+  c.out_zp = -128;
+  c.p.act = Activation::RELU;
+  const int planes[][2] = {{40, 40}, {60, 6}, {7, 7}, {14, 14}};
+  for (const auto& hw : planes) {
+    c.p = Conv(1, 6, hw[0], hw[1], 6, 3, 3);
+    c.p.groups = 6;
+    c.p.act = Activation::RELU;
+    Pads(c.p, 1, 1, 1, 1);
+    CheckConv(c, 150 + hw[1]);
+  }
 }
 
 TEST(X86Int8Conv, MultiplierExtremes) {

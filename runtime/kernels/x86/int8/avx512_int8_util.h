@@ -257,6 +257,35 @@ OUTPOST_AVX512_VNNI inline __m128i ApplyFastRequantI8(const FastRequantI8& r, __
                                                        _mm512_sra_epi64(to, r.count_odd)));
 }
 
+// One output channel's requantization of raw vpdpbusd sums to int8, for kernels that choose
+// per operator: FastRequantI8 where the lower bound hides the negative-product correction
+// (Clamped), else RequantVec after subtracting the correction.
+template <bool Clamped>
+struct ChannelRequantI8;
+
+template <>
+struct ChannelRequantI8<true> {
+  FastRequantI8 r;
+  OUTPOST_AVX512_VNNI ChannelRequantI8(const ChannelRequant& m, int32_t zp, int32_t, int32_t,
+                                       int32_t corr)
+      : r(MakeFastRequantI8(m, zp, corr)) {}
+  OUTPOST_AVX512_VNNI __m128i operator()(__m512i sum) const {
+    return ApplyFastRequantI8<false>(r, sum);
+  }
+};
+
+template <>
+struct ChannelRequantI8<false> {
+  RequantVec r;
+  __m512i corr;
+  OUTPOST_AVX512_VNNI ChannelRequantI8(const ChannelRequant& m, int32_t zp, int32_t act_min,
+                                       int32_t act_max, int32_t c)
+      : r(MakeRequantVec(m, zp, act_min, act_max)), corr(_mm512_set1_epi32(c)) {}
+  OUTPOST_AVX512_VNNI __m128i operator()(__m512i sum) const {
+    return ApplyRequantVecI8(r, _mm512_sub_epi32(sum, corr));
+  }
+};
+
 // vpermb and vpermi2b (AVX-512 VBMI) as inline assembly, so that only the code that runs
 // them on a CPU with VBMI (kCpuX86Avx512Vbmi) needs it, not the functions they are inlined in.
 OUTPOST_AVX512_VNNI inline __m512i PermuteBytes(__m512i idx, __m512i table) {

@@ -26,14 +26,15 @@ using int8_plan::RoundUp;
 // ---------------------------------------------------------------------------------------------
 // Prepare.
 
-// The GEMM path's requantization: FastRequantI8 when every channel takes it.
+// The requantization: FastRequantI8 when every channel takes it.
 void SetRequant(ConvData* d, const ConvPacked& pk) {
   const ConvPlan& p = d->plan;
   const int8::LinearOutput& o = d->ref.out;
-  if (p.depthwise || o.raw_output) return;
+  if (o.raw_output) return;
+  // A depthwise lane sums the 4 products of each tap group.
+  const int64_t k = p.depthwise ? p.dw_groups * 4 : p.kq * 4;
   for (int64_t c = 0; c < p.m; ++c)
-    if (!FastRequantEligible({pk.m0[c], pk.left[c], pk.right[c]}, o.act_min, o.act_max, p.kq * 4))
-      return;
+    if (!FastRequantEligible({pk.m0[c], pk.left[c], pk.right[c]}, o.act_min, o.act_max, k)) return;
   d->requant =
       o.act_min >= o.output_zp ? ConvData::Requant::kFastClamped : ConvData::Requant::kFast;
 }

@@ -54,8 +54,8 @@ struct ConvData {
   int8::ConvData ref;  // first: the reference prepare fills it through op_data<ConvData>()
   ConvPlan plan;
   bool use_reference;  // weights with a zero point or not constant
-  // The GEMM path's requantization: kGeneral (RequantVec), or FastRequantI8 for every
-  // channel, with the correction for negative products (kFast) or without (kFastClamped).
+  // The requantization: kGeneral (RequantVec), or FastRequantI8 for every channel, with the
+  // correction for negative products (kFast, the GEMM path only) or without (kFastClamped).
   enum class Requant : uint8_t { kGeneral, kFast, kFastClamped } requant;
 };
 

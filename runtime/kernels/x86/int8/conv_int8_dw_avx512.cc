@@ -149,10 +149,11 @@ int64_t DwVectorList(const ConvPlan& p, DwPos* pos, DwVec* list) {
 // G: the number of tap groups when fixed at compile time (3, a 3x3 window, unrolls the tap
 // loop), or 0 for p.dw_groups. `out0`: the channel's first output. Vbmi: `shuf` holds vpermb
 // indexes (see DwChunks).
-template <bool Pair, int G, bool Vbmi>
-OUTPOST_AVX512_VNNI inline __attribute__((always_inline)) void DwVectors(const DwJob& j, const DwTapGroup* groups, const __m512i* shuf,
-                                   const int32_t* w, const __m512i& corr, const RequantVec& rq,
-                                   const uint8_t* planes, const DwVec* b, int64_t out0) {
+template <bool Pair, int G, bool Vbmi, bool Clamped>
+OUTPOST_AVX512_VNNI inline __attribute__((always_inline)) void DwVectors(
+    const DwJob& j, const DwTapGroup* groups, const __m512i* shuf, const int32_t* w,
+    const __m512i& corr, const ChannelRequantI8<Clamped>& rq, const uint8_t* planes, const DwVec* b,
+    int64_t out0) {
   const ConvPlan& p = j.d->plan;
   // Dword sources of each 128-bit lane: the 4 outputs of lane L start at byte 4 * sw * L (for
   // Pair, lanes 2 and 3 restart at the second source, dword 16).
@@ -200,7 +201,7 @@ OUTPOST_AVX512_VNNI inline __attribute__((always_inline)) void DwVectors(const D
   }
 #pragma GCC unroll 4
   for (int v = 0; v < kNv; ++v) {
-    const __m128i r = ApplyRequantVecI8(rq, _mm512_sub_epi32(acc[v], corr));
+    const __m128i r = rq(acc[v]);
     int8_t* y = j.y8 + out0 + b[v].out;
     if (Pair) {
       _mm_mask_storeu_epi8(y, static_cast<__mmask16>(b[v].mask & 0xff), r);
@@ -213,7 +214,7 @@ OUTPOST_AVX512_VNNI inline __attribute__((always_inline)) void DwVectors(const D
 
 // Channel t: `list` holds its `n` vectors when they all fit (whole), else this computes the
 // list piece by piece.
-template <bool Pair, int G, bool Vbmi>
+template <bool Pair, int G, bool Vbmi, bool Clamped>
 OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, const DwTapGroup* groups,
                                  const __m512i* shuf, const FillMasks* masks, uint8_t* planes,
                                  DwVec* list, int64_t n, bool whole) {
@@ -222,23 +223,23 @@ OUTPOST_AVX512_VNNI void DwPlane(const DwJob& j, int64_t t, const DwTapGroup* gr
   FillPlanes(p, masks, j.x + t * p.h * p.w, static_cast<int8_t>(j.d->ref.out.input_zp), planes);
   const int32_t* w = j.pk.weights + ch * p.dw_groups;
   const int8::LinearOutput& o = j.d->ref.out;
-  const RequantVec rq = MakeRequantVec({j.pk.m0[ch], j.pk.left[ch], j.pk.right[ch]}, o.output_zp,
-                                       o.act_min, o.act_max);
+  const ChannelRequantI8<Clamped> rq({j.pk.m0[ch], j.pk.left[ch], j.pk.right[ch]}, o.output_zp,
+                                     o.act_min, o.act_max, j.pk.corr[ch]);
   const __m512i corr = _mm512_set1_epi32(j.pk.corr[ch]);
   const int64_t out0 = t * p.oh * p.ow;
   if (whole) {
     for (int64_t i = 0; i < n; i += kNv)
-      DwVectors<Pair, G, Vbmi>(j, groups, shuf, w, corr, rq, planes, list + i, out0);
+      DwVectors<Pair, G, Vbmi, Clamped>(j, groups, shuf, w, corr, rq, planes, list + i, out0);
     return;
   }
   for (DwPos pos; pos.oh < p.oh;) {
     const int64_t m = DwVectorList<Pair>(p, &pos, list);
     for (int64_t i = 0; i < m; i += kNv)
-      DwVectors<Pair, G, Vbmi>(j, groups, shuf, w, corr, rq, planes, list + i, out0);
+      DwVectors<Pair, G, Vbmi, Clamped>(j, groups, shuf, w, corr, rq, planes, list + i, out0);
   }
 }
 
-template <bool Pair, int G, bool Vbmi>
+template <bool Pair, int G, bool Vbmi, bool Clamped = false>
 OUTPOST_AVX512_VNNI void DwRange(const DwJob& j, int64_t lo, int64_t hi, const DwTapGroup* groups,
                                  const __m512i* shuf, const FillMasks* masks, uint8_t* planes) {
   const ConvPlan& p = j.d->plan;
@@ -252,7 +253,7 @@ OUTPOST_AVX512_VNNI void DwRange(const DwJob& j, int64_t lo, int64_t hi, const D
       const char* next = reinterpret_cast<const char*>(j.x + (t + 1) * p.h * p.w);
       for (int64_t i = 0; i < p.h * p.w; i += 64) _mm_prefetch(next + i, _MM_HINT_T0);
     }
-    DwPlane<Pair, G, Vbmi>(j, t, groups, shuf, masks, planes, list, n, whole);
+    DwPlane<Pair, G, Vbmi, Clamped>(j, t, groups, shuf, masks, planes, list, n, whole);
   }
 }
 
@@ -273,8 +274,9 @@ OUTPOST_AVX512_VNNI void DwChunks(void* arg, int64_t begin, int64_t end) {
     alignas(64) uint8_t b[64];
     for (int i = 0; i < 64; ++i) {
       const int q = (i % 16) / 4, tap = i % 4, lane = i / 16;
-      const int64_t start =
-          !Vbmi ? 0 : p.ow <= 8 ? (lane >= 2 ? 64 : 0) + 4 * p.sw * (lane % 2) : 4 * p.sw * lane;
+      const int64_t start = !Vbmi       ? 0
+                            : p.ow <= 8 ? (lane >= 2 ? 64 : 0) + 4 * p.sw * (lane % 2)
+                                        : 4 * p.sw * lane;
       b[i] = static_cast<uint8_t>(groups[g].tap[tap] < 0 ? start
                                                          : start + p.sw * q + groups[g].col[tap]);
     }
@@ -285,7 +287,15 @@ OUTPOST_AVX512_VNNI void DwChunks(void* arg, int64_t begin, int64_t end) {
   for (int64_t s = begin; s < end; ++s) {
     uint8_t* planes = j.scratch + s * j.slot_bytes;
     const int64_t lo = s * j.planes / kDepthwiseSlots, hi = (s + 1) * j.planes / kDepthwiseSlots;
-    if (p.dw_groups == 3) {  // 3x3 windows
+    // 3x3 windows; their requantization as FastRequantI8 without the negative-product
+    // correction where it applies (ConvData::requant: every MobileNet depthwise layer).
+    const bool clamped = j.d->requant == ConvData::Requant::kFastClamped;
+    if (p.dw_groups == 3 && clamped) {
+      if (p.ow <= 8)
+        DwRange<true, 3, Vbmi, true>(j, lo, hi, groups, shuf, masks, planes);
+      else
+        DwRange<false, 3, Vbmi, true>(j, lo, hi, groups, shuf, masks, planes);
+    } else if (p.dw_groups == 3) {
       if (p.ow <= 8)
         DwRange<true, 3, Vbmi>(j, lo, hi, groups, shuf, masks, planes);
       else

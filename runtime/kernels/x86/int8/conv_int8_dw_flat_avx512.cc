@@ -169,7 +169,7 @@ struct FlatJob {
 
 // G: the number of tap groups when fixed at compile time (3: a 3x3 window, the weights in
 // registers), or 0 for p.dw_groups.
-template <int G>
+template <int G, bool Clamped>
 OUTPOST_AVX512_VNNI void FlatChannels(const FlatJob& j, int64_t lo, int64_t hi) {
   const ConvPlan& p = j.d->plan;
   const int64_t ng = G > 0 ? G : p.dw_groups;
@@ -186,8 +186,8 @@ OUTPOST_AVX512_VNNI void FlatChannels(const FlatJob& j, int64_t lo, int64_t hi) 
     const int64_t ch = t % p.c;
     const int8_t* x = j.x + t * plane;
     const int32_t* w = j.pk.weights + ch * p.dw_groups;
-    const RequantVec rq = MakeRequantVec({j.pk.m0[ch], j.pk.left[ch], j.pk.right[ch]}, o.output_zp,
-                                         o.act_min, o.act_max);
+    const ChannelRequantI8<Clamped> rq({j.pk.m0[ch], j.pk.left[ch], j.pk.right[ch]}, o.output_zp,
+                                       o.act_min, o.act_max, j.pk.corr[ch]);
     const __m512i corr = _mm512_set1_epi32(j.pk.corr[ch]);
     for (int64_t v = 0; v < p.dw_flat; ++v) {
       __m512i acc = _mm512_setzero_si512();
@@ -198,13 +198,12 @@ OUTPOST_AVX512_VNNI void FlatChannels(const FlatJob& j, int64_t lo, int64_t hi) 
         const __m512i bytes = PermuteBytes2(_mm512_loadu_si512(idx + (v * ng + g) * 64), in, pad);
         acc = _mm512_dpbusd_epi32(acc, bytes, _mm512_set1_epi32(w[g]));
       }
-      const __m512i val = _mm512_sub_epi32(acc, corr);
       const __mmask16 mask = static_cast<__mmask16>(vecs[v].mask);
       const int64_t out = t * out_plane + vecs[v].out;
       if (j.y32)
-        _mm512_mask_storeu_epi32(j.y32 + out, mask, val);
+        _mm512_mask_storeu_epi32(j.y32 + out, mask, _mm512_sub_epi32(acc, corr));
       else
-        _mm_mask_storeu_epi8(j.y8 + out, mask, ApplyRequantVecI8(rq, val));
+        _mm_mask_storeu_epi8(j.y8 + out, mask, rq(acc));
     }
   }
 }
@@ -217,10 +216,12 @@ OUTPOST_AVX512_VNNI void FlatChunks(void* arg, int64_t begin, int64_t end) {
   const int64_t planes = p.n * p.c;
   for (int64_t s = begin; s < end; ++s) {
     const int64_t lo = s * planes / kDepthwiseSlots, hi = (s + 1) * planes / kDepthwiseSlots;
-    if (p.dw_groups == 3)
-      FlatChannels<3>(j, lo, hi);
+    if (p.dw_groups == 3 && j.d->requant == ConvData::Requant::kFastClamped)
+      FlatChannels<3, true>(j, lo, hi);
+    else if (p.dw_groups == 3)
+      FlatChannels<3, false>(j, lo, hi);
     else
-      FlatChannels<0>(j, lo, hi);
+      FlatChannels<0, false>(j, lo, hi);
   }
 }
 
