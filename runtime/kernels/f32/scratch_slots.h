@@ -28,7 +28,9 @@ class ScratchSlots {
   }
 
   // A free buffer's index, one holding `prefer` if there is such a buffer. With no buffer
-  // free (an executor running more tasks at once than it has threads) it waits for one.
+  // free it spins until one is: callers run at most as many tasks at once as there are
+  // buffers (more threads than buffers: no more tasks than buffers), so only an executor
+  // that breaks its contract gets here.
   int Claim(int64_t prefer) {
     uint32_t m = free_.load(std::memory_order_acquire);
     for (;;) {

@@ -202,8 +202,8 @@ void WinogradTasks(void* arg, int64_t begin, int64_t end) {
 }
 
 // One image. Units of work are (block, part of the output channels), kTasksPerThread tasks per
-// thread of consecutive units, so that a thread slowed by another process leaves its tasks to
-// the others. The V and M buffers are not per task but per running task (ScratchSlots): at
+// thread of consecutive units (one per buffer when there are more threads than buffers), so
+// that a thread slowed by another process leaves its tasks to the others. The V and M buffers are not per task but per running task (ScratchSlots): at
 // most one per thread, so they stay in the cores' L2 from one task to the next (with a buffer
 // per task, 8 of them, ResNet18's 56x56 layers ran no faster on 2 threads than on 1), and a
 // task whose buffer already holds its first block's V skips that input transform. There are
@@ -215,7 +215,11 @@ void WinogradConv(const Executor& ex, WinogradWork& k) {
   const WinogradGeometry& g = k.g;
   const int64_t panels = (k.m + Isa::kMR - 1) / Isa::kMR;
   const int64_t threads = ex.threads > 1 ? ex.threads : 1;
-  const int64_t tasks = threads > 1 ? threads * kTasksPerThread : 1;
+  // With fewer buffers than threads (large layers on many cores), one task per buffer: more
+  // would have threads spin for a free buffer instead of waiting in the pool.
+  const int64_t tasks = threads == 1         ? 1
+                        : threads > g.buffers ? g.buffers
+                                              : threads * kTasksPerThread;
   k.parts = 1;
   while (k.parts < panels && g.blocks * k.parts < tasks) ++k.parts;
   const int64_t units = g.blocks * k.parts;
