@@ -24,7 +24,7 @@ class ScratchSlots {
 
   // `n` in [1, kMaxSlots] buffers, all free, holding nothing (tag -1).
   explicit ScratchSlots(int n) : free_(n >= kMaxSlots ? ~uint32_t{0} : (uint32_t{1} << n) - 1) {
-    for (int i = 0; i < kMaxSlots; ++i) holds_[i] = -1;
+    for (int i = 0; i < kMaxSlots; ++i) holds_[i].store(-1, std::memory_order_relaxed);
   }
 
   // A free buffer's index, one holding `prefer` if there is such a buffer. With no buffer
@@ -41,7 +41,7 @@ class ScratchSlots {
       int slot = __builtin_ctz(m);
       for (uint32_t rest = m; rest != 0; rest &= rest - 1) {
         const int i = __builtin_ctz(rest);
-        if (holds_[i] == prefer) {
+        if (holds_[i].load(std::memory_order_relaxed) == prefer) {
           slot = i;
           break;
         }
@@ -55,16 +55,18 @@ class ScratchSlots {
   // Returns buffer `slot`, now holding what `tag` names (the next task to claim it sees the
   // tag and the buffer's contents).
   void Release(int slot, int64_t tag) {
-    holds_[slot] = tag;
+    holds_[slot].store(tag, std::memory_order_relaxed);
     free_.fetch_or(uint32_t{1} << slot, std::memory_order_release);
   }
 
   // What buffer `slot` holds; only for the task that has claimed it.
-  int64_t holds(int slot) const { return holds_[slot]; }
+  int64_t holds(int slot) const { return holds_[slot].load(std::memory_order_relaxed); }
 
  private:
   std::atomic<uint32_t> free_;
-  int64_t holds_[kMaxSlots];
+  // Atomic: a claim reads the tags of free buffers while their last holder may still be
+  // writing one (its release's fetch_or orders the buffer's contents, not this hint).
+  std::atomic<int64_t> holds_[kMaxSlots];
 };
 
 }  // namespace f32

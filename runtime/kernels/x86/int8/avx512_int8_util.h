@@ -132,7 +132,7 @@ struct RequantVec {
   bool saturate_i8;   // fast, and the bounds are int8's own: see ApplyRequantVecI8
   bool floor_clamps;  // fast, and act_min >= zp: negative products need no correction
   __m512i m0, left, right, zp, lo_zp, hi_zp;
-  __m512i k, fix, neg_below;
+  __m512i k, below;  // below: P + k under it, i.e. P < -2^30, gets the correction
   __m128i count_even, count_odd;
 };
 
@@ -150,28 +150,35 @@ OUTPOST_AVX512_VNNI inline RequantVec MakeRequantVec(const ChannelRequant& m, in
   r.lo_zp = _mm512_set1_epi32(r.fast ? act_min : act_min - zp);
   r.hi_zp = _mm512_set1_epi32(r.fast ? act_max : act_max - zp);
   const int32_t right = r.fast ? m.right : 1;
-  r.k = _mm512_set1_epi64((int64_t{1} << 30) + (int64_t{1} << (30 + right)) +
-                          (r.fast ? static_cast<int64_t>(zp) * (int64_t{1} << (31 + right)) : 0));
-  r.fix = _mm512_set1_epi64(int64_t{1} << 31);
-  r.neg_below = _mm512_set1_epi64(-(int64_t{1} << 30));
+  const int64_t k = (int64_t{1} << 30) + (int64_t{1} << (30 + right)) +
+                    (r.fast ? static_cast<int64_t>(zp) * (int64_t{1} << (31 + right)) : 0);
+  r.k = _mm512_set1_epi64(k);
+  r.below = _mm512_set1_epi64(k - (int64_t{1} << 30));
   r.count_even = _mm_cvtsi32_si128(31 + right);
   r.count_odd = _mm_cvtsi32_si128(right - 1);
   return r;
 }
 
-// The fast path's v + zp (see MakeRequantVec); without the correction for negative products
-// (Fix false) it is only right where the clamp follows and floor_clamps holds.
+// The fast path's quotients, v + zp per lane (see MakeRequantVec): the products x * m0 plus
+// k, corrected (Fix) where P < -2^30, i.e. where P + k < below, and shifted. Without the
+// correction it is only right where the clamp follows and floor_clamps holds.
+template <bool Fix>
+OUTPOST_AVX512_VNNI inline __m512i FastQuotients(__m512i x, __m512i m0, __m512i k, __m512i below,
+                                                 __m128i count_even, __m128i count_odd) {
+  __m512i te = _mm512_add_epi64(_mm512_mul_epi32(x, m0), k);
+  __m512i to = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m0), k);
+  if (Fix) {
+    const __m512i fix = _mm512_set1_epi64(int64_t{1} << 31);
+    te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(te, below), te, fix);
+    to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(to, below), to, fix);
+  }
+  return _mm512_mask_blend_epi32(0xAAAA, _mm512_sra_epi64(te, count_even),
+                                 _mm512_sra_epi64(to, count_odd));
+}
+
 template <bool Fix>
 OUTPOST_AVX512_VNNI inline __m512i FastRequantProduct(const RequantVec& r, __m512i x) {
-  const __m512i pe = _mm512_mul_epi32(x, r.m0);
-  const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), r.m0);
-  __m512i te = _mm512_add_epi64(pe, r.k), to = _mm512_add_epi64(po, r.k);
-  if (Fix) {
-    te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(pe, r.neg_below), te, r.fix);
-    to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(po, r.neg_below), to, r.fix);
-  }
-  return _mm512_mask_blend_epi32(0xAAAA, _mm512_sra_epi64(te, r.count_even),
-                                 _mm512_sra_epi64(to, r.count_odd));
+  return FastQuotients<Fix>(x, r.m0, r.k, r.below, r.count_even, r.count_odd);
 }
 
 // MultiplyByQuantizedMultiplier(x, m) + zp per lane, before the clamp. The fast path has zp
@@ -246,15 +253,8 @@ OUTPOST_AVX512_VNNI inline FastRequantI8 MakeFastRequantI8(const ChannelRequant&
 
 template <bool Fix>
 OUTPOST_AVX512_VNNI inline __m128i ApplyFastRequantI8(const FastRequantI8& r, __m512i x) {
-  __m512i te = _mm512_add_epi64(_mm512_mul_epi32(x, r.m0), r.k);
-  __m512i to = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), r.m0), r.k);
-  if (Fix) {
-    const __m512i fix = _mm512_set1_epi64(int64_t{1} << 31);
-    te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(te, r.below), te, fix);
-    to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(to, r.below), to, fix);
-  }
-  return _mm512_cvtsepi32_epi8(_mm512_mask_blend_epi32(0xAAAA, _mm512_sra_epi64(te, r.count_even),
-                                                       _mm512_sra_epi64(to, r.count_odd)));
+  return _mm512_cvtsepi32_epi8(
+      FastQuotients<Fix>(x, r.m0, r.k, r.below, r.count_even, r.count_odd));
 }
 
 // One output channel's requantization of raw vpdpbusd sums to int8, for kernels that choose
