@@ -230,6 +230,10 @@ std::vector<ConvParams> ConvCases() {
   v.push_back(Conv(2, 37, 14, 14, 37, 3, 1, 1, 37));  // depthwise 14x14 flat, batch 2
   v.push_back(Conv(1, 9, 16, 16, 9, 3, 1, 1, 9));   // depthwise flat, 256 pixels: 16 vectors
   v.push_back(Conv(1, 9, 17, 16, 9, 3, 1, 1, 9));   // 272 pixels: row-wise again
+  // Flat planes of every vector count from 1 to 15 (AVX-512: one kernel per count; up to 8
+  // vectors two planes at once, so 3 channels in 2 images also pair planes of two images).
+  for (int side : {1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15})
+    v.push_back(Conv(2, 3, side, side, 3, 3, 1, 1, 3));
   {
     ConvParams p = Conv(1, 6, 9, 10, 6, 3, 1, 0, 6);
     p.pad_t = 2, p.pad_b = 0, p.pad_l = 0, p.pad_r = 2;  // depthwise flat, one-sided pads
@@ -250,6 +254,8 @@ std::vector<ConvParams> ConvCases() {
   // four phase planes, then flat): MobileNetV2's shape, odd sizes, 16 vectors, 5x5, one-sided
   // pads; and wider ones, row-wise.
   v.push_back(Conv(1, 6, 14, 14, 6, 3, 2, 1, 6));   // 14x14 -> 7x7
+  v.push_back(Conv(2, 7, 14, 14, 7, 3, 2, 1, 7));   // batch 2, odd: pairs across images
+  v.push_back(Conv(1, 3, 16, 16, 3, 3, 2, 1, 3));   // 16 columns in: one full load per row
   v.push_back(Conv(2, 5, 28, 28, 5, 3, 2, 1, 5));   // 28x28 -> 14x14, batch 2: row-wise
   v.push_back(Conv(1, 4, 13, 13, 4, 3, 2, 1, 4));   // odd rows and columns: zero phases
   v.push_back(Conv(1, 3, 63, 16, 3, 3, 2, 1, 3));   // 32x8 out: 256 pixels, 16 vectors

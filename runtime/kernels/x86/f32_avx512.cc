@@ -874,29 +874,99 @@ struct Avx512 {
   // late MobileNet layers (14x14, 7x7: a few vectors per plane).
   static constexpr int kFlatVectors = 16, kFlatTaps = 25;
 
-  // One plane as one flat row of `pixels` outputs, 4 vectors at a time: tap t reads src at
-  // pixel + shift[t], the lanes of masks[t] (the others are padding, zero).
-  static void FlatPlane(const float* src, const __mmask16 (&masks)[kFlatTaps][kFlatVectors],
-                        const int64_t (&shift)[kFlatTaps], int64_t taps, int64_t pixels,
-                        const float* wp, float bias, const VecAct& act, float* yp) {
-    const __m512 b0 = _mm512_set1_ps(bias);
-    for (int64_t v0 = 0; v0 < (pixels + 15) / 16; v0 += 4) {
-      __m512 acc[4] = {b0, b0, b0, b0};
-      for (int64_t tap = 0; tap < taps; ++tap) {
-        const __m512 wv = _mm512_set1_ps(wp[tap]);
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; ++i) {
-          const __m512 xv = LoadLanes(masks[tap][v0 + i],
-                                      MaskedAddress(src, (v0 + i) * 16 + shift[tap]),
-                                      _mm512_setzero_ps());
-          acc[i] = _mm512_fmadd_ps(wv, xv, acc[i]);
+  // kP planes (consecutive in x and y, `src_stride` floats apart in src) as one flat row of
+  // `pixels` outputs in kNV vectors each: tap t reads src at pixel + shift[t], the lanes of
+  // masks[t] (the others are padding, zero). Every vector of every plane keeps its sum in a
+  // register through all taps, so a tap is one broadcast per plane and, per vector, a mask, a
+  // load and an FMA: 14x14 planes (13 vectors) have 13 independent chains, 7x7 planes (4
+  // vectors) run two planes at once for 8. (4 vectors at a time, with the tap loop around
+  // them, MobileNetV2's 14x14 layers took 41 and 63 us instead of 33 and 51, its 7x7 ones 27
+  // instead of 23.)
+  template <int kNV, int kP>
+  static void FlatPlaneN(const float* src, int64_t src_stride,
+                         const __mmask16 (&masks)[kFlatTaps][kFlatVectors],
+                         const int64_t (&shift)[kFlatTaps], int64_t taps, int64_t pixels,
+                         const float* const (&wp)[kP], const float (&bias)[kP], const VecAct& act,
+                         float* yp) {
+    __m512 acc[kP][kNV];
+#pragma GCC unroll 2
+    for (int p = 0; p < kP; ++p) {
+      const __m512 b0 = _mm512_set1_ps(bias[p]);
+#pragma GCC unroll 16
+      for (int v = 0; v < kNV; ++v) acc[p][v] = b0;
+    }
+    for (int64_t tap = 0; tap < taps; ++tap) {
+      const float* s = MaskedAddress(src, shift[tap]);
+      __m512 wv[kP];
+#pragma GCC unroll 2
+      for (int p = 0; p < kP; ++p) wv[p] = _mm512_set1_ps(wp[p][tap]);
+#pragma GCC unroll 16
+      for (int v = 0; v < kNV; ++v) {
+        const __mmask16 m = masks[tap][v];
+#pragma GCC unroll 2
+        for (int p = 0; p < kP; ++p) {
+          const __m512 xv =
+              LoadLanes(m, MaskedAddress(s, p * src_stride + 16 * v), _mm512_setzero_ps());
+          acc[p][v] = _mm512_fmadd_ps(wv[p], xv, acc[p][v]);
         }
       }
-#pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i) {
-        const __mmask16 out = static_cast<__mmask16>(RangeMask((v0 + i) * 16, pixels, 16));
-        StoreLanes(out, yp + (v0 + i) * 16, act(acc[i]));
+    }
+    const __mmask16 last = static_cast<__mmask16>(RangeMask(16 * (kNV - 1), pixels, 16));
+#pragma GCC unroll 2
+    for (int p = 0; p < kP; ++p) {
+      float* y = yp + p * pixels;
+#pragma GCC unroll 16
+      for (int v = 0; v < kNV - 1; ++v) _mm512_storeu_ps(y + 16 * v, act(acc[p][v]));
+      _mm512_mask_storeu_ps(y + 16 * (kNV - 1), last, act(acc[p][kNV - 1]));
+    }
+  }
+
+  // The flat planes begin..end of DepthwiseArgs j (t = image * c + channel), read from
+  // src_of(t) (the input plane, or its phases), `src_stride` floats from one plane's source to
+  // the next's: two planes at a time up to 8 vectors, else one.
+  template <int kNV, typename SrcOf>
+  static void FlatPlanesN(const DepthwiseArgs& j, int64_t begin, int64_t end, int64_t src_stride,
+                          const __mmask16 (&masks)[kFlatTaps][kFlatVectors],
+                          const int64_t (&shift)[kFlatTaps], int64_t taps, int64_t pixels,
+                          const VecAct& act, SrcOf src_of) {
+    const auto weights = [&](int64_t t) { return j.w + t % j.c * taps; };
+    const auto bias = [&](int64_t t) { return j.bias != nullptr ? j.bias[t % j.c] : 0.0f; };
+    int64_t t = begin;
+    if constexpr (kNV <= 8) {
+      for (; t + 2 <= end; t += 2) {
+        const float* const wp[2] = {weights(t), weights(t + 1)};
+        const float b[2] = {bias(t), bias(t + 1)};
+        FlatPlaneN<kNV, 2>(src_of(t, 2), src_stride, masks, shift, taps, pixels, wp, b, act,
+                           j.y + t * pixels);
       }
+    }
+    for (; t < end; ++t) {
+      const float* const wp[1] = {weights(t)};
+      const float b[1] = {bias(t)};
+      FlatPlaneN<kNV, 1>(src_of(t, 1), src_stride, masks, shift, taps, pixels, wp, b, act,
+                         j.y + t * pixels);
+    }
+  }
+
+  // FlatPlanesN for the plane's vector count (1 .. kFlatVectors).
+  template <typename SrcOf>
+  static void RunFlatPlanes(const DepthwiseArgs& j, int64_t begin, int64_t end, int64_t src_stride,
+                            const __mmask16 (&masks)[kFlatTaps][kFlatVectors],
+                            const int64_t (&shift)[kFlatTaps], int64_t taps, int64_t pixels,
+                            const VecAct& act, SrcOf src_of) {
+    switch ((pixels + 15) / 16) {
+#define OUTPOST_FLAT_CASE(nv) \
+  case nv:                    \
+    return FlatPlanesN<nv>(j, begin, end, src_stride, masks, shift, taps, pixels, act, src_of);
+      OUTPOST_FLAT_CASE(1)
+      OUTPOST_FLAT_CASE(2)
+      OUTPOST_FLAT_CASE(3) OUTPOST_FLAT_CASE(4) OUTPOST_FLAT_CASE(5) OUTPOST_FLAT_CASE(6)
+          OUTPOST_FLAT_CASE(7) OUTPOST_FLAT_CASE(8) OUTPOST_FLAT_CASE(9) OUTPOST_FLAT_CASE(10)
+              OUTPOST_FLAT_CASE(11) OUTPOST_FLAT_CASE(12) OUTPOST_FLAT_CASE(13)
+                  OUTPOST_FLAT_CASE(14) OUTPOST_FLAT_CASE(15) default
+          : return FlatPlanesN<16>(j, begin, end, src_stride, masks, shift, taps, pixels, act,
+                                   src_of);
+#undef OUTPOST_FLAT_CASE
     }
   }
 
@@ -925,14 +995,9 @@ struct Avx512 {
       if (++ox == j.ow) ox = 0, ++oy;
     }
     const VecAct act(d.act);
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t ch = t % j.c;
-      const float* xp = j.x + t * j.h * j.wd;
-      const float* wp = j.w + ch * taps;
-      float* yp = j.y + t * pixels;
-      FlatPlane(xp, masks, shift, taps, pixels, wp, j.bias != nullptr ? j.bias[ch] : 0.0f, act,
-                yp);
-    }
+    const int64_t plane = j.h * j.wd;
+    RunFlatPlanes(j, begin, end, plane, masks, shift, taps, pixels, act,
+                  [&](int64_t t, int) { return j.x + t * plane; });
   }
 
   // Small, narrow planes of a stride-2 depthwise conv whose output rows are the input's halved
@@ -941,8 +1006,9 @@ struct Avx512 {
   // input plane is split into its four phases (even or odd rows, even or odd columns), planes
   // of ow columns; tap (u, v) then reads one phase shifted by a constant, and the planes run as
   // in DepthwiseFlatPlanes: one flat row of pixels (49 in 4 vectors), masks built once per
-  // task. MobileNetV2's 14x14 -> 7x7 layer: 72 -> 44 us at 1 thread. On wider rows the split
-  // costs what the fuller vectors save (28x28 -> 14x14: 39 -> 42 us), so they stay row-wise.
+  // task. MobileNetV2's 14x14 -> 7x7 layer: 72 -> 21 us at 1 thread. On wider rows the split
+  // costs what the fuller vectors save (28x28 -> 14x14: 26 us row-wise, 26-29 split), so they
+  // stay row-wise.
   static constexpr int64_t kPhaseFloats = 320;  // one phase plane, at most
   static constexpr int64_t kMaxPhaseColumns = 8;
 
@@ -951,41 +1017,33 @@ struct Avx512 {
     const int64_t h2 = (j.h + 1) / 2, w2 = (j.wd + 1) / 2;
     return d.stride_h == 2 && d.stride_w == 2 && d.dilation_h == 1 && d.dilation_w == 1 &&
            j.ow == w2 && j.ow <= kMaxPhaseColumns && j.oh * j.ow <= kFlatVectors * 16 &&
-           h2 * w2 <= kPhaseFloats &&
-           j.kh * j.kw <= kFlatTaps;
+           h2 * w2 + 16 <= kPhaseFloats && j.kh * j.kw <= kFlatTaps;
   }
 
-  // Phase (a, b) of an h x w plane: x[2r + a][2c + b] at phases[(2a + b) * h2 * w2 + r * w2 + c],
-  // zero where 2r + a or 2c + b lies outside the plane (the convolution's zero padding).
+  // Phase (a, b) of an h x w plane, w <= 16: x[2r + a][2c + b] at
+  // phases[(2a + b) * stride + r * w2 + c], zero where 2r + a or 2c + b lies outside the plane
+  // (the convolution's zero padding). One masked load per input row, its even and odd lanes
+  // stored whole: each store runs past its phase row into the next one, which is written
+  // after it, and the last row's into the 16 floats of padding after each phase plane. (Two
+  // masked loads and two masked stores of w2 lanes per row made the 14x14 -> 7x7 layer 38 us
+  // instead of 21.)
   static void SplitPhases(const float* xp, int64_t h, int64_t w, int64_t h2, int64_t w2,
-                          float* phases) {
-    const __m512 zero = _mm512_setzero_ps();
-    const __m512i odd_lanes = _mm512_add_epi32(EvenLanes(), _mm512_set1_epi32(1));
-    const int64_t plane = h2 * w2;
-    for (int a = 0; a < 2; ++a) {
-      for (int64_t r = 0; r < h2; ++r) {
-        const int64_t iy = 2 * r + a;
-        float* even = phases + 2 * a * plane + r * w2;
-        float* odd = even + plane;
-        for (int64_t c0 = 0; c0 < w2; c0 += 16) {
-          const __mmask16 out = static_cast<__mmask16>(RangeMask(c0, w2, 16));
-          __m512 lo = zero, hi = zero;
-          if (iy < h) {
-            const uint64_t in = RangeMask(2 * c0, w, 32);
-            const float* p = MaskedAddress(xp, iy * w + 2 * c0);
-            lo = LoadLanes(static_cast<__mmask16>(in), p, zero);
-            hi = LoadLanes(static_cast<__mmask16>(in >> 16), MaskedAddress(p, 16), zero);
-          }
-          StoreLanes(out, even + c0, _mm512_permutex2var_ps(lo, EvenLanes(), hi));
-          StoreLanes(out, odd + c0, _mm512_permutex2var_ps(lo, odd_lanes, hi));
-        }
-      }
+                          int64_t stride, float* phases) {
+    const __mmask16 in = static_cast<__mmask16>(RangeMask(0, w, 16));
+    const __m512i even = EvenLanes();  // lanes 8..15: unused
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    for (int64_t iy = 0; iy < 2 * h2; ++iy) {
+      const __m512 row = iy < h ? _mm512_maskz_loadu_ps(in, xp + iy * w) : _mm512_setzero_ps();
+      float* dst = phases + 2 * (iy & 1) * stride + (iy >> 1) * w2;
+      _mm512_storeu_ps(dst, _mm512_permutexvar_ps(even, row));
+      _mm512_storeu_ps(dst + stride, _mm512_permutexvar_ps(odd, row));
     }
   }
 
   static void DepthwiseFlatPlanesStride2(const DepthwiseArgs& j, int64_t begin, int64_t end) {
     const ref::ConvF32Data& d = *j.d;
-    const int64_t h2 = (j.h + 1) / 2, w2 = j.ow, plane = h2 * w2;
+    // Phase planes h2 x w2, 16 floats of padding after each (SplitPhases).
+    const int64_t h2 = (j.h + 1) / 2, w2 = j.ow, plane = h2 * w2 + 16;
     const int64_t pixels = j.oh * j.ow, taps = j.kh * j.kw;
     // Input row 2 * oy - pad_top + u is phase row oy + dy of row phase a, where
     // u - pad_top = 2 * dy + a (a in {0, 1}); columns alike.
@@ -1004,16 +1062,15 @@ struct Avx512 {
         }
       }
     }
-    alignas(64) float phases[4 * kPhaseFloats];
+    // Two planes' phases at a time: FlatPlanesN runs two small planes at once.
+    alignas(64) float phases[2][4 * kPhaseFloats];
     const VecAct act(d.act);
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t ch = t % j.c;
-      const float* wp = j.w + ch * taps;
-      float* yp = j.y + t * pixels;
-      SplitPhases(j.x + t * j.h * j.wd, j.h, j.wd, h2, w2, phases);
-      FlatPlane(phases, masks, shift, taps, pixels, wp, j.bias != nullptr ? j.bias[ch] : 0.0f,
-                act, yp);
-    }
+    RunFlatPlanes(j, begin, end, 4 * kPhaseFloats, masks, shift, taps, pixels, act,
+                  [&](int64_t t, int count) {
+                    for (int i = 0; i < count; ++i)
+                      SplitPhases(j.x + (t + i) * j.h * j.wd, j.h, j.wd, h2, w2, plane, phases[i]);
+                    return &phases[0][0];
+                  });
   }
 
   static void DepthwisePlanes(void* arg, int64_t begin, int64_t end) {
