@@ -16,9 +16,14 @@ enum CpuFeature : uint32_t {
   kCpuArmDotProd = 1u << 9,     // AArch64 SDOT/UDOT (Armv8.2-A dotprod)
 };
 
-// Features of the CPU this code runs on, detected once (CPUID and XGETBV on x86, HWCAP on
-// AArch64 Linux). Bare-metal builds return the features the compiler was told to assume.
+// Features of the CPU this code runs on (on x86 with glibc, from the record of its start-up
+// CPUID; other x86 C libraries: CPUID and XGETBV; HWCAP on AArch64 Linux). Bare-metal builds
+// return the features the compiler was told to assume.
 uint32_t DetectCpuFeatures();
+
+// The same, on x86 always from CPUID and XGETBV (elsewhere DetectCpuFeatures()): what the
+// C library's record must agree with.
+uint32_t DetectCpuFeaturesByCpuid();
 
 // "avx2-fma avx512 avx512-vnni" etc., for logs and profiles. Writes at most `size` bytes.
 void DescribeCpuFeatures(uint32_t features, char* out, int size);

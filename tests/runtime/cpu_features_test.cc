@@ -43,6 +43,10 @@ TEST(CpuFeatures, AgreeWithTheCompilerBuiltins) {
 #endif
 }
 
+TEST(CpuFeatures, TheCLibraryRecordAgreesWithCpuid) {
+  EXPECT_EQ(DetectCpuFeatures(), DetectCpuFeaturesByCpuid());
+}
+
 TEST(CpuFeatures, DescribeNamesBitsAndTruncates) {
   char text[64];
   DescribeCpuFeatures(0, text, sizeof(text));
