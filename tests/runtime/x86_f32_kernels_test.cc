@@ -338,9 +338,17 @@ std::vector<ConvParams> ConvCases() {
   v.push_back(Conv(1, 8, 90, 40, 5, 9, 1, 4));      // 81 taps: more than GatherTile takes
   // Large maps GatherTile does not take: AVX-512 writes the im2col band by band (output rows).
   v.push_back(Conv(1, 7, 60, 12, 9, 7, 1, 3));      // 2 reduction blocks, bands 21+21+18 rows
-  v.push_back(Conv(2, 3, 75, 70, 11, 5, 2, 2));     // 3 channels stride 2, batch 2
   v.push_back(Conv(1, 9, 130, 127, 11, 3, 2, 1));   // stride 2, 65x64 out
-  v.push_back(Conv(1, 3, 131, 97, 10, 7, 2, 3));    // stem-like 7x7/2: 3 channels, im2col
+  // Stride 2 with fewer than 8 channels, one reduction block: AVX-512 splits the padded input
+  // into its even and odd columns and reads each tap's B row there (kPhaseRows).
+  v.push_back(Conv(2, 3, 75, 70, 11, 5, 2, 2));    // batch 2, 35 columns: one 3-vector tile
+  v.push_back(Conv(1, 3, 131, 97, 10, 7, 2, 3));   // ResNet's 7x7/2 stem, 49 columns: 48 + 1
+  v.push_back(Conv(1, 3, 130, 100, 13, 3, 2, 1));  // MobileNetV2's 3x3/2 stem, 8 + 5 rows
+  {
+    ConvParams p = Conv(1, 7, 95, 81, 6, 5, 2, 0);
+    p.pad_l = 2, p.pad_b = 3, p.pad_r = 1;  // 7 channels, 5x5, asymmetric padding, odd width
+    v.push_back(p);
+  }
   v.push_back(Conv(1, 8, 131, 97, 10, 7, 2, 3));    // the same gathered, 49 columns a row
   v.push_back(Conv(1, 12, 120, 32, 5, 3, 2, 1));    // stride 2, rows of one vector
   {
@@ -421,13 +429,16 @@ TEST_P(X86F32Test, ConvActivations) {
   // once, after the last block; 7x7 has a one-column tail tile (49 columns), the 7x7 kernel is
   // written in bands of output rows, and the last two run as Winograd F(2x2, 3x3) and F(4x4,
   // 3x3), whose GEMMs have no activation and whose output transforms apply it (AVX-512).
-  const ConvParams shapes[] = {Conv(1, 7, 5, 9, 13, 1, 1, 0), Conv(1, 3, 11, 13, 7, 3, 2, 1),
+  const ConvParams shapes[] = {Conv(1, 7, 5, 9, 13, 1, 1, 0),
+                               Conv(1, 3, 11, 13, 7, 3, 2, 1),
                                Conv(1, 13, 9, 35, 13, 3, 1, 1, 13),
                                Conv(1, 13, 7, 7, 13, 3, 1, 1, 13),  // depthwise, flat plane
-                               Conv(1, 37, 6, 7, 19, 3, 1, 1), Conv(1, 37, 7, 7, 19, 3, 1, 1),
+                               Conv(1, 37, 6, 7, 19, 3, 1, 1),
+                               Conv(1, 37, 7, 7, 19, 3, 1, 1),
                                Conv(1, 7, 60, 12, 9, 7, 1, 3),
-                               Conv(1, 300, 12, 14, 10, 3, 1, 1),   // Winograd F(2x2)
-                               Conv(1, 16, 30, 22, 13, 3, 1, 1)};   // F(4x4)
+                               Conv(1, 3, 130, 100, 13, 3, 2, 1),  // split columns
+                               Conv(1, 300, 12, 14, 10, 3, 1, 1),  // Winograd F(2x2)
+                               Conv(1, 16, 30, 22, 13, 3, 1, 1)};  // F(4x4)
   for (ConvParams p : shapes)
     for (Activation a : acts) {
       p.act = a;
@@ -803,6 +814,42 @@ TEST(X86F32Kernels, ConvPlanChoosesGatherOnLargeMaps) {
   EXPECT_EQ(kernels::f32::Im2colBandRows(147, 112, 112), 3);
   EXPECT_EQ(stem.scratch_bytes, 8u * 147 * 336 * sizeof(float));
   EXPECT_EQ(plan(3, 224, 64, 7, 2, false).path, ConvPath::kIm2col);
+}
+
+// Which convolutions split their input's columns (AVX-512's kPhaseRows), and the scratch the
+// split takes: the two stems, against their neighbours that do not qualify.
+TEST(X86F32Kernels, ConvPlanSplitsColumnsOfStridedStems) {
+  using kernels::f32::ConvPath;
+  auto shape = [](int64_t c, int64_t hw, int64_t m, int64_t k, int64_t stride) {
+    kernels::f32::ConvShape s{};
+    s.n = 1, s.c = c, s.h = s.w = hw, s.m = m, s.kh = s.kw = k;
+    s.oh = s.ow = (hw + 2 * (k / 2) - k) / stride + 1;
+    s.stride_h = s.stride_w = stride, s.dil_h = s.dil_w = 1;
+    s.pad_t = s.pad_l = s.pad_b = s.pad_r = k / 2, s.groups = 1, s.weights_constant = true;
+    return s;
+  };
+  auto plan = [](const kernels::f32::ConvShape& s) {
+    return kernels::f32::PlanConv(s, 8, 48, true, true, true, true);
+  };
+  // ResNet18: 230 padded rows of 115 columns each way, rows of 128 floats.
+  const kernels::f32::ConvPlan r18 = plan(shape(3, 224, 64, 7, 2));
+  EXPECT_EQ(r18.path, ConvPath::kPhaseRows);
+  EXPECT_EQ(r18.scratch_bytes, 3u * 230 * 2 * 128 * sizeof(float));
+  EXPECT_EQ(r18.packed_bytes, 64u * 147 * sizeof(float));
+  // MobileNetV2: 226 rows; 113 columns read (112 out + 1), rounded up to 128.
+  const kernels::f32::ConvPlan mb = plan(shape(3, 224, 32, 3, 2));
+  EXPECT_EQ(mb.path, ConvPath::kPhaseRows);
+  EXPECT_EQ(mb.scratch_bytes, 3u * 226 * 2 * 128 * sizeof(float));
+  EXPECT_EQ(kernels::f32::PlanPhaseRows(shape(3, 224, 32, 3, 2)).rows, 226);
+  EXPECT_EQ(plan(shape(8, 224, 32, 3, 2)).path, ConvPath::kGatherTiles);  // 8 channels
+  EXPECT_NE(plan(shape(3, 224, 32, 3, 1)).path, ConvPath::kPhaseRows);    // stride 1
+  EXPECT_EQ(plan(shape(3, 40, 32, 3, 2)).path, ConvPath::kIm2col);        // small: in L2
+  EXPECT_NE(plan(shape(7, 224, 32, 7, 2)).path, ConvPath::kPhaseRows);    // 343 > kKc
+  kernels::f32::ConvShape dilated = shape(3, 224, 32, 3, 2);
+  dilated.dil_h = dilated.dil_w = 2, dilated.oh = dilated.ow = 111;
+  EXPECT_NE(plan(dilated).path, ConvPath::kPhaseRows);
+  EXPECT_NE(kernels::f32::PlanConv(shape(3, 224, 64, 7, 2), 8, 48, true, true, true, false).path,
+            ConvPath::kPhaseRows);  // an instruction set without it
 }
 
 // Which convolutions run as Winograd on AVX-512, F(4x4, 3x3) or F(2x2, 3x3), and how an image

@@ -80,6 +80,7 @@ struct Neon {
   static constexpr bool kHasGather = false;
   static constexpr bool kHasIm2colRow = false;
   static constexpr bool kHasWinograd = false;
+  static constexpr bool kHasPhaseRows = false;
 
   // dst[i] = src[2 * i] for i < n: LD2 de-interleaves 8 floats into even and odd lanes. It
   // reads up to src[2 * i + 7], so the vector loop stops while that stays below the last

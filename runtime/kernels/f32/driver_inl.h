@@ -330,7 +330,63 @@ struct ConvOpData {
   ConvPath path;
   int64_t gemm_k;
   int winograd_tile;
+  PhaseRowsGeometry phase;  // kPhaseRows
 };
+
+// kPhaseRows (plan.h), one image: the input's padded rows split into their even and odd
+// columns (PhaseSplitRows, all threads), then output rows in tasks (PhaseRowsTasks): per
+// output row, column tile and panel, one micro-tile over the whole reduction whose B row for
+// tap (ci, u, v) is the stretch of phase v % 2 of padded row 2 * oy + u from column
+// ox0 + v / 2. Each output element is summed in order 0..K-1 by one micro-tile, as on the
+// other paths.
+struct PhaseRowsWork {
+  const ConvOpData* d;
+  const float* x;     // the image
+  const float* a;     // packed panels (one reduction block)
+  const float* bias;  // [m] or null
+  float* y;           // the image's output
+  float* phases;      // scratch: c * rows * 2 * row floats
+  int64_t c, h, w, m, k, kh, kw, oh, ow, tasks;
+};
+
+template <class Isa>
+void PhaseSplitRows(void* arg, int64_t begin, int64_t end) {
+  const PhaseRowsWork& p = *static_cast<const PhaseRowsWork*>(arg);
+  const PhaseRowsGeometry& g = p.d->phase;
+  for (int64_t u = begin; u < end; ++u) {
+    const int64_t ci = u / g.rows, r = u % g.rows;
+    Isa::SplitPhaseRow(p.x + ci * p.h * p.w, p.h, p.w, p.d->ref.pad_top, p.d->ref.pad_left, r,
+                       g.row, p.phases + u * 2 * g.row);
+  }
+}
+
+template <class Isa>
+void PhaseRowsTasks(void* arg, int64_t begin, int64_t end) {
+  const PhaseRowsWork& p = *static_cast<const PhaseRowsWork*>(arg);
+  const PhaseRowsGeometry& g = p.d->phase;
+  int64_t off[kKc];  // k <= kKc (PlanConv)
+  for (int64_t kk = 0; kk < p.k; ++kk) {
+    const int64_t ci = kk / (p.kh * p.kw), u = kk / p.kw % p.kh, v = kk % p.kw;
+    off[kk] = ((ci * g.rows + u) * 2 + v % 2) * g.row + v / 2;
+  }
+  const int64_t spatial = p.oh * p.ow, panels = (p.m + Isa::kMR - 1) / Isa::kMR;
+  for (int64_t t = begin; t < end; ++t) {
+    for (int64_t oy = t * p.oh / p.tasks; oy < (t + 1) * p.oh / p.tasks; ++oy) {
+      // Padded row 2 * oy of channel 0, even columns: 2 * oy rows of 2 phases before it.
+      const float* b = p.phases + oy * 4 * g.row;
+      for (int64_t n0 = 0; n0 < p.ow; n0 += Isa::kNR) {
+        const int cols = static_cast<int>(p.ow - n0 < Isa::kNR ? p.ow - n0 : Isa::kNR);
+        for (int64_t panel = 0; panel < panels; ++panel) {
+          const int64_t m0 = panel * Isa::kMR;
+          const int rows = static_cast<int>(p.m - m0 < Isa::kMR ? p.m - m0 : Isa::kMR);
+          const Epilogue e{p.bias ? p.bias + m0 : nullptr, nullptr, p.d->ref.act, true, true};
+          Isa::TileRows(p.a + panel * Isa::kMR * p.k, b + n0, off, p.k,
+                        p.y + m0 * spatial + oy * p.ow + n0, spatial, rows, cols, e);
+        }
+      }
+    }
+  }
+}
 
 // The plan from the model, before prepare: anything malformed plans the reference path (whose
 // prepare then reports it).
@@ -360,8 +416,8 @@ ConvPlan PlanConvFromModel(const Model& model, const opm::Operator& op) {
   s.pad_t = o->pad_top(), s.pad_l = o->pad_left(), s.pad_b = o->pad_bottom();
   s.pad_r = o->pad_right(), s.groups = o->groups();
   s.weights_constant = t[1]->buffer() >= 0;
-  return PlanConv(s, Isa::kMR, Isa::kNR, Isa::kHasDepthwise, Isa::kHasGather,
-                  Isa::kHasWinograd);
+  return PlanConv(s, Isa::kMR, Isa::kNR, Isa::kHasDepthwise, Isa::kHasGather, Isa::kHasWinograd,
+                  Isa::kHasPhaseRows);
 }
 
 template <class Isa>
@@ -391,11 +447,12 @@ Status PrepareConv(KernelContext& ctx) {
   s.pad_r = o->pad_right(), s.groups = o->groups();
   s.weights_constant = w.is_constant;
   const ConvPlan plan = PlanConv(s, Isa::kMR, Isa::kNR, Isa::kHasDepthwise, Isa::kHasGather,
-                                 Isa::kHasWinograd);
+                                 Isa::kHasWinograd, Isa::kHasPhaseRows);
   ConvOpData* d = ctx.op_data<ConvOpData>();
   d->path = plan.path;
   d->gemm_k = plan.gemm_k;
   d->winograd_tile = plan.winograd_tile;
+  d->phase = PlanPhaseRows(s);
   OUTPOST_KERNEL_CHECK(ctx, ctx.packed_bytes() >= plan.packed_bytes &&
                                 ctx.scratch_bytes() >= plan.scratch_bytes,
                        Status::kInternal, "conv: %zu packed / %zu scratch bytes given, %zu / %zu "
@@ -454,6 +511,21 @@ Status EvalConv(KernelContext& ctx) {
         k.x = x + i * c * h * w;
         k.y = y + i * m * oh * ow;
         WinogradConv<Isa>(ex, k);
+      }
+      return Status::kOk;
+    }
+  }
+  if constexpr (Isa::kHasPhaseRows) {
+    if (d.path == ConvPath::kPhaseRows) {
+      PhaseRowsWork p{&d, nullptr, packed,   bias, nullptr, cols, c,  h,
+                      w,  m,       d.gemm_k, kh,   kw,      oh,   ow, 0};
+      const int64_t tasks = ex.threads > 1 ? ex.threads * kTasksPerThread : 1;
+      p.tasks = tasks < oh ? tasks : oh;
+      for (int64_t i = 0; i < n; ++i) {
+        p.x = x + i * c * h * w;
+        p.y = y + i * m * oh * ow;
+        ex.ParallelFor(c * d.phase.rows, 16, PhaseSplitRows<Isa>, &p);
+        ex.ParallelFor(p.tasks, 1, PhaseRowsTasks<Isa>, &p);
       }
       return Status::kOk;
     }

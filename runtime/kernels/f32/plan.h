@@ -26,6 +26,12 @@ enum class ConvPath : int32_t {
   kWinograd,       // 3x3, stride 1, dilation 1, one group: Winograd F(4x4, 3x3) or
                    // F(2x2, 3x3) (winograd_inl.h), 2.25 or 4 multiplications per output and
                    // channel pair instead of 9
+  kPhaseRows,      // stride 2 both ways, dilation 1, one group, few input channels and one
+                   // reduction block (the 3-channel stems of MobileNetV2 and ResNet18): the
+                   // padded input is split once into its even and odd columns
+                   // (PhaseRowsGeometry); every tap of an output row then reads a contiguous
+                   // stretch of one of them, and the micro-kernel takes the GEMM's B rows
+                   // there in place, with no im2col written and read back
 };
 
 // GEMM blocking shared by the planner and the driver (driver_inl.h says why each value).
@@ -71,6 +77,15 @@ constexpr int64_t kMinWinogradTiles = 32;
 // are 36/16 the size of F(2x2)'s, read once per block.
 constexpr int64_t kMinWinograd4Tiles = 32;
 
+// kPhaseRows: rows = pad_t + h + pad_b padded input rows per channel; padded row r of channel
+// ci, phase p (even or odd columns) starts at ((ci * rows + r) * 2 + p) * row and holds
+// padded columns p, p + 2, ... (zero outside the input), `row` floats: at least the columns
+// the output reads, ow + (kw - 1) / 2, rounded up to whole vectors. Tap (ci, u, v) of output
+// row oy then reads phase v % 2 of padded row 2 * oy + u from column ox + v / 2.
+struct PhaseRowsGeometry {
+  int64_t rows, row;
+};
+
 struct ConvShape {
   int64_t n, c, h, w;        // input
   int64_t m, kh, kw;         // weights [m, c / groups, kh, kw]
@@ -111,13 +126,16 @@ bool GemmPanelMajor(int64_t k, int64_t n);
 // kBandBytes, at least 1 and at most oh.
 int64_t Im2colBandRows(int64_t k, int64_t oh, int64_t ow);
 
+PhaseRowsGeometry PlanPhaseRows(const ConvShape& s);
+
 // `mr` and `nr` are the GEMM micro-tile's rows (A panels are padded to them) and columns;
-// `has_depthwise`, `has_gather` and `has_winograd` whether the instruction set has a depthwise
-// kernel, an implicit im2col gather (kGatherTiles) and the Winograd transforms (kWinograd).
+// `has_depthwise`, `has_gather`, `has_winograd` and `has_phase_rows` whether the instruction
+// set has a depthwise kernel, an implicit im2col gather (kGatherTiles), the Winograd
+// transforms (kWinograd) and the column split with its micro-kernel (kPhaseRows).
 // Any inconsistent shape (which prepare will refuse) plans kReference so that no size
 // computation can overflow.
-ConvPlan PlanConv(const ConvShape& s, int64_t mr, int64_t nr, bool has_depthwise,
-                  bool has_gather, bool has_winograd);
+ConvPlan PlanConv(const ConvShape& s, int64_t mr, int64_t nr, bool has_depthwise, bool has_gather,
+                  bool has_winograd, bool has_phase_rows = false);
 
 struct FullyConnectedPlan {
   bool optimized = false;

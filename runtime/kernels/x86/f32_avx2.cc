@@ -63,6 +63,7 @@ struct Avx2 {
   static constexpr bool kHasGather = false;
   static constexpr bool kHasIm2colRow = false;
   static constexpr bool kHasWinograd = false;
+  static constexpr bool kHasPhaseRows = false;
 
   template <int kNV>
   static void TileN(const float* a, const float* b, int64_t ldb, int64_t k, float* c,

@@ -52,6 +52,7 @@ struct Avx512 {
   static constexpr bool kHasDepthwise = true;
   static constexpr bool kHasGather = true;
   static constexpr bool kHasWinograd = true;
+  static constexpr bool kHasPhaseRows = true;
 
   // How far ahead (floats) TileN prefetches A: 32 k steps, about the memory latency at the
   // tile's pace. Prefetches past the end of the packed weights are harmless (no faults).
@@ -59,9 +60,11 @@ struct Avx512 {
 
   // kTail: the last vector is partial (masked loads and stores); a full tile uses plain ones,
   // as masked loads cost more on some cores (AMD Zen) even with every lane enabled.
-  template <int kNV, bool kTail>
-  static void TileN(const float* a, const float* b, int64_t ldb, int64_t k, float* c,
-                    int64_t ldc, int rows, int cols, const Epilogue& e) {
+  // kRows: B row kk is at b + off[kk] (kPhaseRows: each tap's stretch of the split input)
+  // instead of b + kk * ldb.
+  template <int kNV, bool kTail, bool kRows = false>
+  static void TileN(const float* a, const float* b, int64_t ldb, int64_t k, float* c, int64_t ldc,
+                    int rows, int cols, const Epilogue& e, const int64_t* off = nullptr) {
     const __mmask16 tail = static_cast<__mmask16>(RangeMask(0, cols - (kNV - 1) * 16, 16));
     __m512 acc[kMR][kNV];
 #pragma GCC unroll 8
@@ -85,11 +88,12 @@ struct Avx512 {
       // distance ahead also covers the switch to it. One line serves two k steps.
       if ((kk & 1) == 0)
         _mm_prefetch(reinterpret_cast<const char*>(MaskedAddress(a, kPrefetchA)), _MM_HINT_T0);
+      const float* bk = kRows ? b + off[kk] : b;
       __m512 bv[kNV];
 #pragma GCC unroll 3
       for (int v = 0; v < kNV; ++v)
-        bv[v] = kTail && v == kNV - 1 ? _mm512_maskz_loadu_ps(tail, b + 16 * v)
-                                      : _mm512_loadu_ps(b + 16 * v);
+        bv[v] = kTail && v == kNV - 1 ? _mm512_maskz_loadu_ps(tail, bk + 16 * v)
+                                      : _mm512_loadu_ps(bk + 16 * v);
 #pragma GCC unroll 8
       for (int r = 0; r < kMR; ++r) {
         const __m512 av = _mm512_set1_ps(a[r]);
@@ -97,7 +101,7 @@ struct Avx512 {
         for (int v = 0; v < kNV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
       }
       a += kMR;
-      b += ldb;
+      if (!kRows) b += ldb;
     }
     const VecAct act(e.act);
 #pragma GCC unroll 8
@@ -574,6 +578,48 @@ struct Avx512 {
     } else {
       if (!tail) return TileN<1, false>(a, b, ldb, k, c, ldc, rows, cols, e);
       TileN<1, true>(a, b, ldb, k, c, ldc, rows, cols, e);
+    }
+  }
+
+  // kPhaseRows (plan.h): a micro-tile of at most kNR columns whose B row kk is at b + off[kk].
+  static void TileRows(const float* a, const float* b, const int64_t* off, int64_t k, float* c,
+                       int64_t ldc, int rows, int cols, const Epilogue& e) {
+    const bool tail = cols % 16 != 0;
+    if (cols > 32) {
+      if (!tail) return TileN<3, false, true>(a, b, 0, k, c, ldc, rows, cols, e, off);
+      TileN<3, true, true>(a, b, 0, k, c, ldc, rows, cols, e, off);
+    } else if (cols > 16) {
+      if (!tail) return TileN<2, false, true>(a, b, 0, k, c, ldc, rows, cols, e, off);
+      TileN<2, true, true>(a, b, 0, k, c, ldc, rows, cols, e, off);
+    } else {
+      if (!tail) return TileN<1, false, true>(a, b, 0, k, c, ldc, rows, cols, e, off);
+      TileN<1, true, true>(a, b, 0, k, c, ldc, rows, cols, e, off);
+    }
+  }
+
+  // Padded row r of one input plane (h x w, padding pad_t above and pad_l before) as its even
+  // and odd columns, `row` floats each (a multiple of 16), at out and out + row: padded column
+  // 2j + p at out[p * row + j], zero in the padding and past the plane. 32 padded columns a
+  // step: two masked loads, a permute each way.
+  static void SplitPhaseRow(const float* plane, int64_t h, int64_t w, int64_t pad_t, int64_t pad_l,
+                            int64_t r, int64_t row, float* out) {
+    const __m512 zero = _mm512_setzero_ps();
+    const int64_t iy = r - pad_t;
+    if (iy < 0 || iy >= h) {
+      for (int64_t j = 0; j < 2 * row; j += 16) _mm512_storeu_ps(out + j, zero);
+      return;
+    }
+    const float* src = plane + iy * w;
+    const __m512i even = EvenLanes();
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    for (int64_t j = 0; j < row; j += 16) {
+      const int64_t ix = 2 * j - pad_l;  // input column of padded column 2j
+      const uint64_t in = RangeMask(ix, w, 32);
+      const __m512 lo = LoadLanes(static_cast<__mmask16>(in), MaskedAddress(src, ix), zero);
+      const __m512 hi =
+          LoadLanes(static_cast<__mmask16>(in >> 16), MaskedAddress(src, ix + 16), zero);
+      _mm512_storeu_ps(out + j, _mm512_permutex2var_ps(lo, even, hi));
+      _mm512_storeu_ps(out + row + j, _mm512_permutex2var_ps(lo, odd, hi));
     }
   }
 
