@@ -584,6 +584,32 @@ TEST(X86Int8Add, SameShape) {
            "add_i8_avx512vnni");  // several ParallelFor chunks
 }
 
+// Every pair of input values, with input scales apart by 2^-r * 1.37 for r up to 25 (the
+// 32-bit terms take r <= 20, the others the 64-bit ones) and zero points at both ends.
+TEST(X86Int8Add, EveryInputPairAcrossScales) {
+  REQUIRE_VNNI();
+  std::vector<int8_t> a(65536), b(65536);
+  for (int i = 0; i < 65536; ++i) {
+    a[i] = static_cast<int8_t>((i & 255) - 128);
+    b[i] = static_cast<int8_t>((i >> 8) - 128);
+  }
+  const std::vector<uint8_t> fa(a.begin(), a.end()), fb(b.begin(), b.end());
+  const int zps[][2] = {{-128, 127}, {127, -128}, {0, 3}};
+  for (int r : {0, 1, 5, 12, 19, 20, 21, 25})
+    for (const auto& z : zps)
+      for (Activation act : {Activation::NONE, Activation::RELU}) {
+        SCOPED_TRACE(::testing::Message() << "r " << r << " zp " << z[0] << "," << z[1]);
+        const float sb = 0.05f * 1.37f / static_cast<float>(1 << r) / 2.0f;
+        opm::BinaryOptionsT o;
+        o.activation = act;
+        SingleOpModel model(opm::OpCode::ADD, Options(o),
+                            {Int8({1, 65536}, a, {0.05f, z[0]}), Int8({1, 65536}, b, {sb, z[1]})},
+                            {OutI8({1, 65536}, {0.07f, 5})});
+        ASSERT_EQ(model.status(), Status::kOk) << model.error();
+        ExpectSameAsReference(model.file(), {fa, fb}, "add_i8_avx512vnni");
+      }
+}
+
 TEST(X86Int8Add, BroadcastFallsBack) {
   REQUIRE_VNNI();
   CheckAdd({2, 3, 5, 7}, {3, 1, 1}, {0.05f, 4}, {0.02f, -3}, {0.06f, 0}, Activation::NONE, 430,
@@ -763,6 +789,51 @@ TEST(X86Int8Requantize, ApplyRequantVecMatchesReference) {
         }
       }
   EXPECT_GT(checked, 0);
+}
+
+// The int8 ADD's 32-bit input term (Term32) against the reference's
+// MultiplyByQuantizedMultiplier((q - zp) * 2^20, m), for every q, zero points that make
+// q - zp cover [-255, 255], every right shift the term takes and multipliers at the ends of
+// their range, near the 2^11 split and random; and where Term32Exact refuses it.
+OUTPOST_AVX512_VNNI void ScaledTerm32x16(int32_t zp, const kernels::x86::ChannelRequant& m,
+                                         const int8_t* q, int32_t* y) {
+  const kernels::x86::Term32 t = kernels::x86::MakeTerm32(zp, m);
+  _mm512_storeu_si512(
+      y, kernels::x86::ScaledTerm32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), t));
+}
+
+TEST(X86Int8Add, Term32MatchesReference) {
+  REQUIRE_VNNI();
+  std::vector<int32_t> m0s = {
+      0,          1 << 30,          (1 << 30) + 1, (1 << 30) + 2047, (1 << 30) + 2048,
+      1518500250, INT32_MAX - 2047, INT32_MAX};
+  std::mt19937 rng(11);
+  for (int i = 0; i < 40; ++i) m0s.push_back((1 << 30) + static_cast<int32_t>(rng() >> 2));
+  int8_t q[256];
+  for (int i = 0; i < 256; ++i) q[i] = static_cast<int8_t>(i - 128);
+  int64_t checked = 0;
+  for (int r = 0; r <= kernels::x86::kMaxTerm32Right; ++r)
+    for (int32_t m0 : m0s)
+      for (int32_t zp : {-128, 0, 127}) {
+        const kernels::x86::ChannelRequant m = kernels::x86::MakeChannelRequant({m0, -r});
+        ASSERT_TRUE(kernels::x86::Term32Exact(m)) << "m0 " << m0 << " r " << r;
+        for (int v = 0; v < 256; v += 16) {
+          int32_t y[16];
+          ScaledTerm32x16(zp, m, q + v, y);
+          for (int i = 0; i < 16; ++i) {
+            const int32_t d = q[v + i] - zp;
+            ASSERT_EQ(y[i], kernels::MultiplyByQuantizedMultiplier(d * (1 << 20), m0, -r))
+                << "d " << d << " m0 " << m0 << " r " << r;
+            ++checked;
+          }
+        }
+      }
+  EXPECT_EQ(checked, 21 * 48 * 3 * 256);
+  using kernels::x86::MakeChannelRequant;
+  using kernels::x86::Term32Exact;
+  EXPECT_FALSE(Term32Exact(MakeChannelRequant({1 << 30, -21})));  // c would overflow int32
+  EXPECT_FALSE(Term32Exact(MakeChannelRequant({1 << 30, 1})));    // a left shift
+  EXPECT_FALSE(Term32Exact(MakeChannelRequant({1, -3})));         // m0 not normalized
 }
 
 // The AVX2 requantization, the same way: ApplyRequantVec8 and ApplyRequantVec8I8 (the

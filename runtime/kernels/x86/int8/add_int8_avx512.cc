@@ -34,8 +34,14 @@ OUTPOST_AVX512_VNNI inline __m512i Scaled(__m128i q, __m512i zp, int32_t left_sh
                                              _mm512_set1_epi32(m.right));
 }
 
-OUTPOST_AVX512_VNNI void AddChunks(void* arg, int64_t begin, int64_t end) {
-  const AddJob& j = *static_cast<const AddJob*>(arg);
+// The 32-bit form of the same term (Term32, avx512_int8_util.h) where it is exact for both.
+OUTPOST_AVX512_VNNI bool TermsExact32(const int8::BinaryData& d, const ChannelRequant& ma,
+                                      const ChannelRequant& mb) {
+  return d.left_shift == kTerm32LeftShift && Term32Exact(ma) && Term32Exact(mb);
+}
+
+template <bool kTerm32>
+OUTPOST_AVX512_VNNI void AddRange(const AddJob& j, int64_t first, int64_t last) {
   const int8::BinaryData& d = *j.d;
   const ChannelRequant ma = MakeChannelRequant(d.a_multiplier);
   const ChannelRequant mb = MakeChannelRequant(d.b_multiplier);
@@ -44,17 +50,27 @@ OUTPOST_AVX512_VNNI void AddChunks(void* arg, int64_t begin, int64_t end) {
   const RequantVec mo =
       MakeRequantVec(MakeChannelRequant(d.output_multiplier), d.output_zp, d.act_min, d.act_max);
   const __m512i za = _mm512_set1_epi32(d.a_zp), zb = _mm512_set1_epi32(d.b_zp);
-  const int64_t first = begin * kChunk, last = end * kChunk < j.n ? end * kChunk : j.n;
+  const Term32 ta = MakeTerm32(d.a_zp, ma), tb = MakeTerm32(d.b_zp, mb);
   for (int64_t i = first; i < last; i += 16) {
     const int64_t cnt = last - i < 16 ? last - i : 16;
     const __mmask16 mask = static_cast<__mmask16>((1u << cnt) - 1u);
     // The output may alias input 0: these 16 elements are read before they are written.
     const __m128i qa = _mm_maskz_loadu_epi8(mask, j.a + i);
     const __m128i qb = _mm_maskz_loadu_epi8(mask, j.b + i);
-    const __m512i sum =
-        _mm512_add_epi32(Scaled(qa, za, d.left_shift, ma), Scaled(qb, zb, d.left_shift, mb));
+    const __m512i sum = kTerm32 ? _mm512_add_epi32(ScaledTerm32(qa, ta), ScaledTerm32(qb, tb))
+                                : _mm512_add_epi32(Scaled(qa, za, d.left_shift, ma),
+                                                   Scaled(qb, zb, d.left_shift, mb));
     _mm_mask_storeu_epi8(j.y + i, mask, ApplyRequantVecI8(mo, sum));
   }
+}
+
+OUTPOST_AVX512_VNNI void AddChunks(void* arg, int64_t begin, int64_t end) {
+  const AddJob& j = *static_cast<const AddJob*>(arg);
+  const int64_t first = begin * kChunk, last = end * kChunk < j.n ? end * kChunk : j.n;
+  if (TermsExact32(*j.d, MakeChannelRequant(j.d->a_multiplier),
+                   MakeChannelRequant(j.d->b_multiplier)))
+    return AddRange<true>(j, first, last);
+  AddRange<false>(j, first, last);
 }
 
 Status Eval(KernelContext& ctx) {
