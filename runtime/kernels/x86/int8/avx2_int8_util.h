@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "runtime/kernels/quant_util.h"
+#include "runtime/kernels/x86/int8/add_term32.h"
 
 #define OUTPOST_AVX2 __attribute__((target("avx2,fma")))
 
@@ -142,6 +143,42 @@ OUTPOST_AVX2 inline __m128i ApplyRequantVec8I8(const RequantVec8& r, __m256i x) 
     return _mm_packs_epi16(w, w);
   }
   return LowBytes8(ApplyRequantVec8(r, x));
+}
+
+// An int8 ADD's input term on 8 lanes in 32-bit arithmetic where that is exact (add_term32.h).
+struct Term32x8 {
+  __m256i zp, mh, ml, c;
+  __m128i right;
+  bool fix;  // r >= 1: c drops 2^11 where d < 0
+};
+
+OUTPOST_AVX2 inline Term32x8 MakeTerm32x8(int32_t zp, int32_t m0, int32_t right) {
+  const Term32Constants k = MakeTerm32Constants(m0, right);
+  Term32x8 t;
+  t.zp = _mm256_set1_epi32(zp);
+  t.mh = _mm256_set1_epi32(k.mh);
+  t.ml = _mm256_set1_epi32(k.ml);
+  t.c = _mm256_set1_epi32(k.c);
+  t.right = _mm_cvtsi32_si128(right);
+  t.fix = k.fix;
+  return t;
+}
+
+// The term of 8 int8 values (the low 8 bytes of q).
+OUTPOST_AVX2 inline __m256i ScaledTerm32x8(__m128i q, const Term32x8& t) {
+  const __m256i d = _mm256_sub_epi32(_mm256_cvtepi8_epi32(q), t.zp);
+  __m256i lo = _mm256_add_epi32(_mm256_mullo_epi32(d, t.ml), t.c);
+  if (t.fix) lo = _mm256_add_epi32(lo, _mm256_slli_epi32(_mm256_srai_epi32(d, 31), 11));
+  const __m256i s = _mm256_add_epi32(_mm256_mullo_epi32(d, t.mh), _mm256_srai_epi32(lo, 11));
+  return _mm256_sra_epi32(s, t.right);
+}
+
+// Loads the first `n` (1..8) bytes of src into the low bytes of a vector, the rest zero.
+OUTPOST_AVX2 inline __m128i LoadBytes8(const int8_t* src, int64_t n) {
+  if (n >= 8) return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src));
+  alignas(16) int8_t tmp[16] = {};
+  memcpy(tmp, src, static_cast<size_t>(n));
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
 }
 
 // Stores the first `n` (1..8) of the 8 bytes in the low half of `v`.

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "runtime/kernels/quant_util.h"
+#include "runtime/kernels/x86/int8/add_term32.h"
 
 #define OUTPOST_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
@@ -100,40 +101,24 @@ OUTPOST_AVX512_VNNI inline __m512i MultiplyByQuantizedMultiplierUniformAvx512(__
                                  _mm512_slli_epi64(_mm512_sra_epi64(to, count), 32));
 }
 
-// An int8 ADD's input term, MultiplyByQuantizedMultiplier((q - zp) * 2^20, m) (binary_int8_eval.cc,
-// Scaled; kTerm32LeftShift is the reference's left shift), in 32-bit lanes where that is
-// exact: m without a left shift and with right = r <= kMaxTerm32Right (Term32Exact). With
-// d = q - zp (|d| <= 255) the reference's result is floor((d * m0 * 2^20 + 2^30 + 2^(30 + r) -
-// [d * m0 * 2^20 < -2^30] * 2^31) / 2^(31 + r)) (the uniform form above; for r = 0 without the
-// last two terms). Every term is a multiple of 2^20, so it is floor((d * m0 + c) / 2^(11 + r))
-// with c = 2^10 + 2^(10 + r) - [d < 0] * 2^11 (m0 is 0 or at least 2^30: d * m0 < -2^10
-// exactly when d < 0 and m0 > 0, and for m0 = 0 either c gives 0). Splitting m0 = mh * 2^11 +
-// ml makes it floor((d * mh + floor((d * ml + c) / 2^11)) / 2^r), every step within int32
-// (|d * mh| < 2^28, |d * ml + c| < 2^31 for r <= 20): two 32-bit multiplies per 16 lanes
-// instead of four 64-bit ones per 8 twice. x86_int8_kernels_test checks it against the
-// reference for every d and r and edge values of m0.
-constexpr int32_t kTerm32LeftShift = 20;
-constexpr int32_t kMaxTerm32Right = 20;
-
+// An int8 ADD's input term in 32-bit lanes where that is exact (add_term32.h).
 struct Term32 {
   __m512i zp, mh, ml, c;
   __m128i right;
   bool fix;  // r >= 1: c drops 2^11 where d < 0
 };
 
-inline bool Term32Exact(const ChannelRequant& m) {
-  return m.left == 0 && m.right >= 0 && m.right <= kMaxTerm32Right &&
-         (m.m0 == 0 || m.m0 >= (1 << 30));
-}
+inline bool Term32Exact(const ChannelRequant& m) { return Term32Exact(m.m0, m.left, m.right); }
 
 OUTPOST_AVX512_VNNI inline Term32 MakeTerm32(int32_t zp, const ChannelRequant& m) {
+  const Term32Constants k = MakeTerm32Constants(m.m0, m.right);
   Term32 t;
   t.zp = _mm512_set1_epi32(zp);
-  t.mh = _mm512_set1_epi32(m.m0 >> 11);
-  t.ml = _mm512_set1_epi32(m.m0 & 2047);
-  t.c = _mm512_set1_epi32((1 << 10) + (m.right >= 1 ? 1 << (10 + m.right) : 0));
+  t.mh = _mm512_set1_epi32(k.mh);
+  t.ml = _mm512_set1_epi32(k.ml);
+  t.c = _mm512_set1_epi32(k.c);
   t.right = _mm_cvtsi32_si128(m.right);
-  t.fix = m.right >= 1;
+  t.fix = k.fix;
   return t;
 }
 

@@ -1,7 +1,7 @@
-// The x86-64 int8 kernels: AVX-512 VNNI, and AVX2 for CONV_2D and FULLY_CONNECTED on CPUs
-// without AVX-512. Each is bit-exact with the reference kernel of the same op and falls back to
-// it for what it does not accelerate (weights with zero points, broadcasting adds, per-axis or
-// UINT8 QUANTIZE outputs).
+// The x86-64 int8 kernels: AVX-512 VNNI, and AVX2 for CONV_2D, FULLY_CONNECTED, ADD and
+// QUANTIZE on CPUs without AVX-512. Each is bit-exact with the reference kernel of the same op and
+// falls back to it for what it does not accelerate (weights with zero points, broadcasting adds,
+// per-axis or UINT8 QUANTIZE outputs).
 #pragma once
 
 #include <stddef.h>
@@ -15,6 +15,8 @@ namespace x86 {
 
 extern const KernelRegistration kConv2DI8Avx2;
 extern const KernelRegistration kFullyConnectedI8Avx2;
+extern const KernelRegistration kAddI8Avx2;
+extern const KernelRegistration kQuantizeF32ToI8Avx2;
 extern const KernelRegistration kAddI8Avx512Vnni;
 extern const KernelRegistration kConv2DI8Avx512Vnni;
 extern const KernelRegistration kConv2DI8Avx512Vbmi;
