@@ -3,15 +3,18 @@
 // defining the instruction set's struct, inside its namespace.
 //
 // Per output row: the border columns (some tap falls into the padding, or past the row end)
-// one at a time in scalar code, the interior in vectors of Isa::kDepthwiseLanes columns,
-// four vectors at once while they fit (independent accumulators, so the FMA latency of one
-// chain hides behind the others). The instruction set supplies:
+// one at a time in scalar code, or with Isa::kDepthwiseEdgeRows in vectors whose loads are
+// masked to the row (Isa::DepthwiseEdgeRows, four rows at once); the interior in vectors of
+// Isa::kDepthwiseLanes columns, four vectors at once while they fit (independent
+// accumulators, so the FMA latency of one chain hides behind the others). The instruction set
+// supplies:
 //   Vec, Act            its vector type and fused activation (Act(FusedActivation))
 //   kDepthwiseLanes     floats per vector
 //   Splat(float)        a vector of one value
 //   Load(p), Store(p,v) unaligned vector load and store
 //   LoadEven(p)         p[0], p[2], ...: the stride-2 columns (may read the odd float after)
 //   Fma(a, b, c)        a * b + c
+//   kDepthwiseEdgeRows  whether it has DepthwiseEdgeRows<kR>(j, xp, wp, yp, oy, ox0, b0, act)
 #pragma once
 
 #include <stdint.h>
@@ -66,6 +69,30 @@ inline void DepthwiseBlocks(const DepthwiseArgs& j, const float* xp, const float
   for (int b = 0; b < kNB; ++b) Isa::Store(yrow + ox0 + kLanes * b, act(acc[b]));
 }
 
+// kR output rows from oy, for an instruction set with masked loads (Isa::kDepthwiseEdgeRows):
+// interior columns [lo, hi) in blocks of 4 or 1 vectors per row, the others in
+// Isa::DepthwiseEdgeRows<kR>, vectors whose loads are masked to the row.
+template <class Isa, int kR>
+inline void DepthwiseRowsWithEdges(const DepthwiseArgs& j, const float* xp, const float* wp,
+                                   float* yp, int64_t oy, int64_t lo, int64_t hi,
+                                   typename Isa::Vec b0, const typename Isa::Act& act) {
+  constexpr int64_t kLanes = Isa::kDepthwiseLanes;
+  for (int64_t ox = 0; ox < j.ow;) {
+    if (ox >= lo && ox + 4 * kLanes <= hi) {
+      for (int r = 0; r < kR; ++r)
+        DepthwiseBlocks<Isa, 4>(j, xp, wp, yp + (oy + r) * j.ow, oy + r, ox, b0, act);
+      ox += 4 * kLanes;
+    } else if (ox >= lo && ox + kLanes <= hi) {
+      for (int r = 0; r < kR; ++r)
+        DepthwiseBlocks<Isa, 1>(j, xp, wp, yp + (oy + r) * j.ow, oy + r, ox, b0, act);
+      ox += kLanes;
+    } else {
+      Isa::template DepthwiseEdgeRows<kR>(j, xp, wp, yp, oy, ox, b0, act);
+      ox += kLanes;
+    }
+  }
+}
+
 // A ParallelFor body over (image, channel) planes.
 template <class Isa>
 void DepthwisePlanesByColumns(void* arg, int64_t begin, int64_t end) {
@@ -85,6 +112,14 @@ void DepthwisePlanesByColumns(void* arg, int64_t begin, int64_t end) {
     float* yp = j.y + t * j.oh * j.ow;
     const float bias = j.bias != nullptr ? j.bias[ch] : 0.0f;
     const typename Isa::Vec b0 = Isa::Splat(bias);
+    if constexpr (Isa::kDepthwiseEdgeRows) {
+      // Four rows at a time: the border blocks' sums are then four independent chains.
+      int64_t oy = 0;
+      for (; oy + 4 <= j.oh; oy += 4)
+        DepthwiseRowsWithEdges<Isa, 4>(j, xp, wp, yp, oy, lo, hi, b0, act);
+      for (; oy < j.oh; ++oy) DepthwiseRowsWithEdges<Isa, 1>(j, xp, wp, yp, oy, lo, hi, b0, act);
+      continue;
+    }
     for (int64_t oy = 0; oy < j.oh; ++oy) {
       float* yrow = yp + oy * j.ow;
       int64_t ox = 0;

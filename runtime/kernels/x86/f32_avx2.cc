@@ -206,48 +206,9 @@ struct Avx2 {
     for (int r = 0; r < kR; ++r) _mm256_maskstore_ps(yp + (oy + r) * j.ow + ox0, out, act(acc[r]));
   }
 
-  // kR output rows from oy: interior columns [lo, hi) in blocks of 4 or 1 vectors per row
-  // (depthwise_columns_inl.h), the others in DepthwiseEdgeRows.
-  template <int kR>
-  static void DepthwiseRowsAvx2(const DepthwiseArgs& j, const float* xp, const float* wp,
-                                float* yp, int64_t oy, int64_t lo, int64_t hi, __m256 b0,
-                                const VecAct& act) {
-    for (int64_t ox = 0; ox < j.ow;) {
-      if (ox >= lo && ox + 4 * kDepthwiseLanes <= hi) {
-        for (int r = 0; r < kR; ++r)
-          f32::DepthwiseBlocks<Avx2, 4>(j, xp, wp, yp + (oy + r) * j.ow, oy + r, ox, b0, act);
-        ox += 4 * kDepthwiseLanes;
-      } else if (ox >= lo && ox + kDepthwiseLanes <= hi) {
-        for (int r = 0; r < kR; ++r)
-          f32::DepthwiseBlocks<Avx2, 1>(j, xp, wp, yp + (oy + r) * j.ow, oy + r, ox, b0, act);
-        ox += kDepthwiseLanes;
-      } else {
-        DepthwiseEdgeRows<kR>(j, xp, wp, yp, oy, ox, b0, act);
-        ox += kDepthwiseLanes;
-      }
-    }
-  }
-
-  // DepthwisePlanesByColumns (depthwise_columns_inl.h) with its border columns as masked
-  // vector blocks (DepthwiseEdgeRows); strides 1 and 2 (PlanConv).
+  static constexpr bool kDepthwiseEdgeRows = true;
   static void DepthwisePlanes(void* arg, int64_t begin, int64_t end) {
-    const DepthwiseArgs& j = *static_cast<const DepthwiseArgs*>(arg);
-    const ref::ConvF32Data& d = *j.d;
-    const VecAct act(d.act);
-    const int64_t reach = (j.kw - 1) * d.dilation_w + (d.stride_w == 2 ? 1 : 0);
-    const int64_t lo = ref::ValidRange(-d.pad_left, d.stride_w, j.wd, j.ow).begin;
-    const int64_t hi = ref::ValidRange(reach - d.pad_left, d.stride_w, j.wd, j.ow).end;
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t ch = t % j.c;
-      const float* xp = j.x + t * j.h * j.wd;
-      const float* wp = j.w + ch * j.kh * j.kw;
-      float* yp = j.y + t * j.oh * j.ow;
-      const __m256 b0 = _mm256_set1_ps(j.bias != nullptr ? j.bias[ch] : 0.0f);
-      // Four rows at a time: the border blocks' sums are then four independent chains.
-      int64_t oy = 0;
-      for (; oy + 4 <= j.oh; oy += 4) DepthwiseRowsAvx2<4>(j, xp, wp, yp, oy, lo, hi, b0, act);
-      for (; oy < j.oh; ++oy) DepthwiseRowsAvx2<1>(j, xp, wp, yp, oy, lo, hi, b0, act);
-    }
+    f32::DepthwisePlanesByColumns<Avx2>(arg, begin, end);
   }
 };
 

@@ -1,8 +1,7 @@
 // ADD on INT8 with AVX2, bit-exact with add_i8_ref: add_int8_avx512.cc on 8 lanes, for CPUs
 // without AVX-512. Same-shape inputs only (residual connections); broadcasting adds take the
 // reference eval.
-#include "runtime/kernels/reference/int8_op_data.h"
-#include "runtime/kernels/reference/reference_kernels.h"
+#include "runtime/kernels/x86/int8/add_int8_job.h"
 #include "runtime/kernels/x86/int8/avx2_int8_util.h"
 #include "runtime/kernels/x86/int8/x86_int8_kernels.h"
 
@@ -11,18 +10,6 @@ namespace kernels {
 namespace x86 {
 
 namespace {
-
-Status Prepare(KernelContext& ctx) { return kAddI8Ref.prepare(ctx); }
-
-struct AddJob {
-  const int8::BinaryData* d;
-  const int8_t* a;
-  const int8_t* b;
-  int8_t* y;
-  int64_t n;
-};
-
-constexpr int64_t kChunk = 4096;  // elements per ParallelFor index
 
 int32_t LeftOf(QuantizedMultiplier m) { return m.shift > 0 ? m.shift : 0; }
 int32_t RightOf(QuantizedMultiplier m) { return m.shift > 0 ? 0 : -m.shift; }
@@ -49,7 +36,6 @@ OUTPOST_AVX2 void AddRange(const AddJob& j, int64_t first, int64_t last) {
       MakeRequantVec8(mo.m0, LeftOf(mo), RightOf(mo), d.output_zp, d.act_min, d.act_max);
   for (int64_t i = first; i < last; i += 8) {
     const int64_t cnt = last - i < 8 ? last - i : 8;
-    // The output may alias input 0: these 8 elements are read before they are written.
     const __m128i qa = LoadBytes8(j.a + i, cnt);
     const __m128i qb = LoadBytes8(j.b + i, cnt);
     const __m256i sum = _mm256_add_epi32(Term<kTerm32>(qa, ta, d, d.a_multiplier),
@@ -61,7 +47,8 @@ OUTPOST_AVX2 void AddRange(const AddJob& j, int64_t first, int64_t last) {
 OUTPOST_AVX2 void AddChunks(void* arg, int64_t begin, int64_t end) {
   const AddJob& j = *static_cast<const AddJob*>(arg);
   const int8::BinaryData& d = *j.d;
-  const int64_t first = begin * kChunk, last = end * kChunk < j.n ? end * kChunk : j.n;
+  int64_t first, last;
+  AddChunkRange(j, begin, end, &first, &last);
   const QuantizedMultiplier ma = d.a_multiplier, mb = d.b_multiplier;
   if (d.left_shift == kTerm32LeftShift && Term32Exact(ma.m0, LeftOf(ma), RightOf(ma)) &&
       Term32Exact(mb.m0, LeftOf(mb), RightOf(mb)))
@@ -69,22 +56,13 @@ OUTPOST_AVX2 void AddChunks(void* arg, int64_t begin, int64_t end) {
   AddRange<false>(j, first, last);
 }
 
-Status Eval(KernelContext& ctx) {
-  const TensorView& y = ctx.output(0);
-  const int64_t n = y.num_elements();
-  if (ctx.input(0).num_elements() != n || ctx.input(1).num_elements() != n)
-    return int8::EvalAdd(ctx);
-  AddJob j{ctx.op_data<int8::BinaryData>(), ctx.input(0).as<int8_t>(), ctx.input(1).as<int8_t>(),
-           y.as<int8_t>(), n};
-  ctx.executor().ParallelFor((n + kChunk - 1) / kChunk, 1, AddChunks, &j);
-  return Status::kOk;
-}
+Status Eval(KernelContext& ctx) { return EvalSameShapeAdd(ctx, AddChunks); }
 
 }  // namespace
 
 const KernelRegistration kAddI8Avx2 = {
     OpCode::ADD, DType::INT8, KernelFamily::kX86, "add_i8_avx2", sizeof(int8::BinaryData), nullptr,
-    Prepare,     Eval,        kCpuX86Avx2Fma,     nullptr};
+    PrepareAdd,  Eval,        kCpuX86Avx2Fma,     nullptr};
 
 }  // namespace x86
 }  // namespace kernels

@@ -1,8 +1,7 @@
 // ADD on INT8 with AVX-512, bit-exact with add_i8_ref: the reference's prepare, and its
 // arithmetic 16 lanes at a time when both inputs have the output's shape (residual
 // connections); broadcasting adds take the reference eval.
-#include "runtime/kernels/reference/int8_op_data.h"
-#include "runtime/kernels/reference/reference_kernels.h"
+#include "runtime/kernels/x86/int8/add_int8_job.h"
 #include "runtime/kernels/x86/int8/avx512_int8_util.h"
 #include "runtime/kernels/x86/int8/x86_int8_kernels.h"
 
@@ -11,18 +10,6 @@ namespace kernels {
 namespace x86 {
 
 namespace {
-
-Status Prepare(KernelContext& ctx) { return kAddI8Ref.prepare(ctx); }
-
-struct AddJob {
-  const int8::BinaryData* d;
-  const int8_t* a;
-  const int8_t* b;
-  int8_t* y;
-  int64_t n;
-};
-
-constexpr int64_t kChunk = 4096;  // elements per ParallelFor index
 
 // One input's term: MultiplyByQuantizedMultiplier((q - zp) << left_shift, m), as Scaled() in
 // binary_int8_eval.cc. Both input multipliers are at most 1/2: no left shift.
@@ -54,7 +41,6 @@ OUTPOST_AVX512_VNNI void AddRange(const AddJob& j, int64_t first, int64_t last) 
   for (int64_t i = first; i < last; i += 16) {
     const int64_t cnt = last - i < 16 ? last - i : 16;
     const __mmask16 mask = static_cast<__mmask16>((1u << cnt) - 1u);
-    // The output may alias input 0: these 16 elements are read before they are written.
     const __m128i qa = _mm_maskz_loadu_epi8(mask, j.a + i);
     const __m128i qb = _mm_maskz_loadu_epi8(mask, j.b + i);
     const __m512i sum = kTerm32 ? _mm512_add_epi32(ScaledTerm32(qa, ta), ScaledTerm32(qb, tb))
@@ -66,23 +52,15 @@ OUTPOST_AVX512_VNNI void AddRange(const AddJob& j, int64_t first, int64_t last) 
 
 OUTPOST_AVX512_VNNI void AddChunks(void* arg, int64_t begin, int64_t end) {
   const AddJob& j = *static_cast<const AddJob*>(arg);
-  const int64_t first = begin * kChunk, last = end * kChunk < j.n ? end * kChunk : j.n;
+  int64_t first, last;
+  AddChunkRange(j, begin, end, &first, &last);
   if (TermsExact32(*j.d, MakeChannelRequant(j.d->a_multiplier),
                    MakeChannelRequant(j.d->b_multiplier)))
     return AddRange<true>(j, first, last);
   AddRange<false>(j, first, last);
 }
 
-Status Eval(KernelContext& ctx) {
-  const TensorView& y = ctx.output(0);
-  const int64_t n = y.num_elements();
-  if (ctx.input(0).num_elements() != n || ctx.input(1).num_elements() != n)
-    return int8::EvalAdd(ctx);
-  AddJob j{ctx.op_data<int8::BinaryData>(), ctx.input(0).as<int8_t>(), ctx.input(1).as<int8_t>(),
-           y.as<int8_t>(), n};
-  ctx.executor().ParallelFor((n + kChunk - 1) / kChunk, 1, AddChunks, &j);
-  return Status::kOk;
-}
+Status Eval(KernelContext& ctx) { return EvalSameShapeAdd(ctx, AddChunks); }
 
 }  // namespace
 
@@ -92,7 +70,7 @@ const KernelRegistration kAddI8Avx512Vnni = {OpCode::ADD,
                                              "add_i8_avx512vnni",
                                              sizeof(int8::BinaryData),
                                              nullptr,
-                                             Prepare,
+                                             PrepareAdd,
                                              Eval,
                                              kCpuX86Avx512Vnni,
                                              nullptr};
