@@ -118,6 +118,16 @@ std::vector<ConvParams> ConvCases() {
     p.stride_h = 3;  // depthwise stride 3 x 1
     v.push_back(p);
   }
+  // Border columns as vectors over a zero-padded copy: 14x14 (4 rows at a time, then 2), 7x7
+  // (every column a border one), and taps spanning more than the copy takes (scalar).
+  v.push_back(Conv(1, 5, 14, 14, 5, 3, 1, 1, 5));
+  v.push_back(Conv(1, 5, 7, 7, 5, 3, 1, 1, 5));
+  v.push_back(Conv(1, 5, 14, 14, 5, 3, 2, 1, 5));
+  {
+    ConvParams p = Conv(1, 2, 20, 70, 2, 9, 1, 32, 2);
+    p.dil_h = p.dil_w = 8;  // taps 65 columns wide
+    v.push_back(p);
+  }
   v.push_back(Conv(1, 4, 9, 12, 8, 3, 1, 1, 4));  // channel multiplier 2: grouped GEMM
   v.push_back(Conv(1, 64, 14, 14, 96, 1, 1, 0));     // pointwise, many tiles and panel chunks
   v.push_back(Conv(1, 16, 56, 56, 16, 3, 2, 1, 16));  // a MobileNet-like depthwise stage

@@ -170,7 +170,7 @@ struct Neon {
   static void Store(float* p, float32x4_t v) { vst1q_f32(p, v); }
   static float32x4_t Fma(float32x4_t a, float32x4_t b, float32x4_t c) { return vfmaq_f32(c, a, b); }
 
-  static constexpr bool kDepthwiseEdgeRows = false;  // no masked loads: scalar borders
+  static constexpr bool kMaskedEdgeRows = false;  // no masked loads: scalar border columns
   static void DepthwisePlanes(void* arg, int64_t begin, int64_t end) {
     f32::DepthwisePlanesByColumns<Neon>(arg, begin, end);
   }

@@ -206,7 +206,7 @@ struct Avx2 {
     for (int r = 0; r < kR; ++r) _mm256_maskstore_ps(yp + (oy + r) * j.ow + ox0, out, act(acc[r]));
   }
 
-  static constexpr bool kDepthwiseEdgeRows = true;
+  static constexpr bool kMaskedEdgeRows = true;
   static void DepthwisePlanes(void* arg, int64_t begin, int64_t end) {
     f32::DepthwisePlanesByColumns<Avx2>(arg, begin, end);
   }
