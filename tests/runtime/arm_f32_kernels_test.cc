@@ -118,8 +118,8 @@ std::vector<ConvParams> ConvCases() {
     p.stride_h = 3;  // depthwise stride 3 x 1
     v.push_back(p);
   }
-  // Border columns as vectors over a zero-padded copy: 14x14 (4 rows at a time, then 2), 7x7
-  // (every column a border one), and taps spanning more than the copy takes (scalar).
+  // Border columns: MobileNetV2's 14x14 and 7x7 planes (every 7x7 column a border one), the
+  // 14x14 -> 7x7 stride, and taps 65 columns wide.
   v.push_back(Conv(1, 5, 14, 14, 5, 3, 1, 1, 5));
   v.push_back(Conv(1, 5, 7, 7, 5, 3, 1, 1, 5));
   v.push_back(Conv(1, 5, 14, 14, 5, 3, 2, 1, 5));
