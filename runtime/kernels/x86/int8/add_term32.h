@@ -30,14 +30,17 @@ inline bool Term32Exact(int32_t m0, int32_t left, int32_t right) {
 }
 
 // The per-multiplier constants: mh, ml, c without the d < 0 correction, and whether that
-// correction applies (r >= 1).
+// correction applies (r >= 1). Meaningful only where Term32Exact holds; elsewhere (a kernel
+// builds them before choosing its form) c is 0 rather than an overflowing shift.
 struct Term32Constants {
   int32_t mh, ml, c;
   bool fix;
 };
 
 inline Term32Constants MakeTerm32Constants(int32_t m0, int32_t right) {
-  return {m0 >> 11, m0 & 2047, (1 << 10) + (right >= 1 ? 1 << (10 + right) : 0), right >= 1};
+  const bool in_range = right >= 0 && right <= kMaxTerm32Right;
+  return {m0 >> 11, m0 & 2047,
+          in_range ? (1 << 10) + (right >= 1 ? 1 << (10 + right) : 0) : 0, right >= 1};
 }
 
 }  // namespace x86
