@@ -37,3 +37,13 @@ add_custom_target(opm_schema_gen DEPENDS ${OPM_GENERATED})
 add_library(opm_schema INTERFACE)
 add_dependencies(opm_schema opm_schema_gen)
 target_include_directories(opm_schema INTERFACE ${OPM_GENERATED_DIR} ${FLATBUFFERS_INCLUDE_DIR})
+
+# outpost_precompile_schema(target): the generated header as the target's precompiled header.
+# Nearly every runtime file includes it (runtime/tensor.h), and with the object API's standard
+# containers parsing it is most of a small kernel file's compile time. Release build, 13 of the
+# runtime's 63 files: 38 s of compiler time (user + system) parsing it, 30 s loading it
+# precompiled, plus 5 s once for the header itself. The object code is the same, file for file
+# (objdump -d); only the compiler's work changes. C sources are left alone.
+function(outpost_precompile_schema target)
+  target_precompile_headers(${target} PRIVATE "$<$<COMPILE_LANGUAGE:CXX>:${OPM_GENERATED}>")
+endfunction()
