@@ -123,8 +123,19 @@ TEST_P(AgentRunProcessTest, InstallsReportsUpdatesRefusesAndRollsBack) {
        "--name", "cam-run", "--poll-ms", "250", "--report-ms", "400", "--upload-ms", "250", "--health-window-ms",
        "1500", "--health-min-inferences", "50"});
   ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
+  {
+    // The rollback under test is the error-rate one. These models' p99 latency is about 0.05 ms,
+    // so one scheduling delay on a loaded machine can exceed the default 1.5x latency criterion
+    // and roll back the good update 1.1.0; that criterion has its own tests (update_engine_test).
+    std::ifstream in(device_dir + "/" + kAgentConfigFile);
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    ASSERT_TRUE(j.is_object());
+    j["health"]["max_p99_ratio"] = 1000.0;
+    std::ofstream(device_dir + "/" + kAgentConfigFile) << j.dump(2);
+  }
   Expected<AgentConfig> config = LoadAgentConfig(device_dir);
   ASSERT_TRUE(config.ok()) << config.message();
+  ASSERT_EQ(config->health.max_p99_ratio, 1000.0);
   const std::string device = config->device_id;
 
   Register("1.0.0");
