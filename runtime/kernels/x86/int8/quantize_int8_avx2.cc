@@ -1,8 +1,8 @@
 // QUANTIZE FLOAT32 -> INT8 with AVX2, bit-exact with quantize_f32_ref: quantize_int8_avx512.cc
 // on 8 lanes, for CPUs without AVX-512. Per-tensor INT8 outputs only; per-axis and UINT8
 // outputs take the reference eval.
-#include "runtime/kernels/reference/reference_kernels.h"
 #include "runtime/kernels/x86/int8/avx2_int8_util.h"
+#include "runtime/kernels/x86/int8/quantize_int8_job.h"
 #include "runtime/kernels/x86/int8/x86_int8_kernels.h"
 
 namespace outpost {
@@ -10,8 +10,6 @@ namespace kernels {
 namespace x86 {
 
 namespace {
-
-Status Prepare(KernelContext& ctx) { return kQuantizeF32Ref.prepare(ctx); }
 
 // y = clamp(roundf(x / scale)) + zp with the reference's float32 division; roundf (half away
 // from zero) is the truncation plus one step away from zero when the dropped fraction, which
@@ -41,13 +39,7 @@ OUTPOST_AVX2 void Quantize(const float* x, int8_t* y, int64_t n, float scale, in
   }
 }
 
-Status Eval(KernelContext& ctx) {
-  const TensorView& y = ctx.output(0);
-  if (y.dtype != DType::INT8 || y.quant.axis >= 0) return kQuantizeF32Ref.eval(ctx);
-  Quantize(ctx.input(0).as<float>(), y.as<int8_t>(), y.num_elements(), y.quant.scale[0],
-           static_cast<int32_t>(y.quant.zero_point[0]));
-  return Status::kOk;
-}
+Status Eval(KernelContext& ctx) { return EvalQuantizeToI8(ctx, Quantize); }
 
 }  // namespace
 
@@ -58,7 +50,7 @@ const KernelRegistration kQuantizeF32ToI8Avx2 = {OpCode::QUANTIZE,
                                                  "quantize_f32_avx2",
                                                  64,
                                                  nullptr,
-                                                 Prepare,
+                                                 PrepareQuantizeToI8,
                                                  Eval,
                                                  kCpuX86Avx2Fma,
                                                  nullptr};

@@ -1,8 +1,8 @@
 // QUANTIZE FLOAT32 -> INT8 with AVX-512, bit-exact with quantize_f32_ref: the model's input
 // conversion, which otherwise costs as much as a convolution. Per-tensor INT8 outputs only;
 // per-axis and UINT8 outputs take the reference eval.
-#include "runtime/kernels/reference/reference_kernels.h"
 #include "runtime/kernels/x86/int8/avx512_int8_util.h"
+#include "runtime/kernels/x86/int8/quantize_int8_job.h"
 #include "runtime/kernels/x86/int8/x86_int8_kernels.h"
 
 namespace outpost {
@@ -10,8 +10,6 @@ namespace kernels {
 namespace x86 {
 
 namespace {
-
-Status Prepare(KernelContext& ctx) { return kQuantizeF32Ref.prepare(ctx); }
 
 // y = clamp(roundf(x / scale)) + zp with the reference's float32 division; roundf (half away
 // from zero) is the truncation plus one step away from zero when the dropped fraction, which
@@ -37,13 +35,7 @@ OUTPOST_AVX512_VNNI void Quantize(const float* x, int8_t* y, int64_t n, float sc
   }
 }
 
-Status Eval(KernelContext& ctx) {
-  const TensorView& y = ctx.output(0);
-  if (y.dtype != DType::INT8 || y.quant.axis >= 0) return kQuantizeF32Ref.eval(ctx);
-  Quantize(ctx.input(0).as<float>(), y.as<int8_t>(), y.num_elements(), y.quant.scale[0],
-           static_cast<int32_t>(y.quant.zero_point[0]));
-  return Status::kOk;
-}
+Status Eval(KernelContext& ctx) { return EvalQuantizeToI8(ctx, Quantize); }
 
 }  // namespace
 
@@ -54,7 +46,7 @@ const KernelRegistration kQuantizeF32ToI8Avx512 = {OpCode::QUANTIZE,
                                                    "quantize_f32_avx512vnni",
                                                    64,
                                                    nullptr,
-                                                   Prepare,
+                                                   PrepareQuantizeToI8,
                                                    Eval,
                                                    kCpuX86Avx512Vnni,
                                                    nullptr};
