@@ -191,13 +191,18 @@ BBlock StoredBBlock(const GemmArgs& g, int64_t tile, int64_t k0) {
 
 // One micro-tile over the reduction block at k0, B block given.
 template <class Isa>
-void GemmUnit(const GemmArgs& g, int64_t panel, int64_t tile, int64_t k0, BBlock bb) {
+void GemmUnit(const GemmArgs& g, int64_t panel, int64_t tile, int64_t k0, BBlock bb,
+              bool stream = false) {
   const int64_t n0 = tile * Isa::kNR, m0 = panel * Isa::kMR;
   const int64_t cols = g.n - n0 < Isa::kNR ? g.n - n0 : Isa::kNR;
   const int64_t rows = g.m - m0 < Isa::kMR ? g.m - m0 : Isa::kMR;
   const int64_t kc = g.k - k0 < kKc ? g.k - k0 : kKc;
-  Epilogue e{g.bias_row ? g.bias_row + m0 : nullptr, g.bias_col ? g.bias_col + n0 : nullptr,
-             g.act, k0 == 0, k0 + kc >= g.k};
+  Epilogue e{g.bias_row ? g.bias_row + m0 : nullptr,
+             g.bias_col ? g.bias_col + n0 : nullptr,
+             g.act,
+             k0 == 0,
+             k0 + kc >= g.k,
+             stream};
   const int64_t padded_m = (g.m + Isa::kMR - 1) / Isa::kMR * Isa::kMR;
   Isa::Tile(g.a + k0 * padded_m + panel * Isa::kMR * kc, bb.b, bb.ldb, kc,
             g.c + m0 * g.ldc + n0, g.ldc, static_cast<int>(rows), static_cast<int>(cols), e);
@@ -221,6 +226,8 @@ void GemmTasks(void* arg, int64_t begin, int64_t end) {
       }
       continue;
     }
+    // Tile-major over a B in memory: both B and C are streams (Epilogue::stream).
+    const bool stream = g.gather == nullptr && g.b != nullptr && g.b_panel_stride == 0;
     for (int64_t u = ub; u < ue;) {
       const int64_t tile = u / w.panels;
       const int64_t stop = (tile + 1) * w.panels < ue ? (tile + 1) * w.panels : ue;
@@ -237,7 +244,7 @@ void GemmTasks(void* arg, int64_t begin, int64_t end) {
             bb = {buf, Isa::kNR};
           }
         }
-        for (int64_t v = u; v < stop; ++v) GemmUnit<Isa>(g, v % w.panels, tile, k0, bb);
+        for (int64_t v = u; v < stop; ++v) GemmUnit<Isa>(g, v % w.panels, tile, k0, bb, stream);
       }
       u = stop;
     }

@@ -22,6 +22,10 @@ struct Epilogue {
   FusedActivation act;
   bool first;
   bool last;
+  // B is a large row-major matrix in memory (a 1x1 convolution's input, a whole im2col) and
+  // C a large output, both visited column tile by column tile: the micro-kernel fetches the
+  // next tiles ahead, as their rows are more streams than the hardware prefetcher follows.
+  bool stream = false;
 };
 
 // A depthwise convolution (one input and one output channel per group) over N*C planes.
