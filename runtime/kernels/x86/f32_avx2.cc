@@ -69,6 +69,17 @@ struct Avx2 {
   static void TileN(const float* a, const float* b, int64_t ldb, int64_t k, float* c,
                     int64_t ldc, int rows, int cols, const Epilogue& e) {
     const __m256i tail = LaneMask(cols - (kNV - 1) * 8);
+    // Epilogue::stream, as in the AVX-512 tile: the next tile's output lines, and below each
+    // B row two tiles ahead (MobileNetV2's 32 -> 16 layer on 112x112: 349 -> 234 us). Plain
+    // prefetches: PREFETCHW is not on every AVX2 CPU.
+    const bool stream = e.stream && cols == kNR;
+    if (stream) {
+#pragma GCC unroll 6
+      for (int r = 0; r < kMR; ++r) {
+        if (r >= rows) break;
+        _mm_prefetch(reinterpret_cast<const char*>(Offset(c, r * ldc + kNR)), _MM_HINT_T0);
+      }
+    }
     __m256 acc[kMR][kNV];
 #pragma GCC unroll 6
     for (int r = 0; r < kMR; ++r) {
@@ -87,6 +98,7 @@ struct Avx2 {
       }
     }
     for (int64_t kk = 0; kk < k; ++kk) {
+      if (stream) _mm_prefetch(reinterpret_cast<const char*>(Offset(b, 2 * kNR)), _MM_HINT_T1);
       __m256 bv[kNV];
 #pragma GCC unroll 2
       for (int v = 0; v < kNV; ++v)
