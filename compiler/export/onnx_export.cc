@@ -179,11 +179,27 @@ class Exporter {
     a->set_s(v);
   }
 
+  // OnnxExportOptions::uint8_activations: tensor `t` is an int8 activation written as uint8.
+  bool ShiftedToUint8(const ir::Tensor& t) const {
+    if (!opts_.uint8_activations || t.dtype != DType::INT8 || t.constant || !t.quant.present())
+      return false;
+    for (int i : g_.inputs)
+      if (&g_.tensors[i] == &t) return false;
+    for (int i : g_.outputs)
+      if (&g_.tensors[i] == &t) return false;
+    return true;
+  }
+
   // Scale and zero-point initializers of a quantized tensor (zero point in the tensor's type).
   std::pair<std::string, std::string> QuantParams(const ir::Tensor& t) {
     const bool scalar = t.quant.axis < 0;
     const std::string s = Constant(t.name + "_scale", TensorProto::FLOAT, t.quant.scale, scalar);
     std::string z;
+    if (ShiftedToUint8(t)) {
+      std::vector<uint8_t> v;
+      for (int64_t zp : t.quant.zero_point) v.push_back(static_cast<uint8_t>(zp + 128));
+      return {s, Constant(t.name + "_zero_point", TensorProto::UINT8, v, scalar)};
+    }
     switch (t.dtype) {
       case DType::INT8: {
         std::vector<int8_t> v(t.quant.zero_point.begin(), t.quant.zero_point.end());

@@ -18,6 +18,11 @@ namespace outpost::exporter {
 struct OnnxExportOptions {
   int opset = 17;
   std::string producer_name = "outpost";
+  // Write int8 activations as uint8 with their zero points plus 128: the same quantization
+  // grid (q + 128 for every value), in the form ONNX Runtime's x86 integer kernels take (u8
+  // activations, s8 weights). Weights, biases and the graph's own inputs and outputs keep
+  // their types.
+  bool uint8_activations = false;
 };
 
 // The serialized onnx.ModelProto. Throws Error naming the first node that has no ONNX form.

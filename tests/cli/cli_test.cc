@@ -63,6 +63,9 @@ TEST_F(CliTest, UsageErrorsExitWithTwo) {
   ExpectError(RunOutpost({"eval", classifier_}), "--data", 2);
   ExpectError(RunOutpost({"compile", "x.onnx", "-o", dir_ + "/x.opm", "--color", "purple"}),
               "purple", 2);
+  ExpectError(RunOutpost({"export", classifier_, "-o", dir_ + "/x.onnx", "--activations", "int4"}),
+              "int4", 2);
+  EXPECT_FALSE(fs::exists(dir_ + "/x.onnx"));
 }
 
 TEST_F(CliTest, MissingFiles) {

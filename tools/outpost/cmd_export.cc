@@ -17,6 +17,7 @@ struct ExportArgs {
   std::string model;
   std::string output;
   int opset = 17;
+  std::string activations = "int8";
 };
 
 void RunExport(const ExportArgs& a) {
@@ -26,6 +27,7 @@ void RunExport(const ExportArgs& a) {
   const ir::Graph graph = emit::ReadOpmGraph(model.model());
   exporter::OnnxExportOptions options;
   options.opset = a.opset;
+  options.uint8_activations = a.activations == "uint8";
   const std::string onnx = exporter::ExportOnnx(graph, options);
   Must(io::WriteFileAtomic(a.output, std::string_view(onnx)));
   size_t quantized = 0;
@@ -43,6 +45,11 @@ Command AddExportCommand(CLI::App& root) {
   app->add_option("model", args->model, ".opm model file")->required();
   app->add_option("-o,--output", args->output, "Output .onnx file (written atomically)")->required();
   app->add_option("--opset", args->opset, "ONNX opset to declare (default 17)");
+  app->add_option("--activations", args->activations,
+                  "Type of the int8 model's activations in the QDQ form: int8 (default), or uint8 "
+                  "with zero points + 128, the same values in the form ONNX Runtime's x86 integer "
+                  "kernels take")
+      ->check(CLI::IsMember({"int8", "uint8"}));
   return {app, [args] { RunExport(*args); }};
 }
 
