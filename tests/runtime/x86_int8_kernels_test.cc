@@ -316,6 +316,13 @@ TEST(X86Int8Conv, General) {
   c.p.stride_h = c.p.stride_w = 2;
   Pads(c.p, 1, 1, 1, 0);
   CheckConv(c, 73);
+  c.p = Conv(1, 4, 6, 130, 6, 3, 5);  // stride 1 rows of 129 outputs: 3 masked chunks of 64
+  c.p.dil_w = 2;
+  Pads(c.p, 2, 3, 1, 4);
+  CheckConv(c, 74);
+  c.p = Conv(1, 5, 7, 7, 9, 3, 3);  // 7-column rows, as ResNet18's last layers
+  Pads(c.p, 1, 1, 1, 1);
+  CheckConv(c, 75);
 }
 
 TEST(X86Int8Conv, Grouped) {

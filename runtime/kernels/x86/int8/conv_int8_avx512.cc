@@ -224,6 +224,43 @@ OUTPOST_AVX512_VNNI int64_t Stride2Row(const int8_t* src, int64_t sw, int64_t be
   return i;
 }
 
+// Bits [lo, hi) of a 64-lane mask, both clamped to [0, 64].
+inline __mmask64 LaneRange64(int64_t lo, int64_t hi) {
+  lo = lo < 0 ? 0 : lo > 64 ? 64 : lo;
+  hi = hi < 0 ? 0 : hi > 64 ? 64 : hi;
+  if (hi <= lo) return 0;
+  const uint64_t upto = hi == 64 ? ~uint64_t{0} : (uint64_t{1} << hi) - 1;
+  return upto & ~((uint64_t{1} << lo) - 1);
+}
+
+// int8_plan::Im2colRow for a column stride of 1: per 64 output columns of an output row, one
+// load masked to the input's columns over the zero point and one store masked to the row. The
+// portable version makes a memset, a memcpy and a memset per output row, library calls for
+// rows of 7 to 56 bytes on ResNet18's 3x3 layers: about a fifth of the int8 model's time.
+OUTPOST_AVX512_VNNI void Im2colRowStride1(const ConvPlan& p, const int8_t* xg, int64_t k, int8_t zx,
+                                          int8_t* row) {
+  const int64_t ci = k / (p.kh * p.kw), t = k % (p.kh * p.kw);
+  const int64_t kh = t / p.kw, kw = t % p.kw;
+  // Output column i reads input column i + off_w: inside the input for i in [lo, hi).
+  const int64_t off_w = kw * p.dw - p.pl;
+  const int64_t lo = -off_w, hi = p.w - off_w;
+  const __m512i fill = _mm512_set1_epi8(zx);
+  // Addresses as integers: a row's start may lie outside the plane where every lane loaded
+  // from it is masked off (never read).
+  const uintptr_t plane = reinterpret_cast<uintptr_t>(xg + ci * p.h * p.w);
+  for (int64_t oh = 0; oh < p.oh; ++oh) {
+    int8_t* r = row + oh * p.ow;
+    const int64_t ih = oh * p.sh + kh * p.dh - p.pt;
+    const bool inside = ih >= 0 && ih < p.h;
+    const uintptr_t src = plane + static_cast<uintptr_t>(ih * p.w + off_w);
+    for (int64_t i0 = 0; i0 < p.ow; i0 += 64) {
+      const __mmask64 load = inside ? LaneRange64(lo - i0, hi - i0) & LaneRange64(0, p.ow - i0) : 0;
+      const __m512i v = _mm512_mask_loadu_epi8(fill, load, reinterpret_cast<const void*>(src + i0));
+      _mm512_mask_storeu_epi8(r + i0, LaneRange64(0, p.ow - i0), v);
+    }
+  }
+}
+
 constexpr int64_t kPackSlots = 4;         // parallel chunks of the packing, own im2col rows
 constexpr int64_t kPackParallel = 32768;  // bytes of packed input worth splitting
 
@@ -243,7 +280,14 @@ OUTPOST_AVX512_VNNI void PackChunks(void* arg, int64_t begin, int64_t end) {
     int8_t* rows = j.rows + s * 4 * p.npad;
     for (int64_t q = s * p.kq / j.slots; q < (s + 1) * p.kq / j.slots; ++q) {
       const int8_t* r[4];
-      int8_plan::GemmRowGroup(p, j.xg, q, 4, j.zx, rows, p.npad, Stride2Row, r);
+      if (p.direct || p.sw != 1) {
+        int8_plan::GemmRowGroup(p, j.xg, q, 4, j.zx, rows, p.npad, Stride2Row, r);
+      } else {
+        for (int i = 0; i < 4; ++i) {
+          r[i] = q * 4 + i < p.k ? rows + i * p.npad : nullptr;
+          if (r[i] != nullptr) Im2colRowStride1(p, j.xg, q * 4 + i, j.zx, rows + i * p.npad);
+        }
+      }
       InterleaveRows4(r, p.npix, j.b + q * p.npad * 4);
     }
   }
