@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "runtime/kernels/kernel_util.h"
+#include "runtime/kernels/x86/range_mask.h"
 
 namespace outpost {
 namespace kernels {
@@ -28,16 +29,6 @@ struct VecAct {
     return _mm512_min_ps(hi, _mm512_max_ps(lo, x));
   }
 };
-
-// Lanes i in [0, lanes) for which begin + i lies in [0, limit).
-inline uint64_t RangeMask(int64_t begin, int64_t limit, int lanes) {
-  int64_t lo = -begin, hi = limit - begin;
-  if (lo < 0) lo = 0;
-  if (hi > lanes) hi = lanes;
-  if (hi <= lo) return 0;
-  const uint64_t upto = hi == 64 ? ~uint64_t{0} : (uint64_t{1} << hi) - 1;
-  return upto & ~((uint64_t{1} << lo) - 1);
-}
 
 // `row + index` as a pointer without pointer arithmetic: used for addresses that may lie
 // outside the row when every lane reading there is masked off (never dereferenced).

@@ -13,6 +13,7 @@
 #include "runtime/kernels/reference/int8_linear_prepare.h"
 #include "runtime/kernels/x86/int8/avx512_int8_util.h"
 #include "runtime/kernels/x86/int8/x86_int8_kernels.h"
+#include "runtime/kernels/x86/range_mask.h"
 #include "runtime/model.h"
 
 namespace outpost {
@@ -224,15 +225,6 @@ OUTPOST_AVX512_VNNI int64_t Stride2Row(const int8_t* src, int64_t sw, int64_t be
   return i;
 }
 
-// Bits [lo, hi) of a 64-lane mask, both clamped to [0, 64].
-inline __mmask64 LaneRange64(int64_t lo, int64_t hi) {
-  lo = lo < 0 ? 0 : lo > 64 ? 64 : lo;
-  hi = hi < 0 ? 0 : hi > 64 ? 64 : hi;
-  if (hi <= lo) return 0;
-  const uint64_t upto = hi == 64 ? ~uint64_t{0} : (uint64_t{1} << hi) - 1;
-  return upto & ~((uint64_t{1} << lo) - 1);
-}
-
 // int8_plan::Im2colRow for a column stride of 1: per 64 output columns of an output row, one
 // load masked to the input's columns over the zero point and one store masked to the row. The
 // portable version makes a memset, a memcpy and a memset per output row, library calls for
@@ -241,9 +233,8 @@ OUTPOST_AVX512_VNNI void Im2colRowStride1(const ConvPlan& p, const int8_t* xg, i
                                           int8_t* row) {
   const int64_t ci = k / (p.kh * p.kw), t = k % (p.kh * p.kw);
   const int64_t kh = t / p.kw, kw = t % p.kw;
-  // Output column i reads input column i + off_w: inside the input for i in [lo, hi).
+  // Output column i reads input column i + off_w.
   const int64_t off_w = kw * p.dw - p.pl;
-  const int64_t lo = -off_w, hi = p.w - off_w;
   const __m512i fill = _mm512_set1_epi8(zx);
   // Addresses as integers: a row's start may lie outside the plane where every lane loaded
   // from it is masked off (never read).
@@ -254,9 +245,10 @@ OUTPOST_AVX512_VNNI void Im2colRowStride1(const ConvPlan& p, const int8_t* xg, i
     const bool inside = ih >= 0 && ih < p.h;
     const uintptr_t src = plane + static_cast<uintptr_t>(ih * p.w + off_w);
     for (int64_t i0 = 0; i0 < p.ow; i0 += 64) {
-      const __mmask64 load = inside ? LaneRange64(lo - i0, hi - i0) & LaneRange64(0, p.ow - i0) : 0;
+      const __mmask64 store = RangeMask(i0, p.ow, 64);
+      const __mmask64 load = inside ? RangeMask(i0 + off_w, p.w, 64) & store : 0;
       const __m512i v = _mm512_mask_loadu_epi8(fill, load, reinterpret_cast<const void*>(src + i0));
-      _mm512_mask_storeu_epi8(r + i0, LaneRange64(0, p.ow - i0), v);
+      _mm512_mask_storeu_epi8(r + i0, store, v);
     }
   }
 }
